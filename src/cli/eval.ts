@@ -1,0 +1,5 @@
+/** `moe eval`: placeholder until its issue lands. */
+export async function run(_args: string[]): Promise<number> {
+  console.error('moe eval: not implemented yet');
+  return 1;
+}

@@ -1,0 +1,5 @@
+/** `moe forget`: placeholder until its issue lands. */
+export async function run(_args: string[]): Promise<number> {
+  console.error('moe forget: not implemented yet');
+  return 1;
+}

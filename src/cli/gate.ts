@@ -1,0 +1,5 @@
+/** `moe gate`: placeholder until its issue lands. */
+export async function run(_args: string[]): Promise<number> {
+  console.error('moe gate: not implemented yet');
+  return 1;
+}

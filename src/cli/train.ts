@@ -1,0 +1,5 @@
+/** `moe train`: placeholder until its issue lands. */
+export async function run(_args: string[]): Promise<number> {
+  console.error('moe train: not implemented yet');
+  return 1;
+}

@@ -1,0 +1,89 @@
+/**
+ * The contract between the core and its surfaces (adapters, HTTP, CLI). Router (src/router.ts) implements
+ * RouterApi; adapters depend on this file only, so they never reach into routing logic or SQL.
+ */
+import type { ExpertId, Label, FallbackReason } from './gate/types.js';
+import type { ExpertInfo, ExpertStatus } from './experts/types.js';
+
+export type Platform = 'discord' | 'slack' | 'http' | 'cli';
+
+export interface AskOptions {
+  platform: Platform;
+  /** Null for anonymous HTTP callers (not rate limited). */
+  userId: string | null;
+  channelId?: string | null;
+  signal?: AbortSignal;
+  onTextChunk?: (text: string) => void;
+}
+
+export type AnswerFallbackReason = FallbackReason | 'expert_unavailable' | 'expert_busy' | null;
+
+export interface AskResult {
+  decisionId: string;
+  expert: ExpertInfo;
+  /** Calibrated gate confidence in the label that was routed to (0..1). */
+  confidence: number;
+  probabilities: Record<Label, number>;
+  /** Why the fallback expert answered instead of the gate's choice, or null. */
+  fallbackReason: AnswerFallbackReason;
+  /** Best other domain expert, for "Ask <runner-up> instead". */
+  runnerUp: ExpertInfo;
+  response: string;
+  /** The answer was written by a generated demo model. */
+  demo: boolean;
+  /** Decision this one re-routes, if any. */
+  reroutedFrom: string | null;
+  latencyMs: number;
+}
+
+export type Vote = 1 | -1;
+
+export interface FeedbackResult {
+  decisionId: string;
+  vote: Vote;
+  correctedExpert: ExpertId | null;
+  /** True when this replaced an earlier vote by the same user. */
+  replaced: boolean;
+}
+
+export interface RetrainReport {
+  version: string;
+  promoted: boolean;
+  /** Why it was or was not promoted, one sentence. */
+  reason: string;
+  examplesUsed: number;
+  feedbackExamples: number;
+  oldAccuracy: number | null;
+  newAccuracy: number;
+  oldVersion: string | null;
+  durationMs: number;
+}
+
+export interface RouterStats {
+  decisionsByExpert: Record<string, number>;
+  total: number;
+  fallbackRate: number;
+  upvoteRate: number | null;
+  votes: number;
+  gateVersion: string;
+}
+
+export interface RouterApi {
+  ask(query: string, options: AskOptions): Promise<AskResult>;
+  reroute(decisionId: string, expertId: ExpertId, options: AskOptions): Promise<AskResult>;
+  feedback(decisionId: string, userId: string, vote: Vote, correctedExpert?: ExpertId | null, options?: { admin?: boolean }): FeedbackResult;
+  experts(): ExpertInfo[];
+  expertStatus(): ExpertStatus[];
+  stats(): RouterStats;
+  retrain(options?: { requestedBy?: string }): Promise<RetrainReport>;
+  gateVersion(): string;
+  /** Remembers which platform message shows a decision's answer (e.g. Slack channel:ts), persisted. */
+  attachMessage(decisionId: string, platform: Platform, messageRef: string): void;
+  /** The decision whose answer a platform message shows (for reactions on it), or null. */
+  findDecisionByMessage(platform: Platform, messageRef: string): string | null;
+  /**
+   * Claims a delivery for answering exactly once: returns false if any of `keys` (event id, channel+ts)
+   * was claimed before, even before a restart; otherwise records them all and returns true.
+   */
+  claimDelivery(platform: Platform, keys: string[]): boolean;
+}
