@@ -43,3 +43,18 @@ export function labelToExpert(label: Label): ExpertId {
 export function expertToLabel(expert: ExpertId): Label {
   return expert === 'general' ? 'none' : expert;
 }
+
+/** One labelled training row; `weight` (default 1) lets feedback examples count more or less. */
+export interface TrainingExample {
+  text: string;
+  label: Label;
+  weight?: number;
+  /** Optional free-form category (e.g. typo, slang, mixed) reported by `moe eval` as byKind. */
+  kind?: string;
+}
+
+/** What the router needs from a trained gate (src/gate/Gate.ts implements it). */
+export interface GateModel {
+  readonly version: string;
+  route(text: string): RouteDecision;
+}
