@@ -8,7 +8,13 @@ export type RouterErrorCode =
   | 'not_found'
   | 'invalid_vote'
   | 'invalid_expert'
-  | 'shutting_down';
+  | 'shutting_down'
+  /** The expert did not finish within EXPERT_TIMEOUT. */
+  | 'expert_timeout'
+  /** The caller went away (or aborted) before the answer was done. */
+  | 'cancelled'
+  /** Retraining is not possible right now (not set up, already running, too little data). */
+  | 'retrain_unavailable';
 
 export class RouterError extends Error {
   constructor(

@@ -14,6 +14,23 @@ export interface AskOptions {
   channelId?: string | null;
   signal?: AbortSignal;
   onTextChunk?: (text: string) => void;
+  /**
+   * Called once, before the first text chunk, when the decision is recorded and the answering expert is known
+   * (after any busy/unavailable fallback); lets streams announce the expert early.
+   */
+  onDecision?: (decision: DecisionInfo) => void;
+}
+
+/** What is known about a question before its answer: the first event of a stream. */
+export interface DecisionInfo {
+  decisionId: string;
+  expert: ExpertInfo;
+  confidence: number;
+  probabilities: Record<Label, number>;
+  fallbackReason: AnswerFallbackReason;
+  runnerUp: ExpertInfo;
+  demo: boolean;
+  reroutedFrom: string | null;
 }
 
 export type AnswerFallbackReason = FallbackReason | 'expert_unavailable' | 'expert_busy' | null;

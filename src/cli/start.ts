@@ -1,5 +1,90 @@
-/** `moe start`: placeholder until its issue lands. */
-export async function run(_args: string[]): Promise<number> {
-  console.error('moe start: not implemented yet');
-  return 1;
+/**
+ * `moe start` / `npm start`: opens the database, loads (or trains) the gate, prepares the experts, serves the HTTP API
+ * on HOST:PORT, starts Discord/Slack when their tokens are set, and shuts down cleanly on Ctrl-C (SIGINT/SIGTERM).
+ */
+import { loadConfig, ConfigError, type Config } from '../config.js';
+import { createApp, type App } from '../app.js';
+import { createLogger, type Logger } from '../logger.js';
+import { parseArgs } from './args.js';
+
+/** Something started alongside the HTTP API (a chat adapter) that must stop before the app closes. */
+interface Surface {
+  name: string;
+  stop(): Promise<void>;
+}
+
+export async function run(args: string[]): Promise<number> {
+  parseArgs(args, {});
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`moe: configuration error: ${err.message}`);
+      return 1;
+    }
+    throw err;
+  }
+  const logger = createLogger(config);
+
+  let app: App;
+  try {
+    app = await createApp(config, { logger, processMetrics: true });
+  } catch (err) {
+    logger.fatal({ err }, 'could not start');
+    console.error(`moe: could not start: ${(err as Error).message}`);
+    return 1;
+  }
+
+  const surfaces: Surface[] = [];
+  try {
+    const address = await app.http.listen({ host: config.host, port: config.port });
+    logger.info({ address, docs: `${address}/docs`, gateVersion: app.router.gateVersion() }, 'HTTP API listening');
+
+    // --- Chat adapters: the lead wires them here (each returns { stop() }). ---
+    // if (config.discord.token) surfaces.push({ name: 'discord', ...(await startDiscord({ router: app.router, config, logger })) });
+    // if (config.slack.botToken) surfaces.push({ name: 'slack', ...(await startSlack({ router: app.router, config, logger })) });
+    // --- end of chat adapters ---
+  } catch (err) {
+    const message = (err as NodeJS.ErrnoException).code === 'EADDRINUSE'
+      ? `${config.host}:${config.port} is already in use (set PORT to another port)`
+      : (err as Error).message;
+    console.error(`moe: could not start: ${message}`);
+    await stopAll(surfaces, app, logger);
+    return 1;
+  }
+
+  const signal = await waitForStopSignal();
+  logger.info({ signal }, 'shutting down: finishing answers in flight');
+  await stopAll(surfaces, app, logger);
+  logger.info('stopped');
+  return 0;
+}
+
+async function stopAll(surfaces: Surface[], app: App, logger: Logger): Promise<void> {
+  for (const surface of surfaces.reverse()) {
+    try {
+      await surface.stop();
+    } catch (err) {
+      logger.error({ err, surface: surface.name }, 'adapter did not stop cleanly');
+    }
+  }
+  await app.close();
+}
+
+/** Resolves on the first SIGINT/SIGTERM; a second one exits at once, for a shutdown that hangs. */
+function waitForStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let received = false;
+    const onSignal = (signal: NodeJS.Signals): void => {
+      if (received) {
+        console.error('moe: second signal, exiting now');
+        process.exit(130);
+      }
+      received = true;
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
 }

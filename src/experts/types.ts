@@ -21,6 +21,8 @@ export interface GenerateResult {
 export interface ExpertInfo {
   id: ExpertId;
   displayName: string;
+  /** One-word name in the old service's style (`CybersecurityExpert`); the HTTP API returns it for parity. */
+  legacyName: string;
   description: string;
   emoji: string;
   isFallback: boolean;

@@ -1,0 +1,12 @@
+import type { Config } from '../../src/config.js';
+import type { RouterApi } from '../../src/routerTypes.js';
+import type { AdapterLogger } from '../shared/logger.js';
+
+/** What every interaction handler needs; built once by startDiscord. */
+export interface DiscordContext {
+  router: RouterApi;
+  config: Config;
+  logger: AdapterLogger;
+  /** Minimum milliseconds between two edits of one streamed reply. */
+  editIntervalMs: number;
+}

@@ -1,0 +1,124 @@
+/**
+ * The Discord adapter: logs the bot in and turns interactions into RouterApi calls (no routing logic, no SQL).
+ * Every interaction is handled inside its own try/catch, so a user's message can never crash the bot.
+ */
+import { once } from 'node:events';
+import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
+import { ConfigError, type Config } from '../../src/config.js';
+import type { RouterApi } from '../../src/routerTypes.js';
+import { userErrorMessage } from '../shared/format.js';
+import { consoleLogger, errorFields, type AdapterLogger } from '../shared/logger.js';
+import { handleRetrain, handleStats } from './admin.js';
+import { deliverAnswer } from './answer.js';
+import { ASK_COMMAND, QUERY_OPTION, RETRAIN_COMMAND, STATS_COMMAND } from './commands.js';
+import type { DiscordContext } from './context.js';
+import { parseCustomId } from './customIds.js';
+import { handleComponent } from './feedback.js';
+import { NO_MENTIONS, replyEphemeral } from './replies.js';
+
+export interface StartDiscordOptions {
+  router: RouterApi;
+  config: Config;
+  logger?: AdapterLogger;
+  /** Minimum milliseconds between two edits of a streamed reply (default 1000: well inside Discord's rate limits). */
+  editIntervalMs?: number;
+  /** How long stop() waits for interactions in progress (default 10000 ms). */
+  drainTimeoutMs?: number;
+}
+
+export interface DiscordBot {
+  client: Client;
+  stop(): Promise<void>;
+}
+
+export async function startDiscord(options: StartDiscordOptions): Promise<DiscordBot> {
+  const { router, config } = options;
+  const token = config.discord.token;
+  if (!token) throw new ConfigError('DISCORD_TOKEN', 'is required to start the Discord adapter');
+  const ctx: DiscordContext = {
+    router,
+    config,
+    logger: options.logger ?? consoleLogger('discord'),
+    editIntervalMs: options.editIntervalMs ?? 1000,
+  };
+  const client = new Client({
+    intents: [GatewayIntentBits.Guilds],
+    allowedMentions: NO_MENTIONS,
+    // DISCORD_API_URL (a proxy) replaces the REST base; the gateway address then comes from GET /gateway/bot.
+    rest: config.discord.apiUrl ? { api: config.discord.apiUrl } : {},
+  });
+
+  const active = new Set<Promise<void>>();
+  let stopping = false;
+  client.on(Events.InteractionCreate, (interaction) => {
+    if (stopping) return;
+    const work = handleInteraction(ctx, interaction).finally(() => active.delete(work));
+    active.add(work);
+  });
+  client.on(Events.Error, (err) => ctx.logger.error(errorFields(err), 'discord: client error'));
+  client.on(Events.ShardDisconnect, (event, shardId) => ctx.logger.warn({ code: event.code, shardId }, 'discord: gateway disconnected'));
+
+  const ready = once(client, Events.ClientReady);
+  try {
+    await client.login(token);
+    await ready;
+  } catch (err) {
+    await client.destroy();
+    throw err;
+  }
+  ctx.logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord: ready');
+
+  return {
+    client,
+    async stop() {
+      stopping = true;
+      const drainMs = options.drainTimeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([
+        Promise.allSettled([...active]),
+        new Promise((resolve) => { timer = setTimeout(resolve, drainMs); }),
+      ]);
+      clearTimeout(timer);
+      await client.destroy();
+    },
+  };
+}
+
+/** Routes one interaction; never throws (errors are logged and the user gets a short private message). */
+export async function handleInteraction(ctx: DiscordContext, interaction: Interaction): Promise<void> {
+  try {
+    if (interaction.isChatInputCommand()) {
+      switch (interaction.commandName) {
+        case ASK_COMMAND: {
+          const query = interaction.options.getString(QUERY_OPTION, false) ?? '';
+          // Checked before deferring so the error can be private without a public "thinking…" flash.
+          if (query.trim() === '') return await replyEphemeral(interaction, userErrorMessage({ code: 'empty_query' }));
+          if (query.length > ctx.config.maxQueryChars) {
+            return await replyEphemeral(interaction, userErrorMessage({ code: 'query_too_long' }, ctx.config.maxQueryChars));
+          }
+          return await deliverAnswer(ctx, interaction, (options) => ctx.router.ask(query, options));
+        }
+        case RETRAIN_COMMAND:
+          return await handleRetrain(ctx, interaction);
+        case STATS_COMMAND:
+          return await handleStats(ctx, interaction);
+        default:
+          return await replyEphemeral(interaction, '⚠️ Unknown command. Try /ask.');
+      }
+    }
+    if (interaction.isButton() || interaction.isStringSelectMenu()) {
+      const action = parseCustomId(interaction.customId);
+      if (!action) return await replyEphemeral(interaction, '⚠️ This button is no longer supported.');
+      return await handleComponent(ctx, interaction, action);
+    }
+    if (interaction.isRepliable()) await replyEphemeral(interaction, '⚠️ This action is not supported.');
+  } catch (err) {
+    ctx.logger.error({ interactionId: interaction.id, userId: interaction.user.id, ...errorFields(err) }, 'discord: interaction failed');
+    if (!interaction.isRepliable()) return;
+    try {
+      await replyEphemeral(interaction, userErrorMessage(err, ctx.config.maxQueryChars));
+    } catch (replyErr) {
+      ctx.logger.error({ interactionId: interaction.id, ...errorFields(replyErr) }, 'discord: could not tell the user about an error');
+    }
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Platform-neutral text for chat adapters: the answer header, the demo label, retrain/stats summaries and
+ * the short messages users see for errors. Plain text plus `_italics_`, which Discord and Slack both render.
+ */
+import type { AskResult, RetrainReport, RouterStats } from '../../src/routerTypes.js';
+import type { ExpertInfo } from '../../src/experts/types.js';
+
+export const DEMO_LABEL = '_demo model output_';
+
+export function percent(p: number): string {
+  return `${Math.round(Math.max(0, Math.min(1, p)) * 100)}%`;
+}
+
+export function expertLabel(expert: Pick<ExpertInfo, 'emoji' | 'displayName'>): string {
+  return `${expert.emoji} ${expert.displayName}`;
+}
+
+const LABEL_NAMES: Record<string, string> = { healthcare: 'healthcare', finance: 'finance', cybersecurity: 'cybersecurity', none: 'off-topic' };
+
+/** Why a fallback happened, in a few words. */
+export function fallbackExplanation(result: Pick<AskResult, 'fallbackReason' | 'probabilities'>): string | null {
+  const ranked = Object.entries(result.probabilities).sort((a, b) => b[1] - a[1]);
+  const top = ranked[0];
+  const topText = top ? `best guess ${LABEL_NAMES[top[0]] ?? top[0]} at ${percent(top[1])}` : 'no guess';
+  switch (result.fallbackReason) {
+    case 'off_topic':
+      return `fallback: the question looks off-topic (${topText})`;
+    case 'unsure':
+      return `fallback: the gate was unsure (${topText})`;
+    case 'expert_unavailable':
+      return `fallback: the chosen expert is unavailable (${topText})`;
+    case 'expert_busy':
+      return `fallback: the chosen expert is busy (${topText})`;
+    default:
+      return null;
+  }
+}
+
+export type HeaderInfo = Pick<AskResult, 'expert' | 'confidence' | 'probabilities' | 'fallbackReason' | 'reroutedFrom' | 'demo'>;
+
+/** First line of an answer, e.g. "🔐 Cybersecurity Expert · 92%" or "💬 General · fallback: …". */
+export function answerHeader(result: HeaderInfo): string {
+  const parts = [expertLabel(result.expert)];
+  const why = fallbackExplanation(result);
+  parts.push(why ?? percent(result.confidence));
+  if (result.reroutedFrom) parts.push('re-asked on request');
+  if (result.demo) parts.push(DEMO_LABEL);
+  return parts.join(' · ');
+}
+
+/** Header, blank line, answer: the full text that is split into messages. */
+export function answerText(result: AskResult): string {
+  const body = result.response.trim() || '_(the expert returned an empty answer)_';
+  return `${answerHeader(result)}\n\n${body}`;
+}
+
+export function retrainSummary(report: RetrainReport): string {
+  const old = report.oldAccuracy === null ? 'none' : percent(report.oldAccuracy);
+  const verdict = report.promoted ? `✅ promoted gate ${report.version}` : `⏸️ kept gate ${report.oldVersion ?? '(none)'}`;
+  return [
+    verdict,
+    `examples used: ${report.examplesUsed} (${report.feedbackExamples} from feedback)`,
+    `held-out accuracy: old ${old} → new ${percent(report.newAccuracy)}`,
+    report.reason,
+  ].join('\n');
+}
+
+export function statsSummary(stats: RouterStats, experts: ExpertInfo[]): string {
+  const byId = new Map(experts.map((e) => [e.id as string, e]));
+  const lines = [`Decisions: ${stats.total} · fallback rate ${percent(stats.fallbackRate)} · gate ${stats.gateVersion}`];
+  lines.push(stats.upvoteRate === null ? `👍 rate: no votes yet` : `👍 rate: ${percent(stats.upvoteRate)} of ${stats.votes} votes`);
+  for (const [id, n] of Object.entries(stats.decisionsByExpert).sort((a, b) => b[1] - a[1])) {
+    const e = byId.get(id);
+    lines.push(`${e ? expertLabel(e) : id}: ${n}`);
+  }
+  return lines.join('\n');
+}
+
+interface CodedError {
+  code: string;
+  retryAfterSec?: number | null;
+}
+
+function isCoded(err: unknown): err is CodedError {
+  return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string';
+}
+
+/** The short message a user sees for a failure; errors without a known code get a generic line (and are logged by the caller). */
+export function userErrorMessage(err: unknown, maxQueryChars?: number): string {
+  if (!isCoded(err)) return '⚠️ Something went wrong on our side. It has been logged; please try again.';
+  switch (err.code) {
+    case 'empty_query':
+      return '⚠️ Please type a question.';
+    case 'query_too_long':
+      return `⚠️ That question is too long${maxQueryChars ? ` (at most ${maxQueryChars} characters)` : ''}. Please shorten it.`;
+    case 'rate_limited':
+      return `⏳ You are asking too fast. Try again${err.retryAfterSec ? ` in ${Math.ceil(err.retryAfterSec)} s` : ' in a minute'}.`;
+    case 'expert_busy':
+      return '⏳ The experts are busy right now. Please try again in a minute.';
+    case 'expert_unavailable':
+    case 'unknown_expert':
+      return '⚠️ That expert is unavailable right now. Please try again later.';
+    case 'expert_timeout':
+      return '⏳ The expert took too long to answer. Please try again.';
+    case 'cancelled':
+      return '⚠️ The answer was cancelled before it was done. Please ask again.';
+    case 'retrain_unavailable':
+      return `⚠️ Retraining is not possible right now${err instanceof Error ? `: ${err.message}` : '.'}`;
+    case 'not_found':
+      return '⚠️ I no longer know that answer (it may have been deleted).';
+    case 'invalid_vote':
+    case 'invalid_expert':
+      return '⚠️ That choice is not valid.';
+    case 'shutting_down':
+      return '⏳ The bot is restarting. Please try again in a moment.';
+    default:
+      return '⚠️ Something went wrong on our side. It has been logged; please try again.';
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * Wires the core together: database, gate, experts, router, metrics and the HTTP API (not listening, no adapters).
+ * `npm start` calls this and then listens; tests call it with a temp DB and ready-made parts.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Config } from './config.js';
+import type { GateModel } from './gate/types.js';
+import type { ExpertProvider } from './experts/types.js';
+import { loadActiveGate } from './gate/loadActiveGate.js';
+import { createExpertPool } from './experts/createExpertPool.js';
+import { ActiveGate } from './ActiveGate.js';
+import { Router } from './router.js';
+import { Store } from './store/Store.js';
+import { createRetrainer, type Retrainer } from './retrain.js';
+import { createLogger, type Logger } from './logger.js';
+import { createRouterMetrics } from './http/metrics.js';
+import { createHttpServer } from './http/createHttpServer.js';
+
+export interface CreateAppOptions {
+  /** An already-trained gate. Default: loadActiveGate(config), which trains from DATASET_PATH when GATE_PATH is missing. */
+  gate?: GateModel;
+  /** Experts to use. Default: createExpertPool(config) (writes the demo models if missing; loads lazily). */
+  experts?: ExpertProvider;
+  /** Dispose `experts` in close(). Default: true when the app created them, false when they were passed in. */
+  disposeExperts?: boolean;
+  /** SQLite file. Default: config.dbPath (its folder is created). */
+  dbPath?: string;
+  /** Default: pino JSON on stdout at config.logLevel. */
+  logger?: Logger;
+  /** Default: createRetrainer (src/retrain.ts). */
+  retrainer?: Retrainer;
+  /** Clock for timestamps, rate limits and retention (tests). */
+  now?: () => number;
+  /** Process metrics (CPU, memory, event loop) in /metrics too. Default false (tests make many apps). */
+  processMetrics?: boolean;
+  /** Seconds close() lets answers in flight finish before aborting them. Default 5. */
+  shutdownGraceSec?: number;
+}
+
+export interface App {
+  config: Config;
+  router: Router;
+  store: Store;
+  experts: ExpertProvider;
+  activeGate: ActiveGate;
+  /** The fastify instance; call `http.listen({ host, port })` or use `http.inject()`. */
+  http: FastifyInstance;
+  metrics: Registry;
+  logger: Logger;
+  /** Stops taking questions, finishes or fails answers in flight, closes HTTP, disposes experts, closes the DB. */
+  close(): Promise<void>;
+}
+
+const HOUR = 3_600_000;
+/** Slack/Discord stop redelivering within minutes; a week of claims is plenty. */
+const DELIVERY_CLAIM_KEEP_MS = 7 * 24 * HOUR;
+
+export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
+  const logger = options.logger ?? createLogger(config);
+  const now = options.now ?? Date.now;
+  const store = Store.open(options.dbPath ?? config.dbPath, { keepText: config.logQueryText });
+  const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
+  try {
+    const interrupted = store.failPendingDecisions(now());
+    if (interrupted > 0) logger.warn({ interrupted }, 'marked answers interrupted by the last stop as failed');
+
+    const activeGate = new ActiveGate(options.gate ?? (await loadActiveGate(config)));
+    const experts = options.experts ?? (await createExpertPool(config, { log: (msg) => logger.info(msg) }));
+    if (options.disposeExperts ?? !options.experts) cleanup.unshift(() => experts.dispose());
+
+    const retrainer = options.retrainer ?? createRetrainer({ config, store, activeGate });
+    const router = new Router({ config, store, experts, gate: activeGate, retrainer, now });
+    const metrics = createRouterMetrics(() => experts.status(), { processMetrics: options.processMetrics === true });
+    router.observe(metrics.observer);
+    router.observe(decisionLog(logger));
+
+    const http = await createHttpServer({ config, router, registry: metrics.registry, logger });
+
+    // Privacy and housekeeping: at start and hourly.
+    const maintain = (): void => {
+      const purged = config.queryRetentionMs === null ? 0 : store.purgeTextBefore(now() - config.queryRetentionMs);
+      const pruned = store.pruneDeliveries(now() - DELIVERY_CLAIM_KEEP_MS);
+      if (purged || pruned) logger.info({ purged, pruned }, 'retention: deleted old question text and delivery claims');
+    };
+    maintain();
+    const timer = setInterval(maintain, HOUR);
+    timer.unref();
+
+    let closing: Promise<void> | null = null;
+    const close = (): Promise<void> => {
+      closing ??= (async () => {
+        clearInterval(timer);
+        const httpClosed = http.close();
+        await router.close((options.shutdownGraceSec ?? 5) * 1000);
+        await httpClosed;
+        for (const step of cleanup) await step();
+      })();
+      return closing;
+    };
+    return { config, router, store, experts, activeGate, http, metrics: metrics.registry, logger, close };
+  } catch (err) {
+    for (const step of cleanup) await step();
+    throw err;
+  }
+}
+
+/** One structured log line per decision; never the question or answer text. */
+function decisionLog(logger: Logger): Parameters<Router['observe']>[0] {
+  return {
+    onAnswered(r, meta) {
+      logger.info({
+        decisionId: r.decisionId, platform: meta.platform, status: 'answered', expert: r.expert.id,
+        confidence: Number(r.confidence.toFixed(3)), fallbackReason: r.fallbackReason, reroutedFrom: r.reroutedFrom,
+        latencyMs: r.latencyMs, completionTokens: meta.completionTokens, demo: r.demo,
+      }, 'decision');
+    },
+    onFailed(f) {
+      logger.warn({ decisionId: f.decisionId, platform: f.platform, status: 'failed', expert: f.expert, error: f.code, latencyMs: f.latencyMs }, 'decision');
+    },
+  };
+}

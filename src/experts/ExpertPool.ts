@@ -1,0 +1,144 @@
+/**
+ * The experts the router talks to: lazy loading, a memory budget with least-recently-used unloading,
+ * per-expert queues, and failures contained to the expert that failed.
+ */
+import os from 'node:os';
+import type { Llama } from 'node-llama-cpp';
+import type { ExpertId } from '../gate/types.js';
+import type { LlamaExpert } from './LlamaExpert.js';
+import { ExpertError, type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateOptions, type GenerateResult } from './types.js';
+
+export interface ExpertPoolOptions {
+  experts: LlamaExpert[];
+  fallback: ExpertId;
+  getLlama: () => Promise<Llama>;
+  /** Bytes of RAM+VRAM the loaded experts may use; null = from free memory when the first expert loads. */
+  memoryBudgetBytes: number | null;
+  log: (msg: string) => void;
+}
+
+const MiB = 1024 ** 2;
+
+export class ExpertPool implements ExpertProvider {
+  private readonly experts = new Map<ExpertId, LlamaExpert>();
+  private budget: number | null;
+  /** Loads run one at a time so two experts never both count the same free memory. */
+  private loadChain: Promise<unknown> = Promise.resolve();
+  private readonly loading = new Map<ExpertId, Promise<void>>();
+  private disposed = false;
+
+  constructor(private readonly opts: ExpertPoolOptions) {
+    for (const e of opts.experts) this.experts.set(e.id, e);
+    if (!this.experts.has(opts.fallback)) throw new Error(`fallback expert "${opts.fallback}" is not in the pool`);
+    this.budget = opts.memoryBudgetBytes;
+  }
+
+  list(): ExpertInfo[] {
+    return [...this.experts.values()].map((e) => e.info());
+  }
+
+  info(id: ExpertId): ExpertInfo {
+    return this.get(id).info();
+  }
+
+  fallbackId(): ExpertId {
+    return this.opts.fallback;
+  }
+
+  status(): ExpertStatus[] {
+    return [...this.experts.values()].map((e) => e.status());
+  }
+
+  /** The memory budget in bytes (resolved from free memory once the first expert loads, when set to auto). */
+  memoryBudgetBytes(): number | null {
+    return this.budget;
+  }
+
+  /** Estimated bytes in use by loaded experts. */
+  memoryUsedBytes(): number {
+    let used = 0;
+    for (const e of this.experts.values()) if (e.loaded) used += e.estimatedBytes;
+    return used;
+  }
+
+  async generate(id: ExpertId, query: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+    const startedAt = Date.now();
+    if (this.disposed) throw new ExpertError('expert_unavailable', id, 'the expert pool is shutting down');
+    const expert = this.get(id);
+    await expert.acquireSlot(options.signal);
+    try {
+      if (options.signal?.aborted) throw new ExpertError('aborted', id, 'the question was cancelled');
+      await this.ensureLoaded(expert);
+      return await expert.run(query, options, startedAt);
+    } finally {
+      expert.lastUsed = Date.now();
+      expert.releaseSlot();
+    }
+  }
+
+  /** Loads every available expert now (e.g. `--preload`), within the budget. Failures only mark experts unavailable. */
+  async preload(ids: ExpertId[] = [...this.experts.keys()]): Promise<void> {
+    for (const id of ids) await this.ensureLoaded(this.get(id)).catch(() => undefined);
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    await this.loadChain.catch(() => undefined);
+    await Promise.all([...this.experts.values()].map((e) => e.unload()));
+  }
+
+  private get(id: ExpertId): LlamaExpert {
+    const e = this.experts.get(id);
+    if (!e) throw new ExpertError('unknown_expert', String(id), `unknown expert "${String(id)}" (known: ${[...this.experts.keys()].join(', ')})`);
+    return e;
+  }
+
+  private ensureLoaded(expert: LlamaExpert): Promise<void> {
+    if (expert.loaded) return Promise.resolve();
+    const pending = this.loading.get(expert.id);
+    if (pending) return pending;
+    const p = this.loadChain.then(() => this.loadWithinBudget(expert));
+    this.loadChain = p.catch(() => undefined);
+    this.loading.set(expert.id, p);
+    void p.finally(() => this.loading.delete(expert.id)).catch(() => undefined);
+    return p;
+  }
+
+  private async loadWithinBudget(expert: LlamaExpert): Promise<void> {
+    if (expert.loaded) return;
+    if (this.disposed) throw new ExpertError('expert_unavailable', expert.id, 'the expert pool is shutting down');
+    const llama = await this.opts.getLlama();
+    const budget = await this.resolveBudget(llama);
+    const need = await expert.estimate(llama);
+    if (need > budget) {
+      expert.markUnavailable(`needs about ${Math.ceil(need / MiB)} MiB but the expert memory budget is ${Math.floor(budget / MiB)} MiB (EXPERT_MEMORY_BUDGET)`);
+      await expert.load(llama, need);
+      return;
+    }
+    while (this.memoryUsedBytes() + need > budget) {
+      const victim = [...this.experts.values()]
+        .filter((e) => e !== expert && e.loaded && !e.busy)
+        .sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      if (!victim) {
+        throw new ExpertError(
+          'expert_busy',
+          expert.id,
+          `${expert.entry.displayName} cannot load yet: the memory budget is taken by experts that are answering; try again shortly`,
+        );
+      }
+      this.opts.log(`unloading expert ${victim.id} (least recently used) to make room for ${expert.id}`);
+      await victim.unload();
+    }
+    await expert.load(llama, need);
+  }
+
+  private async resolveBudget(llama: Llama): Promise<number> {
+    if (this.budget !== null) return this.budget;
+    // Auto: most of the RAM free now, plus free VRAM when a GPU is in use.
+    let bytes = Math.floor(os.freemem() * 0.8);
+    if (llama.gpu !== false) bytes += (await llama.getVramState()).free;
+    this.budget = Math.max(bytes, 256 * MiB);
+    this.opts.log(`expert memory budget: ${Math.floor(this.budget / MiB)} MiB (auto)`);
+    return this.budget;
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Registries of generated demo models for tests and benchmarks of any area: one call gives a folder with four
+ * expert GGUF files and an experts.json that createExpertPool can load.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { EXPERT_IDS, type ExpertId } from '../gate/types.js';
+import { DEMO_CORPUS, LONG_ANSWER_CORPUS } from './demoCorpus.js';
+import { writeDemoModel } from './demoModel.js';
+
+export interface DemoRegistryOptions {
+  /**
+   * Experts whose chain never ends an answer, so every answer is exactly `maxTokens` long
+   * (~4.5 characters per token: maxTokens 1200 ≈ 5,000 chars, 4500 ≈ 20,000 chars).
+   */
+  endless?: ExpertId[];
+  /** generation.maxTokens for every expert (default 256). */
+  maxTokens?: number;
+  /** generation.contextSize per sequence (default max(1024, maxTokens + 512)). */
+  contextSize?: number;
+  /** generation.timeoutSeconds for every expert (default: EXPERT_TIMEOUT). */
+  timeoutSeconds?: number;
+  /** Experts to leave out of the registry. */
+  omit?: ExpertId[];
+  /** Replace an expert's model field (e.g. a path to a malformed file). */
+  models?: Partial<Record<ExpertId, string>>;
+  /** Wider embedding = more arithmetic per token (benchmarks). */
+  minEmbeddingLength?: number;
+}
+
+const EMOJI: Record<ExpertId, string> = { healthcare: '🩺', finance: '💰', cybersecurity: '🔐', general: '💬' };
+const NAMES: Record<ExpertId, string> = {
+  healthcare: 'Healthcare Expert',
+  finance: 'Finance Expert',
+  cybersecurity: 'Cybersecurity Expert',
+  general: 'General Assistant',
+};
+
+/** Writes `<dir>/<id>.gguf` for each expert and `<dir>/experts.json`; returns the registry path. */
+export async function writeDemoRegistry(dir: string, options: DemoRegistryOptions = {}): Promise<string> {
+  await mkdir(dir, { recursive: true });
+  const maxTokens = options.maxTokens ?? 256;
+  const contextSize = options.contextSize ?? Math.max(1024, maxTokens + 512);
+  const experts = [];
+  for (const id of EXPERT_IDS) {
+    if (options.omit?.includes(id)) continue;
+    let model = options.models?.[id];
+    if (model === undefined) {
+      const endless = options.endless?.includes(id) ?? false;
+      model = `${id}.gguf`;
+      await writeDemoModel(path.join(dir, model), {
+        corpus: endless ? LONG_ANSWER_CORPUS : DEMO_CORPUS[id],
+        endless,
+        name: `test ${id}`,
+        contextLength: Math.max(8192, contextSize),
+        ...(options.minEmbeddingLength !== undefined ? { minEmbeddingLength: options.minEmbeddingLength } : {}),
+      });
+    }
+    experts.push({
+      id,
+      displayName: NAMES[id],
+      legacyName: NAMES[id].replace(/ /g, '').replace('Assistant', 'Expert'),
+      description: `Test ${id} expert.`,
+      emoji: EMOJI[id],
+      model,
+      systemPrompt: `You are the ${id} expert.`,
+      generation: {
+        temperature: 0.7,
+        maxTokens,
+        contextSize,
+        ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
+      },
+    });
+  }
+  const file = path.join(dir, 'experts.json');
+  await writeFile(file, JSON.stringify({ fallback: 'general', experts }, null, 2));
+  return file;
+}

@@ -1,0 +1,239 @@
+/** A trained gate: routes a question to an expert with calibrated probabilities; saved as a versioned JSON file. */
+import fs from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+import { GateFileError } from './errors.js';
+import { computeMetrics, type EvalMetrics } from './evaluate.js';
+import { TermCounter, TermIndexer, tfidfValues, termGroup, type FeatureOptions } from './featurize.js';
+import { jointLogLikelihood, softmax } from './NaiveBayes.js';
+import { DOMAIN_LABELS, LABELS, labelToExpert, type DomainLabel, type GateModel, type Label, type RouteDecision, type TrainingExample } from './types.js';
+
+export const GATE_FILE_FORMAT = 'moe-gate';
+/** Bump when the file layout or the featurisation changes meaning; old files then fail with a clear error. */
+export const GATE_FORMAT_VERSION = 1;
+
+/** Held-out figures measured while training (stored in the gate file). */
+export interface GateTrainingMetrics {
+  trainRows: number;
+  /** Rows used to fit temperature and fallback threshold. */
+  calibrationRows: number;
+  /** Rows the held-out metrics below were measured on (never seen by fit or calibration). */
+  testRows: number;
+  featureCount: number;
+  temperature: number;
+  fallbackThreshold: number;
+  trainSeconds: number;
+  heldOut: EvalMetrics | null;
+}
+
+export interface GateParams {
+  version: string;
+  createdAt: string;
+  features: FeatureOptions;
+  vocabulary: string[];
+  idf: Float64Array;
+  /** [feature * LABELS.length + class] */
+  logProb: Float64Array;
+  logPrior: Float64Array;
+  temperature: number;
+  /** A domain label with calibrated probability below this falls back as `unsure`. */
+  fallbackThreshold: number;
+  metrics: GateTrainingMetrics | null;
+}
+
+const finite = z.number().finite();
+const metricsShape = z
+  .object({ trainRows: z.number(), calibrationRows: z.number(), testRows: z.number(), featureCount: z.number(), temperature: z.number(), fallbackThreshold: z.number(), trainSeconds: z.number() })
+  .passthrough();
+const fileSchema = z.object({
+  format: z.literal(GATE_FILE_FORMAT),
+  formatVersion: z.number(),
+  version: z.string().min(1),
+  createdAt: z.string(),
+  labels: z.array(z.string()),
+  features: z.object({ charMin: z.number().int().min(1).max(10), charMax: z.number().int().min(1).max(10), wordWeight: finite, charWeight: finite }),
+  temperature: finite.positive(),
+  fallbackThreshold: finite.min(0).max(1),
+  vocabulary: z.array(z.string()),
+  idf: z.array(finite),
+  logPrior: z.array(finite),
+  logProb: z.array(finite),
+  metrics: metricsShape.nullable(),
+});
+
+/** Turns calibrated probabilities (in LABELS order) into a routing decision. */
+export function decide(probabilities: ArrayLike<number>, fallbackThreshold: number, gateVersion: string, hasEvidence = true): RouteDecision {
+  const probs = {} as Record<Label, number>;
+  let top = 0;
+  for (let j = 0; j < LABELS.length; j++) {
+    probs[LABELS[j]!] = probabilities[j]!;
+    if (probabilities[j]! > probabilities[top]!) top = j;
+  }
+  // With no known word there is nothing to rank: call it `none` rather than whichever class comes first.
+  const label: Label = hasEvidence ? LABELS[top]! : 'none';
+  const confidence = probs[label];
+  let fallbackReason: RouteDecision['fallbackReason'] = null;
+  if (!hasEvidence) fallbackReason = 'unsure';
+  else if (label === 'none') fallbackReason = 'off_topic';
+  else if (confidence < fallbackThreshold) fallbackReason = 'unsure';
+  const expert = fallbackReason === null ? labelToExpert(label) : 'general';
+  let runnerUp: DomainLabel = DOMAIN_LABELS[0];
+  let best = -1;
+  for (const d of DOMAIN_LABELS) {
+    if (d !== expert && probs[d] > best) {
+      best = probs[d];
+      runnerUp = d;
+    }
+  }
+  return { expert, confidence, probabilities: probs, fallback: fallbackReason !== null, fallbackReason, runnerUp, label, gateVersion };
+}
+
+function round(x: number, digits: number): number {
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+export class Gate implements GateModel {
+  readonly version: string;
+  readonly createdAt: string;
+  readonly features: FeatureOptions;
+  readonly vocabulary: readonly string[];
+  readonly temperature: number;
+  readonly fallbackThreshold: number;
+  readonly metrics: GateTrainingMetrics | null;
+  private readonly idf: Float64Array;
+  private readonly group: Uint8Array;
+  private readonly logProb: Float64Array;
+  private readonly logPrior: Float64Array;
+  private readonly indexer: TermIndexer;
+  private readonly counter = new TermCounter();
+  private readonly scores = new Float64Array(LABELS.length);
+
+  constructor(params: GateParams) {
+    const v = params.vocabulary.length;
+    if (params.idf.length !== v || params.logProb.length !== v * LABELS.length || params.logPrior.length !== LABELS.length) {
+      throw new Error(`inconsistent gate parameters: ${v} terms, ${params.idf.length} idf, ${params.logProb.length} log-probabilities`);
+    }
+    this.version = params.version;
+    this.createdAt = params.createdAt;
+    this.features = { ...params.features };
+    this.vocabulary = params.vocabulary;
+    this.idf = params.idf;
+    this.logProb = params.logProb;
+    this.logPrior = params.logPrior;
+    this.temperature = params.temperature;
+    this.fallbackThreshold = params.fallbackThreshold;
+    this.metrics = params.metrics;
+    this.group = Uint8Array.from(params.vocabulary, termGroup);
+    const index = new Map<string, number>();
+    params.vocabulary.forEach((term, i) => index.set(term, i));
+    this.indexer = new TermIndexer(this.features, (term) => index.get(term) ?? -1);
+  }
+
+  /** Calibrated probabilities in LABELS order, and whether any known term was seen. */
+  probabilities(text: string): { probabilities: Float64Array; hasEvidence: boolean } {
+    const counter = this.counter;
+    counter.reset();
+    this.indexer.countText(typeof text === 'string' ? text : '', counter);
+    const ids = counter.ids;
+    const values = tfidfValues(ids, counter.alignedCounts(), this.idf, this.group, this.features);
+    counter.reset();
+    jointLogLikelihood(ids, values, this.logProb, this.logPrior, this.scores);
+    return { probabilities: softmax(this.scores, this.temperature, new Float64Array(LABELS.length)), hasEvidence: ids.length > 0 };
+  }
+
+  /** Total: any string gets a decision; text with no known term falls back as `unsure`. */
+  route(text: string): RouteDecision {
+    const { probabilities, hasEvidence } = this.probabilities(text);
+    return decide(probabilities, this.fallbackThreshold, this.version, hasEvidence);
+  }
+
+  evaluate(examples: readonly TrainingExample[]): EvalMetrics {
+    return computeMetrics(examples.map((e) => ({ label: e.label, kind: e.kind, decision: this.route(e.text) })));
+  }
+
+  toJSON(): z.infer<typeof fileSchema> {
+    return {
+      format: GATE_FILE_FORMAT,
+      formatVersion: GATE_FORMAT_VERSION,
+      version: this.version,
+      createdAt: this.createdAt,
+      labels: [...LABELS],
+      features: this.features,
+      temperature: this.temperature,
+      fallbackThreshold: this.fallbackThreshold,
+      metrics: this.metrics as z.infer<typeof metricsShape> | null,
+      vocabulary: [...this.vocabulary],
+      idf: Array.from(this.idf, (x) => round(x, 5)),
+      logPrior: Array.from(this.logPrior, (x) => round(x, 6)),
+      logProb: Array.from(this.logProb, (x) => round(x, 5)),
+    };
+  }
+
+  /** Writes atomically (temp file + rename), so a reader never sees half a gate. */
+  save(file: string): void {
+    fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+    const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
+    try {
+      fs.writeFileSync(tmp, JSON.stringify(this.toJSON()));
+      fs.renameSync(tmp, file);
+    } catch (err) {
+      fs.rmSync(tmp, { force: true });
+      throw err;
+    }
+  }
+
+  static fromJSON(data: unknown, file: string): Gate {
+    const head = data as { format?: unknown; formatVersion?: unknown } | null;
+    if (typeof head !== 'object' || head === null || head.format !== GATE_FILE_FORMAT) {
+      throw new GateFileError('gate_incompatible', file, `not a moe gate file (expected "format": "${GATE_FILE_FORMAT}")`);
+    }
+    if (head.formatVersion !== GATE_FORMAT_VERSION) {
+      throw new GateFileError('gate_incompatible', file, `format version ${String(head.formatVersion)} is not supported (this build reads version ${GATE_FORMAT_VERSION}); retrain with \`moe train\``);
+    }
+    const parsed = fileSchema.safeParse(data);
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0]!;
+      throw new GateFileError('gate_corrupt', file, `invalid field ${issue.path.slice(0, 2).join('.') || '(root)'}: ${issue.message}`);
+    }
+    const g = parsed.data;
+    if (g.labels.join(',') !== LABELS.join(',')) {
+      throw new GateFileError('gate_incompatible', file, `labels ${g.labels.join(',')} differ from this build's ${LABELS.join(',')}`);
+    }
+    try {
+      return new Gate({
+        version: g.version,
+        createdAt: g.createdAt,
+        features: g.features,
+        vocabulary: g.vocabulary,
+        idf: Float64Array.from(g.idf),
+        logProb: Float64Array.from(g.logProb),
+        logPrior: Float64Array.from(g.logPrior),
+        temperature: g.temperature,
+        fallbackThreshold: g.fallbackThreshold,
+        metrics: g.metrics as GateTrainingMetrics | null,
+      });
+    } catch (err) {
+      throw new GateFileError('gate_corrupt', file, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  static load(file: string): Gate {
+    let text: string;
+    try {
+      text = fs.readFileSync(file, 'utf8');
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') throw new GateFileError('gate_missing', file, 'file not found (train one with `moe train`)');
+      throw new GateFileError('gate_unreadable', file, `cannot read (${code ?? String(err)})`);
+    }
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new GateFileError('gate_corrupt', file, `not valid JSON (${err instanceof Error ? err.message : String(err)}); the file is damaged or truncated`);
+    }
+    return Gate.fromJSON(data, file);
+  }
+}
+

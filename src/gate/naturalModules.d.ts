@@ -1,0 +1,21 @@
+// natural's index pulls in mongoose/pg/redis (~0.9 s); we import only the leaf modules we use.
+declare module 'natural/lib/natural/tokenizers/regexp_tokenizer.js' {
+  export class RegexpTokenizer {
+    constructor(options: { pattern: RegExp; gaps?: boolean });
+    tokenize(text: string): string[];
+  }
+  const tokenizers: { RegexpTokenizer: typeof RegexpTokenizer };
+  export default tokenizers;
+}
+declare module 'natural/lib/natural/stemmers/porter_stemmer.js' {
+  const PorterStemmer: { stem(token: string): string };
+  export default PorterStemmer;
+}
+declare module 'natural/lib/natural/ngrams/ngrams.js' {
+  const NGrams: { bigrams(sequence: string[]): string[][]; ngrams(sequence: string[], n: number): string[][] };
+  export default NGrams;
+}
+declare module 'natural/lib/natural/util/stopwords.js' {
+  const stopwords: { words: string[] };
+  export default stopwords;
+}

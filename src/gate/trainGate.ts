@@ -1,0 +1,229 @@
+/**
+ * Trains a gate: featurise once, fit on a stratified split, fit temperature and fallback threshold on half of the
+ * held-out rows, measure on the other half, then refit on every row.
+ */
+import crypto from 'node:crypto';
+import { seededRandom } from './addNoise.js';
+import { computeMetrics, type EvalRow } from './evaluate.js';
+import { DEFAULT_FEATURE_OPTIONS, TermCounter, TermIndexer, termGroup, tfidfValues, type FeatureOptions } from './featurize.js';
+import { decide, Gate, type GateTrainingMetrics } from './Gate.js';
+import { DEFAULT_NB_OPTIONS, fitNaiveBayes, jointLogLikelihood, softmax, toLocal, type NaiveBayesModel, type NaiveBayesOptions, type SparseDoc } from './NaiveBayes.js';
+import { isLabel, LABELS, type TrainingExample } from './types.js';
+
+export interface TrainGateOptions {
+  /** Fraction of rows held out for calibration + metrics (default 0.2). */
+  heldOutFraction?: number;
+  /** Seed of the split (default 1), so the same data gives the same gate. */
+  seed?: number;
+  features?: Partial<FeatureOptions>;
+  naiveBayes?: Partial<NaiveBayesOptions>;
+  /** Upper bound on the share of in-domain calibration rows the threshold may send to the fallback (default 0.03). */
+  maxInDomainFallback?: number;
+  /** Threshold used when there are too few rows to fit one (default 0.5). */
+  defaultFallbackThreshold?: number;
+  /** Refit on all rows after measuring (default true); false keeps the split model, as the metrics describe. */
+  refitOnAll?: boolean;
+}
+
+export interface TrainGateResult {
+  gate: Gate;
+  metrics: GateTrainingMetrics;
+}
+
+export class TrainingDataError extends Error {
+  readonly code = 'training_data_invalid';
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingDataError';
+  }
+}
+
+/** Golden-section search of the temperature minimising negative log-likelihood of the true labels. */
+function fitTemperature(scores: Float64Array[], labels: number[]): number {
+  const probs = new Float64Array(LABELS.length);
+  const nll = (logT: number): number => {
+    const t = Math.exp(logT);
+    let sum = 0;
+    for (let i = 0; i < scores.length; i++) sum -= Math.log(Math.max(1e-12, softmax(scores[i]!, t, probs)[labels[i]!]!));
+    return sum;
+  };
+  let lo = Math.log(1e-3);
+  let hi = Math.log(1e3);
+  const g = (Math.sqrt(5) - 1) / 2;
+  let a = hi - g * (hi - lo);
+  let b = lo + g * (hi - lo);
+  let fa = nll(a);
+  let fb = nll(b);
+  for (let it = 0; it < 60; it++) {
+    if (fa < fb) {
+      hi = b;
+      b = a;
+      fb = fa;
+      a = hi - g * (hi - lo);
+      fa = nll(a);
+    } else {
+      lo = a;
+      a = b;
+      fa = fb;
+      b = lo + g * (hi - lo);
+      fb = nll(b);
+    }
+  }
+  return Math.exp((lo + hi) / 2);
+}
+
+/** Threshold with the best calibration accuracy, among those keeping in-domain fallbacks under the bound. */
+function fitThreshold(probs: Float64Array[], labels: number[], maxInDomainFallback: number): number {
+  const noneIdx = LABELS.indexOf('none');
+  const inDomain = labels.filter((l) => l !== noneIdx).length;
+  let best = 0;
+  let bestAcc = -1;
+  for (let step = 0; step <= 90; step++) {
+    const t = step / 100;
+    let ok = 0;
+    let domainFallbacks = 0;
+    for (let i = 0; i < probs.length; i++) {
+      const d = decide(probs[i]!, t, '');
+      const predicted = d.fallback ? noneIdx : LABELS.indexOf(d.label);
+      if (predicted === labels[i]) ok++;
+      if (d.fallback && labels[i] !== noneIdx) domainFallbacks++;
+    }
+    if (inDomain > 0 && domainFallbacks / inDomain > maxInDomainFallback) break;
+    // Strictly better only: among equals the lowest threshold wins, so fewer users get the generic expert.
+    if (ok > bestAcc) {
+      bestAcc = ok;
+      best = t;
+    }
+  }
+  return best;
+}
+
+function stratifiedSplit(labels: Int32Array, fraction: number, seed: number): { train: number[]; calib: number[]; test: number[] } {
+  const random = seededRandom(seed);
+  const train: number[] = [];
+  const calib: number[] = [];
+  const test: number[] = [];
+  for (let c = 0; c < LABELS.length; c++) {
+    const rows: number[] = [];
+    labels.forEach((l, i) => {
+      if (l === c) rows.push(i);
+    });
+    for (let i = rows.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [rows[i], rows[j]] = [rows[j]!, rows[i]!];
+    }
+    const held = Math.round(rows.length * fraction);
+    rows.forEach((r, i) => (i >= held ? train : i % 2 === 0 ? calib : test).push(r));
+  }
+  return { train, calib, test };
+}
+
+function versionId(createdAt: Date, model: NaiveBayesModel): string {
+  const hash = crypto.createHash('sha1').update(Buffer.from(model.logProb.buffer)).digest('hex').slice(0, 4);
+  const iso = createdAt.toISOString();
+  return `g-${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${hash}`;
+}
+
+export function trainGate(examples: readonly TrainingExample[], options: TrainGateOptions = {}): TrainGateResult {
+  const started = performance.now();
+  const features: FeatureOptions = { ...DEFAULT_FEATURE_OPTIONS, ...options.features };
+  const nb: NaiveBayesOptions = { ...DEFAULT_NB_OPTIONS, ...options.naiveBayes };
+  const heldOutFraction = options.heldOutFraction ?? 0.2;
+  if (!(heldOutFraction >= 0 && heldOutFraction < 1)) throw new TrainingDataError(`heldOutFraction must be in [0, 1), got ${heldOutFraction}`);
+
+  const labels = new Int32Array(examples.length);
+  const weights = new Float64Array(examples.length);
+  const perLabel = new Array<number>(LABELS.length).fill(0);
+  examples.forEach((e, i) => {
+    if (!isLabel(e.label)) throw new TrainingDataError(`example ${i + 1}: unknown label "${String(e.label)}"`);
+    if (typeof e.text !== 'string' || e.text.trim() === '') throw new TrainingDataError(`example ${i + 1}: empty text`);
+    const w = e.weight ?? 1;
+    if (!Number.isFinite(w) || w < 0) throw new TrainingDataError(`example ${i + 1}: weight must be a number ≥ 0, got ${w}`);
+    labels[i] = LABELS.indexOf(e.label);
+    weights[i] = w;
+    perLabel[labels[i]!]!++;
+  });
+  const missing = LABELS.filter((_, c) => perLabel[c] === 0);
+  if (missing.length) throw new TrainingDataError(`training data has no rows labelled ${missing.join(', ')} (every label needs examples)`);
+
+  // Featurise every row once; both fits reuse the sparse counts.
+  const termIds = new Map<string, number>();
+  const terms: string[] = [];
+  const groups: number[] = [];
+  const indexer = new TermIndexer(features, (term) => {
+    let id = termIds.get(term);
+    if (id === undefined) {
+      id = terms.length;
+      termIds.set(term, id);
+      terms.push(term);
+      groups.push(termGroup(term));
+    }
+    return id;
+  });
+  const counter = new TermCounter();
+  const docs: SparseDoc[] = examples.map((e) => {
+    counter.reset();
+    indexer.countText(e.text, counter);
+    return { ids: Int32Array.from(counter.ids), counts: counter.alignedCounts() };
+  });
+  const termGroups = Uint8Array.from(groups);
+
+  const { train, calib, test } = stratifiedSplit(labels, heldOutFraction, options.seed ?? 1);
+  const canCalibrate = calib.length >= 2 * LABELS.length && test.length > 0;
+  let temperature = 1;
+  let fallbackThreshold = options.defaultFallbackThreshold ?? 0.5;
+  let heldOut = null;
+  let splitModel: NaiveBayesModel | null = null;
+  if (calib.length + test.length > 0) {
+    splitModel = fitNaiveBayes(docs, labels, weights, train, termGroups, LABELS.length, features, nb);
+    const model = splitModel;
+    const scoresOf = (rows: number[]): Float64Array[] =>
+      rows.map((r) => {
+        const local = toLocal(docs[r]!, model.featureOf);
+        const values = tfidfValues(local.ids, local.counts, model.idf, model.group, features);
+        return jointLogLikelihood(local.ids, values, model.logProb, model.logPrior, new Float64Array(LABELS.length));
+      });
+    const calibScores = scoresOf(calib);
+    const calibLabels = calib.map((r) => labels[r]!);
+    if (canCalibrate) {
+      temperature = fitTemperature(calibScores, calibLabels);
+      const calibProbs = calibScores.map((s) => softmax(s, temperature, new Float64Array(LABELS.length)));
+      fallbackThreshold = fitThreshold(calibProbs, calibLabels, options.maxInDomainFallback ?? 0.03);
+    }
+    const testRows = test.length > 0 ? test : calib;
+    const testScores = test.length > 0 ? scoresOf(test) : calibScores;
+    const evalRows: EvalRow[] = testRows.map((r, i) => {
+      const local = toLocal(docs[r]!, model.featureOf);
+      const decision = decide(softmax(testScores[i]!, temperature, new Float64Array(LABELS.length)), fallbackThreshold, '', local.ids.length > 0);
+      return { label: examples[r]!.label, kind: examples[r]!.kind, decision };
+    });
+    heldOut = computeMetrics(evalRows);
+  }
+
+  const all = examples.map((_, i) => i);
+  const finalModel = options.refitOnAll === false && splitModel ? splitModel : fitNaiveBayes(docs, labels, weights, all, termGroups, LABELS.length, features, nb);
+  const createdAt = new Date();
+  const metrics: GateTrainingMetrics = {
+    trainRows: options.refitOnAll === false ? train.length : examples.length,
+    calibrationRows: canCalibrate ? calib.length : 0,
+    testRows: test.length,
+    featureCount: finalModel.termOf.length,
+    temperature,
+    fallbackThreshold,
+    trainSeconds: (performance.now() - started) / 1000,
+    heldOut,
+  };
+  const gate = new Gate({
+    version: versionId(createdAt, finalModel),
+    createdAt: createdAt.toISOString(),
+    features,
+    vocabulary: Array.from(finalModel.termOf, (t) => terms[t]!),
+    idf: finalModel.idf,
+    logProb: finalModel.logProb,
+    logPrior: finalModel.logPrior,
+    temperature,
+    fallbackThreshold,
+    metrics,
+  });
+  return { gate, metrics };
+}

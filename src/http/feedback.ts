@@ -1,0 +1,67 @@
+/** POST /feedback: 👍/👎 on an answer, optionally naming the expert that should have answered. */
+import type { FastifyInstance } from 'fastify';
+import type { Router } from '../router.js';
+import { RouterError } from '../errors.js';
+import { legacyExpertName, parseExpertName } from './legacyNames.js';
+import { errorSchema, sendRouterError } from './errors.js';
+
+/** Who votes when an HTTP caller names nobody. */
+export const ANONYMOUS_HTTP_USER = 'http:anonymous';
+
+interface FeedbackBody {
+  decisionId: string;
+  vote: 'up' | 'down' | 1 | -1;
+  expert?: string;
+  userId?: string;
+}
+
+export function registerFeedback(app: FastifyInstance, router: Router): void {
+  app.post<{ Body: FeedbackBody }>('/feedback', {
+    schema: {
+      summary: 'Vote on an answer',
+      description: '`expert` (e.g. FinanceExpert or finance) names the expert that should have answered; it makes the vote a correction.',
+      body: {
+        type: 'object',
+        properties: {
+          decisionId: { type: 'string', minLength: 1, maxLength: 100 },
+          vote: { anyOf: [{ type: 'string', enum: ['up', 'down'] }, { type: 'integer', enum: [1, -1] }] },
+          expert: { type: 'string', maxLength: 64 },
+          userId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:@-]+$' },
+        },
+        required: ['decisionId', 'vote'],
+        additionalProperties: false,
+      },
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            decisionId: { type: 'string' },
+            vote: { type: 'string', enum: ['up', 'down'] },
+            expert: { type: ['string', 'null'] },
+            replaced: { type: 'boolean', description: 'True when this replaced an earlier vote by the same user' },
+          },
+        },
+        '4xx': errorSchema,
+        '5xx': errorSchema,
+      },
+    },
+  }, async (request, reply) => {
+    const { decisionId, vote, expert, userId } = request.body;
+    const corrected = expert === undefined || expert.trim() === '' ? null : parseExpertName(expert);
+    if (expert !== undefined && expert.trim() !== '' && corrected === null) {
+      return reply.code(400).send({ error: 'invalid_expert', message: `There is no expert called "${expert}"; use HealthcareExpert, FinanceExpert, CybersecurityExpert or GeneralExpert.` });
+    }
+    try {
+      const result = router.feedback(decisionId, userId ?? ANONYMOUS_HTTP_USER, vote === 'up' || vote === 1 ? 1 : -1, corrected);
+      return reply.send({
+        decisionId: result.decisionId,
+        vote: result.vote === 1 ? 'up' : 'down',
+        expert: result.correctedExpert ? legacyExpertName(result.correctedExpert) : null,
+        replaced: result.replaced,
+      });
+    } catch (err) {
+      if (err instanceof RouterError) return sendRouterError(reply, err);
+      throw err;
+    }
+  });
+}

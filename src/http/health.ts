@@ -1,0 +1,53 @@
+/** GET /healthz and GET /metrics. */
+import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { Router } from '../router.js';
+
+export function registerHealth(app: FastifyInstance, router: Router, registry: Registry): void {
+  const startedAt = Date.now();
+  app.get('/healthz', {
+    schema: {
+      summary: 'Liveness and what is loaded',
+      response: {
+        200: {
+          type: 'object',
+          properties: {
+            status: { type: 'string', enum: ['ok', 'degraded'], description: 'degraded when the fallback expert is unavailable' },
+            gateVersion: { type: 'string' },
+            uptimeSec: { type: 'integer' },
+            inFlight: { type: 'integer' },
+            experts: {
+              type: 'array',
+              items: {
+                type: 'object',
+                properties: {
+                  id: { type: 'string' }, name: { type: 'string' }, state: { type: 'string' }, available: { type: 'boolean' },
+                  loaded: { type: 'boolean' }, demo: { type: 'boolean' }, isFallback: { type: 'boolean' },
+                  active: { type: 'integer' }, queued: { type: 'integer' }, unavailableReason: { type: ['string', 'null'] },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  }, async () => {
+    const experts = router.expertStatus().map((s) => ({
+      id: s.id, name: s.displayName, state: s.state, available: s.state !== 'unavailable', loaded: s.state === 'loaded',
+      demo: s.demo, isFallback: s.isFallback, active: s.active, queued: s.queued, unavailableReason: s.unavailableReason,
+    }));
+    const fallbackOk = experts.some((e) => e.isFallback && e.available);
+    return {
+      status: fallbackOk ? 'ok' : 'degraded',
+      gateVersion: router.gateVersion(),
+      uptimeSec: Math.round((Date.now() - startedAt) / 1000),
+      inFlight: router.inFlightCount(),
+      experts,
+    };
+  });
+
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
+    reply.header('Content-Type', registry.contentType);
+    return registry.metrics();
+  });
+}

@@ -1,0 +1,148 @@
+/** POST /predict: the old service's endpoint, answered by the router; optionally streamed as server-sent events. */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Router } from '../router.js';
+import type { AskResult, DecisionInfo } from '../routerTypes.js';
+import { RouterError } from '../errors.js';
+import { legacyExpertName } from './legacyNames.js';
+import { errorSchema, routerErrorBody, sendRouterError } from './errors.js';
+
+interface PredictBody {
+  query?: string;
+  userId?: string;
+  stream?: boolean;
+}
+
+interface PredictQuerystring {
+  query?: string;
+  userId?: string;
+  stream?: 'true' | 'false' | '1' | '0';
+}
+
+const userIdSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:@-]+$' } as const;
+
+const predictResponse = {
+  type: 'object',
+  properties: {
+    expert: { type: 'string', description: 'HealthcareExpert, FinanceExpert, CybersecurityExpert or GeneralExpert (fallback)' },
+    response: { type: 'string' },
+    confidence: { type: 'number' },
+    decisionId: { type: 'string' },
+    fallback: { type: 'boolean' },
+    fallbackReason: { type: ['string', 'null'], enum: ['off_topic', 'unsure', 'expert_busy', 'expert_unavailable', null] },
+    demo: { type: 'boolean', description: 'Present (true) when a generated demo model wrote the answer' },
+    expertId: { type: 'string' },
+    expertName: { type: 'string' },
+    latencyMs: { type: 'integer' },
+  },
+  required: ['expert', 'response', 'confidence', 'decisionId', 'fallback', 'fallbackReason'],
+} as const;
+
+function decisionBody(d: DecisionInfo): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    expert: legacyExpertName(d.expert.id),
+    confidence: d.confidence,
+    decisionId: d.decisionId,
+    fallback: d.fallbackReason !== null,
+    fallbackReason: d.fallbackReason,
+    expertId: d.expert.id,
+    expertName: d.expert.displayName,
+  };
+  if (d.demo) body.demo = true;
+  return body;
+}
+
+function resultBody(r: AskResult): Record<string, unknown> {
+  return { ...decisionBody(r), response: r.response, latencyMs: r.latencyMs };
+}
+
+export function registerPredict(app: FastifyInstance, router: Router): void {
+  app.post<{ Body: PredictBody | undefined; Querystring: PredictQuerystring }>('/predict', {
+    schema: {
+      summary: 'Route a question to an expert and answer it',
+      description: 'The question comes in the JSON body or as ?query=. With `Accept: text/event-stream` or `?stream=true` '
+        + 'the answer streams as server-sent events: `decision`, then `chunk`s, then `done` (or `error`).',
+      body: {
+        type: 'object',
+        properties: { query: { type: 'string' }, userId: userIdSchema, stream: { type: 'boolean' } },
+        additionalProperties: false,
+      },
+      querystring: {
+        type: 'object',
+        properties: { query: { type: 'string' }, userId: userIdSchema, stream: { type: 'string', enum: ['true', 'false', '1', '0'] } },
+        additionalProperties: false,
+      },
+      response: { 200: predictResponse, '4xx': errorSchema, '5xx': errorSchema },
+    },
+    // The old service took POST /predict?query=... with no body at all.
+    preValidation: async (request) => {
+      if (request.body === undefined || request.body === null) request.body = {};
+    },
+  }, async (request, reply) => {
+    const query = request.body?.query ?? request.query.query;
+    if (query === undefined) {
+      return reply.code(400).send({ error: 'empty_query', message: 'Send the question as {"query": "..."} or ?query=...' });
+    }
+    const userId = request.body?.userId ?? request.query.userId ?? null;
+    const wantsStream = request.body?.stream ?? (request.query.stream === 'true' || request.query.stream === '1'
+      || (request.headers.accept ?? '').includes('text/event-stream'));
+    const abort = abortOnDisconnect(request, reply);
+    if (wantsStream) return streamAnswer(router, query, userId, abort, reply);
+    try {
+      const result = await router.ask(query, { platform: 'http', userId, signal: abort.signal });
+      return reply.send(resultBody(result));
+    } catch (err) {
+      if (err instanceof RouterError) return sendRouterError(reply, err);
+      throw err;
+    }
+  });
+}
+
+/** Aborts the answer when the caller goes away, so an expert slot is not spent on nobody. */
+function abortOnDisconnect(request: FastifyRequest, reply: FastifyReply): AbortController {
+  const abort = new AbortController();
+  reply.raw.on('close', () => {
+    if (!reply.raw.writableFinished) abort.abort();
+  });
+  request.raw.on('aborted', () => abort.abort());
+  return abort;
+}
+
+/** SSE: refusals before the decision are plain JSON errors with their status; later failures are `error` events. */
+async function streamAnswer(router: Router, query: string, userId: string | null, abort: AbortController, reply: FastifyReply): Promise<void> {
+  const res = reply.raw;
+  let started = false;
+  const event = (name: string, data: unknown): void => {
+    if (!res.writableEnded) res.write(`event: ${name}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  const start = (): void => {
+    if (started) return;
+    started = true;
+    reply.hijack();
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no' });
+  };
+  try {
+    const result = await router.ask(query, {
+      platform: 'http',
+      userId,
+      signal: abort.signal,
+      onDecision: (d) => {
+        start();
+        event('decision', decisionBody(d));
+      },
+      onTextChunk: (text) => event('chunk', { text }),
+    });
+    start();
+    event('done', resultBody(result));
+    res.end();
+  } catch (err) {
+    if (!started) {
+      if (err instanceof RouterError) {
+        sendRouterError(reply, err);
+        return;
+      }
+      throw err;
+    }
+    event('error', err instanceof RouterError ? routerErrorBody(err) : { error: 'internal', message: 'Something went wrong on our side.' });
+    res.end();
+  }
+}

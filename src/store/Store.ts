@@ -1,0 +1,385 @@
+/**
+ * Everything moe-router keeps in SQLite, behind named methods with prepared statements: the decision log,
+ * votes, gate versions, platform message links and claimed deliveries. The only place with SQL besides migrations/.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { Platform, Vote } from '../routerTypes.js';
+import type { ExpertId, Label } from '../gate/types.js';
+import { openDatabase, type OpenDatabaseOptions } from './openDatabase.js';
+
+export type DecisionStatus = 'pending' | 'answered' | 'failed';
+
+export interface NewDecision {
+  id: string;
+  createdAt: number;
+  platform: Platform;
+  channelId: string | null;
+  userId: string | null;
+  query: string;
+  gateVersion: string;
+  label: Label;
+  gateExpert: ExpertId;
+  expert: ExpertId;
+  confidence: number;
+  probabilities: Record<Label, number>;
+  fallbackReason: string | null;
+  reroutedFrom: string | null;
+}
+
+export interface DecisionRow {
+  id: string;
+  createdAt: number;
+  platform: Platform;
+  channelId: string | null;
+  userId: string | null;
+  /** Null when text logging is off, after retention, or after `moe forget`. */
+  query: string | null;
+  queryChars: number;
+  gateVersion: string;
+  label: Label;
+  gateExpert: ExpertId;
+  expert: ExpertId;
+  confidence: number;
+  probabilities: Record<Label, number>;
+  fallbackReason: string | null;
+  status: DecisionStatus;
+  answer: string | null;
+  error: string | null;
+  latencyMs: number | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  reroutedFrom: string | null;
+  completedAt: number | null;
+}
+
+export interface DecisionOutcome {
+  expert: ExpertId;
+  fallbackReason: string | null;
+  latencyMs: number;
+  completedAt: number;
+}
+
+export interface FeedbackRow {
+  decisionId: string;
+  userId: string;
+  vote: Vote;
+  correctedExpert: ExpertId | null;
+  isAdmin: boolean;
+  createdAt: number;
+}
+
+/** A vote joined with its decision: what retraining learns from. */
+export interface FeedbackExample extends FeedbackRow {
+  query: string | null;
+  label: Label;
+  gateExpert: ExpertId;
+  expert: ExpertId;
+  gateVersion: string;
+}
+
+export interface GateVersionRow {
+  version: string;
+  createdAt: number;
+  path: string;
+  metrics: Record<string, unknown>;
+  examples: number;
+  feedbackExamples: number;
+  promoted: boolean;
+  active: boolean;
+  reason: string | null;
+}
+
+export interface StoreStats {
+  total: number;
+  byExpert: Record<string, number>;
+  fallbacks: number;
+  byStatus: Record<DecisionStatus, number>;
+  upvotes: number;
+  downvotes: number;
+}
+
+export interface StoreOptions {
+  /** Keep question and answer text (LOG_QUERY_TEXT); false stores neither, since answers echo questions. */
+  keepText: boolean;
+}
+
+interface RawDecision {
+  id: string;
+  created_at: number;
+  platform: Platform;
+  channel_id: string | null;
+  user_id: string | null;
+  query: string | null;
+  query_chars: number;
+  gate_version: string;
+  label: Label;
+  gate_expert: ExpertId;
+  expert: ExpertId;
+  confidence: number;
+  probabilities_json: string;
+  fallback_reason: string | null;
+  status: DecisionStatus;
+  answer: string | null;
+  error: string | null;
+  latency_ms: number | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  rerouted_from: string | null;
+  completed_at: number | null;
+}
+
+interface RawGateVersion {
+  version: string;
+  created_at: number;
+  path: string;
+  metrics_json: string;
+  examples: number;
+  feedback_examples: number;
+  promoted: number;
+  active: number;
+  reason: string | null;
+}
+
+function toDecision(r: RawDecision): DecisionRow {
+  return {
+    id: r.id,
+    createdAt: r.created_at,
+    platform: r.platform,
+    channelId: r.channel_id,
+    userId: r.user_id,
+    query: r.query,
+    queryChars: r.query_chars,
+    gateVersion: r.gate_version,
+    label: r.label,
+    gateExpert: r.gate_expert,
+    expert: r.expert,
+    confidence: r.confidence,
+    probabilities: JSON.parse(r.probabilities_json) as Record<Label, number>,
+    fallbackReason: r.fallback_reason,
+    status: r.status,
+    answer: r.answer,
+    error: r.error,
+    latencyMs: r.latency_ms,
+    promptTokens: r.prompt_tokens,
+    completionTokens: r.completion_tokens,
+    reroutedFrom: r.rerouted_from,
+    completedAt: r.completed_at,
+  };
+}
+
+function toGateVersion(r: RawGateVersion): GateVersionRow {
+  return {
+    version: r.version,
+    createdAt: r.created_at,
+    path: r.path,
+    metrics: JSON.parse(r.metrics_json) as Record<string, unknown>,
+    examples: r.examples,
+    feedbackExamples: r.feedback_examples,
+    promoted: r.promoted === 1,
+    active: r.active === 1,
+    reason: r.reason,
+  };
+}
+
+export class Store {
+  readonly keepText: boolean;
+  private readonly s: Record<string, Statement>;
+
+  constructor(readonly db: Database, options: StoreOptions) {
+    this.keepText = options.keepText;
+    const p = (sql: string): Statement => db.prepare(sql);
+    this.s = {
+      insertDecision: p(`INSERT INTO decisions (id, created_at, platform, channel_id, user_id, query, query_chars, gate_version, label,
+        gate_expert, expert, confidence, probabilities_json, fallback_reason, status, rerouted_from)
+        VALUES (@id, @createdAt, @platform, @channelId, @userId, @query, @queryChars, @gateVersion, @label,
+        @gateExpert, @expert, @confidence, @probabilities, @fallbackReason, 'pending', @reroutedFrom)`),
+      completeDecision: p(`UPDATE decisions SET status = 'answered', expert = @expert, fallback_reason = @fallbackReason, answer = @answer,
+        latency_ms = @latencyMs, prompt_tokens = @promptTokens, completion_tokens = @completionTokens, completed_at = @completedAt
+        WHERE id = @id AND status = 'pending'`),
+      failDecision: p(`UPDATE decisions SET status = 'failed', expert = @expert, fallback_reason = @fallbackReason, error = @error,
+        latency_ms = @latencyMs, completed_at = @completedAt WHERE id = @id AND status = 'pending'`),
+      getDecision: p('SELECT * FROM decisions WHERE id = ?'),
+      getVote: p('SELECT vote FROM feedback WHERE decision_id = ? AND user_id = ?'),
+      upsertFeedback: p(`INSERT INTO feedback (decision_id, user_id, vote, corrected_expert, is_admin, created_at)
+        VALUES (@decisionId, @userId, @vote, @correctedExpert, @isAdmin, @createdAt)
+        ON CONFLICT (decision_id, user_id) DO UPDATE SET vote = excluded.vote, corrected_expert = excluded.corrected_expert,
+        is_admin = excluded.is_admin, created_at = excluded.created_at`),
+      attachMessage: p(`INSERT INTO message_links (platform, message_ref, decision_id, created_at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (platform, message_ref) DO UPDATE SET decision_id = excluded.decision_id, created_at = excluded.created_at`),
+      findMessage: p('SELECT decision_id FROM message_links WHERE platform = ? AND message_ref = ?'),
+      deliveryClaimed: p('SELECT 1 FROM deliveries WHERE platform = ? AND key = ?'),
+      claimDelivery: p('INSERT OR IGNORE INTO deliveries (platform, key, claimed_at) VALUES (?, ?, ?)'),
+      failPending: p(`UPDATE decisions SET status = 'failed', error = ?, completed_at = ? WHERE status = 'pending'`),
+      purgeText: p('UPDATE decisions SET query = NULL, answer = NULL WHERE created_at < ? AND (query IS NOT NULL OR answer IS NOT NULL)'),
+      pruneDeliveries: p('DELETE FROM deliveries WHERE claimed_at < ?'),
+      forgetDecisions: p('UPDATE decisions SET query = NULL, answer = NULL, user_id = NULL WHERE user_id = ?'),
+      forgetVotes: p('DELETE FROM feedback WHERE user_id = ?'),
+      countByExpert: p('SELECT expert, COUNT(*) AS n FROM decisions GROUP BY expert'),
+      countByStatus: p('SELECT status, COUNT(*) AS n FROM decisions GROUP BY status'),
+      countFallbacks: p('SELECT COUNT(*) AS n FROM decisions WHERE fallback_reason IS NOT NULL'),
+      countVotes: p('SELECT SUM(vote = 1) AS up, SUM(vote = -1) AS down FROM feedback'),
+      feedbackExamples: p(`SELECT f.decision_id, f.user_id, f.vote, f.corrected_expert, f.is_admin, f.created_at,
+        d.query, d.label, d.gate_expert, d.expert, d.gate_version
+        FROM feedback f JOIN decisions d ON d.id = f.decision_id WHERE f.created_at >= ? ORDER BY f.created_at`),
+      insertGate: p(`INSERT INTO gate_versions (version, created_at, path, metrics_json, examples, feedback_examples, promoted, active, reason)
+        VALUES (@version, @createdAt, @path, @metrics, @examples, @feedbackExamples, @promoted, 0, @reason)`),
+      listGates: p('SELECT * FROM gate_versions ORDER BY created_at DESC, rowid DESC'),
+      getGate: p('SELECT * FROM gate_versions WHERE version = ?'),
+      activeGate: p('SELECT * FROM gate_versions WHERE active = 1'),
+      clearActiveGate: p('UPDATE gate_versions SET active = 0 WHERE active = 1'),
+      setActiveGate: p('UPDATE gate_versions SET active = 1, promoted = 1 WHERE version = ?'),
+    };
+  }
+
+  /** Opens the database file (creating and migrating it) and wraps it. */
+  static open(file: string, options: StoreOptions & OpenDatabaseOptions): Store {
+    return new Store(openDatabase(file, options), options);
+  }
+
+  // --- decisions ---
+
+  insertDecision(d: NewDecision): void {
+    this.s.insertDecision!.run({
+      ...d,
+      query: this.keepText ? d.query : null,
+      queryChars: d.query.length,
+      probabilities: JSON.stringify(d.probabilities),
+    });
+  }
+
+  completeDecision(id: string, outcome: DecisionOutcome & { answer: string; promptTokens: number; completionTokens: number }): void {
+    this.s.completeDecision!.run({ id, ...outcome, answer: this.keepText ? outcome.answer : null });
+  }
+
+  failDecision(id: string, outcome: DecisionOutcome & { error: string }): void {
+    this.s.failDecision!.run({ id, ...outcome });
+  }
+
+  getDecision(id: string): DecisionRow | null {
+    const row = this.s.getDecision!.get(id) as RawDecision | undefined;
+    return row ? toDecision(row) : null;
+  }
+
+  /** Start-up: answers that were in flight when the process died will never complete. */
+  failPendingDecisions(now = Date.now()): number {
+    return this.s.failPending!.run('interrupted: the bot stopped before the answer was complete', now).changes;
+  }
+
+  /** Retention: deletes question and answer text of decisions older than `cutoff` (ms epoch). */
+  purgeTextBefore(cutoff: number): number {
+    return this.s.purgeText!.run(cutoff).changes;
+  }
+
+  /** `moe forget`: removes a user's question/answer text (and their id from the log) and their votes. */
+  forgetUser(userId: string): { decisions: number; votes: number } {
+    return this.db.transaction(() => ({
+      votes: this.s.forgetVotes!.run(userId).changes,
+      decisions: this.s.forgetDecisions!.run(userId).changes,
+    }))();
+  }
+
+  stats(): StoreStats {
+    const byExpert: Record<string, number> = {};
+    let total = 0;
+    for (const r of this.s.countByExpert!.all() as { expert: string; n: number }[]) {
+      byExpert[r.expert] = r.n;
+      total += r.n;
+    }
+    const byStatus: Record<DecisionStatus, number> = { pending: 0, answered: 0, failed: 0 };
+    for (const r of this.s.countByStatus!.all() as { status: DecisionStatus; n: number }[]) byStatus[r.status] = r.n;
+    const fallbacks = (this.s.countFallbacks!.get() as { n: number }).n;
+    const votes = this.s.countVotes!.get() as { up: number | null; down: number | null };
+    return { total, byExpert, fallbacks, byStatus, upvotes: votes.up ?? 0, downvotes: votes.down ?? 0 };
+  }
+
+  // --- feedback ---
+
+  /** Records a vote; a second vote by the same user on the same decision replaces the first. */
+  recordFeedback(f: FeedbackRow): { replaced: boolean } {
+    return this.db.transaction(() => {
+      const replaced = this.s.getVote!.get(f.decisionId, f.userId) !== undefined;
+      this.s.upsertFeedback!.run({ ...f, isAdmin: f.isAdmin ? 1 : 0 });
+      return { replaced };
+    })();
+  }
+
+  /** Votes (oldest first) with their decisions, for retraining. */
+  feedbackExamples(sinceMs = 0): FeedbackExample[] {
+    type Raw = {
+      decision_id: string; user_id: string; vote: Vote; corrected_expert: ExpertId | null; is_admin: number; created_at: number;
+      query: string | null; label: Label; gate_expert: ExpertId; expert: ExpertId; gate_version: string;
+    };
+    return (this.s.feedbackExamples!.all(sinceMs) as Raw[]).map((r) => ({
+      decisionId: r.decision_id,
+      userId: r.user_id,
+      vote: r.vote,
+      correctedExpert: r.corrected_expert,
+      isAdmin: r.is_admin === 1,
+      createdAt: r.created_at,
+      query: r.query,
+      label: r.label,
+      gateExpert: r.gate_expert,
+      expert: r.expert,
+      gateVersion: r.gate_version,
+    }));
+  }
+
+  // --- platform messages and deliveries ---
+
+  attachMessage(decisionId: string, platform: Platform, messageRef: string, now = Date.now()): void {
+    this.s.attachMessage!.run(platform, messageRef, decisionId, now);
+  }
+
+  findDecisionByMessage(platform: Platform, messageRef: string): string | null {
+    const row = this.s.findMessage!.get(platform, messageRef) as { decision_id: string } | undefined;
+    return row?.decision_id ?? null;
+  }
+
+  /** True (and records every key) when none of `keys` was claimed before. */
+  claimDelivery(platform: Platform, keys: string[], now = Date.now()): boolean {
+    return this.db.transaction(() => {
+      if (keys.some((k) => this.s.deliveryClaimed!.get(platform, k) !== undefined)) return false;
+      for (const k of keys) this.s.claimDelivery!.run(platform, k, now);
+      return true;
+    }).immediate();
+  }
+
+  /** Forgets claims older than `cutoff`; platforms stop retrying long before. */
+  pruneDeliveries(cutoff: number): number {
+    return this.s.pruneDeliveries!.run(cutoff).changes;
+  }
+
+  // --- gate versions ---
+
+  insertGateVersion(g: Omit<GateVersionRow, 'active'>): void {
+    this.s.insertGate!.run({ ...g, metrics: JSON.stringify(g.metrics), promoted: g.promoted ? 1 : 0 });
+  }
+
+  listGateVersions(): GateVersionRow[] {
+    return (this.s.listGates!.all() as RawGateVersion[]).map(toGateVersion);
+  }
+
+  getGateVersion(version: string): GateVersionRow | null {
+    const row = this.s.getGate!.get(version) as RawGateVersion | undefined;
+    return row ? toGateVersion(row) : null;
+  }
+
+  activeGateVersion(): GateVersionRow | null {
+    const row = this.s.activeGate!.get() as RawGateVersion | undefined;
+    return row ? toGateVersion(row) : null;
+  }
+
+  /** Makes `version` the only active gate; false when no such version is recorded. */
+  setActiveGateVersion(version: string): boolean {
+    return this.db.transaction(() => {
+      if (!this.s.getGate!.get(version)) return false;
+      this.s.clearActiveGate!.run();
+      this.s.setActiveGate!.run(version);
+      return true;
+    }).immediate();
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+}

@@ -1,0 +1,4 @@
+export { Store } from './Store.js';
+export type { StoreOptions, NewDecision, DecisionRow, DecisionStatus, DecisionOutcome, FeedbackRow, FeedbackExample, GateVersionRow, StoreStats } from './Store.js';
+export { openDatabase } from './openDatabase.js';
+export { migrate, readMigrations, schemaVersion, defaultMigrationsDir, DatabaseError } from './migrate.js';

@@ -1,0 +1,102 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import BetterSqlite3 from 'better-sqlite3';
+import { Store } from '../../src/store/Store.js';
+import { openDatabase } from '../../src/store/openDatabase.js';
+import { migrate, readMigrations, schemaVersion, DatabaseError } from '../../src/store/migrate.js';
+import { makeTempDir } from '../support/tempDir.js';
+
+const migrations = readMigrations();
+const LATEST = migrations.length;
+
+function tables(db: BetterSqlite3.Database): string[] {
+  return (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+}
+
+function columns(db: BetterSqlite3.Database, table: string): string[] {
+  return (db.prepare(`PRAGMA table_info(${table})`).all() as { name: string }[]).map((r) => r.name);
+}
+
+test('a fresh database gets every migration, WAL, foreign keys and a busy timeout', (t) => {
+  const tmp = makeTempDir();
+  t.after(tmp.remove);
+  const db = openDatabase(path.join(tmp.dir, 'sub/dir/moe.sqlite'));
+  t.after(() => db.close());
+  assert.equal(schemaVersion(db), LATEST);
+  assert.deepEqual(tables(db), ['decisions', 'deliveries', 'feedback', 'gate_versions', 'message_links', 'schema_migrations']);
+  assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
+  assert.ok(Number(db.pragma('busy_timeout', { simple: true })) >= 1000);
+  assert.ok(columns(db, 'feedback').includes('is_admin'));
+});
+
+for (let from = 1; from < LATEST; from++) {
+  test(`a database at schema version ${from} is migrated to ${LATEST}, keeping its rows`, (t) => {
+    const tmp = makeTempDir();
+    t.after(tmp.remove);
+    const file = path.join(tmp.dir, 'old.sqlite');
+    const old = new BetterSqlite3(file);
+    migrate(old, migrations, from);
+    assert.equal(schemaVersion(old), from);
+    old.prepare(`INSERT INTO decisions (id, created_at, platform, query, query_chars, gate_version, label, gate_expert, expert, confidence, probabilities_json)
+      VALUES ('d1', 1, 'http', 'how do I budget', 15, 'g1', 'finance', 'finance', 'finance', 0.9, '{}')`).run();
+    old.prepare("INSERT INTO feedback (decision_id, user_id, vote, created_at) VALUES ('d1', 'u1', 1, 2)").run();
+    old.close();
+
+    const store = Store.open(file, { keepText: true });
+    t.after(() => store.close());
+    assert.equal(schemaVersion(store.db), LATEST);
+    assert.equal(store.getDecision('d1')?.query, 'how do I budget');
+    const votes = store.feedbackExamples();
+    assert.equal(votes.length, 1);
+    assert.equal(votes[0]!.isAdmin, false, 'votes from before the is_admin column are not admin votes');
+    const applied = (store.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version);
+    assert.deepEqual(applied, migrations.map((m) => m.version));
+  });
+}
+
+test('opening twice applies nothing the second time', (t) => {
+  const tmp = makeTempDir();
+  t.after(tmp.remove);
+  const file = path.join(tmp.dir, 'moe.sqlite');
+  openDatabase(file).close();
+  const db = new BetterSqlite3(file);
+  t.after(() => db.close());
+  assert.deepEqual(migrate(db, migrations), []);
+});
+
+test('a database from newer code is refused with a message saying so', (t) => {
+  const tmp = makeTempDir();
+  t.after(tmp.remove);
+  const file = path.join(tmp.dir, 'future.sqlite');
+  openDatabase(file).close();
+  const db = new BetterSqlite3(file);
+  db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)').run(LATEST + 1, 'from_the_future', 0);
+  db.close();
+  assert.throws(() => openDatabase(file), (err: unknown) => {
+    assert.ok(err instanceof DatabaseError);
+    assert.match(err.message, new RegExp(`schema version ${LATEST + 1}, newer than this code knows \\(${LATEST}\\)`));
+    return true;
+  });
+});
+
+test('a failing migration is rolled back whole and named in the error', (t) => {
+  const tmp = makeTempDir();
+  t.after(tmp.remove);
+  const db = new BetterSqlite3(path.join(tmp.dir, 'x.sqlite'));
+  t.after(() => db.close());
+  const broken = [...migrations, { version: LATEST + 1, name: 'broken', sql: 'CREATE TABLE half_done (x INTEGER); SELECT * FROM no_such_table;' }];
+  assert.throws(() => migrate(db, broken), /migration 00\d_broken failed: no such table: no_such_table/);
+  assert.equal(schemaVersion(db), LATEST, 'earlier migrations stay applied');
+  assert.ok(!tables(db).includes('half_done'), 'the broken migration left nothing behind');
+});
+
+test('a file that is not a database gives a clear error naming it', (t) => {
+  const tmp = makeTempDir();
+  t.after(tmp.remove);
+  const file = path.join(tmp.dir, 'junk.sqlite');
+  fs.writeFileSync(file, 'this is not a database, just some text that is long enough to have a header\n'.repeat(20));
+  assert.throws(() => openDatabase(file), (err: unknown) => err instanceof DatabaseError && /junk\.sqlite/.test(err.message));
+});

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { GateFileError } from '../../src/gate/errors.js';
+import { Gate } from '../../src/gate/Gate.js';
+import { loadActiveGate } from '../../src/gate/loadActiveGate.js';
+import { readLabelledCsv } from '../../src/gate/readLabelledCsv.js';
+import { trainGate, TrainingDataError } from '../../src/gate/trainGate.js';
+import { LABELS, type RouteDecision } from '../../src/gate/types.js';
+import { FIXTURES, tempDir } from './helpers.js';
+
+const rows = readLabelledCsv(path.join(FIXTURES, 'small.csv'));
+let gate: Gate;
+
+function assertWellFormed(d: RouteDecision): void {
+  const sum = LABELS.reduce((s, l) => s + d.probabilities[l], 0);
+  assert.ok(Math.abs(sum - 1) < 1e-9, `probabilities sum to ${sum}`);
+  for (const l of LABELS) assert.ok(d.probabilities[l] >= 0 && d.probabilities[l] <= 1);
+  assert.equal(d.confidence, d.probabilities[d.label]);
+  assert.equal(d.fallback, d.fallbackReason !== null);
+  assert.equal(d.fallback, d.expert === 'general');
+  assert.notEqual(d.runnerUp, d.expert);
+  assert.equal(d.gateVersion, gate.version);
+}
+
+describe('gate training and routing', () => {
+  before(() => {
+    gate = trainGate(rows, { heldOutFraction: 0 }).gate;
+  });
+
+  it('routes clear questions of each domain to their expert', () => {
+    const cases: Array<[string, string]> = [
+      ['i have a fever and a headache, should i see a doctor', 'healthcare'],
+      ['how do i pay less tax on my savings account interest', 'finance'],
+      ['my email password was hacked by a phishing link', 'cybersecurity'],
+    ];
+    for (const [text, expert] of cases) {
+      const d = gate.route(text);
+      assertWellFormed(d);
+      assert.equal(d.expert, expert, `${text} → ${JSON.stringify(d)}`);
+      assert.equal(d.fallback, false);
+    }
+  });
+
+  it('sends off-topic questions to the general fallback', () => {
+    for (const text of ['tell me a joke about the weather', 'recommend a movie and some music for tonight']) {
+      const d = gate.route(text);
+      assertWellFormed(d);
+      assert.equal(d.expert, 'general', `${text} → ${JSON.stringify(d)}`);
+      assert.equal(d.fallback, true);
+    }
+  });
+
+  it('is more confident on a question full of domain words than on a vague one', () => {
+    const clear = gate.route('phishing email hacked password malware ransomware firewall');
+    const vague = gate.route('what should i do about it');
+    assert.equal(clear.label, 'cybersecurity');
+    assert.ok(clear.confidence > vague.confidence, `${clear.confidence} vs ${vague.confidence}`);
+  });
+
+  it('gives a decision, never a throw, for odd input', () => {
+    const inputs = ['', '   ', '🤒🤒🤒', '¿Cómo está tu corazón? 心脏病', 'a'.repeat(100_000), 'fever '.repeat(20_000), '\u0000\uffff\ud800'];
+    for (const text of inputs) {
+      const d = gate.route(text);
+      assertWellFormed(d);
+    }
+    const empty = gate.route('');
+    assert.equal(empty.fallback, true);
+    assert.equal(empty.fallbackReason, 'unsure');
+    // Accents fold, so "fièvre"-style spelling of a known word still counts.
+    assert.equal(gate.route('FEVER and HEADACHE, Doctor!!').expert, 'healthcare');
+  });
+
+  it('round-trips through its file and keeps every decision', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'nested', 'gate.json');
+    gate.save(file);
+    assert.deepEqual(fs.readdirSync(path.dirname(file)), ['gate.json'], 'no temp file left behind');
+    const loaded = Gate.load(file);
+    assert.equal(loaded.version, gate.version);
+    assert.match(loaded.version, /^g-\d{8}-\d{6}-[0-9a-f]{4}$/);
+    for (const r of rows) {
+      const a = gate.route(r.text);
+      const b = loaded.route(r.text);
+      assert.equal(b.expert, a.expert);
+      for (const l of LABELS) assert.ok(Math.abs(a.probabilities[l] - b.probabilities[l]) < 1e-3);
+    }
+    const json = JSON.parse(fs.readFileSync(file, 'utf8')) as Record<string, unknown>;
+    for (const key of ['format', 'formatVersion', 'version', 'createdAt', 'labels', 'vocabulary', 'temperature', 'fallbackThreshold', 'metrics']) {
+      assert.ok(key in json, `gate file has ${key}`);
+    }
+  });
+
+  it('reports corrupt, incompatible and missing files clearly, naming the file', () => {
+    const dir = tempDir();
+    const good = path.join(dir, 'good.json');
+    gate.save(good);
+    const text = fs.readFileSync(good, 'utf8');
+    const data = JSON.parse(text) as Record<string, unknown>;
+    const cases: Array<[string, string, string]> = [
+      ['truncated.json', text.slice(0, text.length / 2), 'gate_corrupt'],
+      ['empty.json', '', 'gate_corrupt'],
+      ['newer.json', JSON.stringify({ ...data, formatVersion: 99 }), 'gate_incompatible'],
+      ['other.json', JSON.stringify({ hello: 'world' }), 'gate_incompatible'],
+      ['labels.json', JSON.stringify({ ...data, labels: ['a', 'b', 'c', 'd'] }), 'gate_incompatible'],
+      ['short.json', JSON.stringify({ ...data, logProb: (data.logProb as number[]).slice(1) }), 'gate_corrupt'],
+      ['nan.json', JSON.stringify({ ...data, temperature: 'hot' }), 'gate_corrupt'],
+    ];
+    for (const [name, content, code] of cases) {
+      const file = path.join(dir, name);
+      fs.writeFileSync(file, content);
+      assert.throws(
+        () => Gate.load(file),
+        (err: unknown) => err instanceof GateFileError && err.code === code && err.message.includes(file),
+        name,
+      );
+    }
+    assert.throws(() => Gate.load(path.join(dir, 'nope.json')), (err: unknown) => err instanceof GateFileError && err.code === 'gate_missing');
+  });
+
+  it('refuses training data that lacks a label or has empty text', () => {
+    assert.throws(() => trainGate(rows.filter((r) => r.label !== 'none')), TrainingDataError);
+    assert.throws(() => trainGate([...rows, { text: '  ', label: 'finance' }]), /empty text/);
+  });
+
+  it('honours example weights', () => {
+    const heavy = trainGate([...rows, { text: 'quantum zebra', label: 'finance', weight: 50 }, { text: 'quantum zebra', label: 'finance', weight: 50 }], { heldOutFraction: 0 }).gate;
+    assert.equal(heavy.route('quantum zebra').label, 'finance');
+  });
+
+  it('measures held-out metrics and stores them in the gate', () => {
+    const { gate: g, metrics } = trainGate(rows, { heldOutFraction: 0.4, seed: 3 });
+    assert.ok(metrics.heldOut);
+    assert.ok(metrics.testRows > 0 && metrics.calibrationRows > 0);
+    assert.ok(metrics.temperature > 0);
+    assert.ok(metrics.heldOut.accuracy >= 0 && metrics.heldOut.accuracy <= 1);
+    assert.deepEqual(g.metrics, metrics);
+  });
+
+  it('loadActiveGate trains and saves the gate on first use, then loads it', async () => {
+    const dir = tempDir();
+    const config = { gatePath: path.join(dir, 'models', 'gate.json'), datasetPath: path.join(FIXTURES, 'small.csv') };
+    const first = await loadActiveGate(config);
+    assert.ok(fs.existsSync(config.gatePath));
+    const second = await loadActiveGate(config);
+    assert.equal(second.version, first.version);
+  });
+});

@@ -1,0 +1,319 @@
+/**
+ * A fake Discord for tests: REST under /api/v10 and a gateway WebSocket on the same loopback port, enough for
+ * the real discord.js Client to log in, receive INTERACTION_CREATE and answer through the interaction webhooks.
+ * Every REST call is recorded so tests can assert what a user would see.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+export interface RecordedCall {
+  method: string;
+  /** Path without /api/v10 and query, with `%40original` decoded to `@original`. */
+  path: string;
+  query: URLSearchParams;
+  body: Record<string, unknown> | null;
+  status: number;
+  at: number;
+}
+
+export interface FakeMessage {
+  id: string;
+  channel_id: string;
+  content: string;
+  flags: number;
+  components: unknown[];
+  /** Interaction token whose webhook created it. */
+  token: string;
+  deleted: boolean;
+  edits: number;
+}
+
+export interface FakeUser {
+  id: string;
+  username?: string;
+}
+
+export interface InteractionHandle {
+  id: string;
+  token: string;
+  sentAt: number;
+}
+
+export const GUILD_ID = '900000000000000001';
+export const CHANNEL_ID = '900000000000000002';
+export const BOT_USER_ID = '900000000000000003';
+/** All permissions as Discord sends them (a decimal string). */
+export const ADMIN_PERMISSIONS = '2147483647';
+/** Send Messages + Use Application Commands, no Manage Server. */
+export const MEMBER_PERMISSIONS = String(0x800 + 0x80000000);
+
+export class FakeDiscord {
+  readonly calls: RecordedCall[] = [];
+  readonly messages = new Map<string, FakeMessage>();
+  /** Registered command lists by route path (PUT bodies). */
+  readonly commands = new Map<string, unknown[]>();
+  readonly appId = '900000000000000004';
+  private server = http.createServer((req, res) => void this.onRequest(req, res));
+  private wss = new WebSocketServer({ server: this.server });
+  private sockets = new Set<WebSocket>();
+  private seq = 0;
+  private nextId = 1_000_000n;
+  private listeners = new Set<() => void>();
+  /** Interaction id → id of the message its component was on (for UPDATE_MESSAGE responses). */
+  private interactionMessage = new Map<string, string>();
+  /** Pending forced 429s: path regex → retry-after seconds. */
+  private rateLimits: { method: string; pattern: RegExp; retryAfterSec: number }[] = [];
+
+  port = 0;
+
+  get apiUrl(): string {
+    return `http://127.0.0.1:${this.port}/api`;
+  }
+
+  async start(): Promise<void> {
+    this.wss.on('connection', (ws) => this.onGateway(ws));
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  async close(): Promise<void> {
+    for (const ws of this.sockets) ws.terminate();
+    this.wss.close();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  snowflake(): string {
+    this.nextId += 1n;
+    return (900000000000000000n + this.nextId).toString();
+  }
+
+  /** The next request matching method+path answers 429 with `retry-after` (seconds), once. */
+  rateLimitOnce(method: string, pattern: RegExp, retryAfterSec: number): void {
+    this.rateLimits.push({ method, pattern, retryAfterSec });
+  }
+
+  /** Resolves when `check` returns a value (re-checked after every REST call), or rejects after timeoutMs. */
+  waitFor<T>(check: () => T | undefined | null | false, timeoutMs = 20_000, what = 'condition'): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const first = check();
+      if (first) return resolve(first);
+      const listener = (): void => {
+        const value = check();
+        if (value) {
+          clearTimeout(timer);
+          this.listeners.delete(listener);
+          resolve(value);
+        }
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(listener);
+        reject(new Error(`fake Discord: timed out waiting for ${what}`));
+      }, timeoutMs);
+      this.listeners.add(listener);
+    });
+  }
+
+  callsFor(token: string): RecordedCall[] {
+    return this.calls.filter((c) => c.path.includes(`/${token}`));
+  }
+
+  /** Messages created through an interaction's webhook (original first), deleted ones included. */
+  messagesFor(token: string): FakeMessage[] {
+    return [...this.messages.values()].filter((m) => m.token === token);
+  }
+
+  /** Sends a chat-input command as `user`; options are string options. */
+  slash(name: string, options: Record<string, string>, user: FakeUser, permissions = MEMBER_PERMISSIONS): InteractionHandle {
+    return this.dispatchInteraction(2, user, permissions, {
+      id: this.appId + '0',
+      name,
+      type: 1,
+      options: Object.entries(options).map(([optName, value]) => ({ name: optName, type: 3, value })),
+    });
+  }
+
+  /** Clicks a button on a message the bot sent. */
+  click(message: FakeMessage, customId: string, user: FakeUser, permissions = MEMBER_PERMISSIONS): InteractionHandle {
+    return this.dispatchInteraction(3, user, permissions, { custom_id: customId, component_type: 2 }, message);
+  }
+
+  /** Picks values in a string select on a message the bot sent. */
+  select(message: FakeMessage, customId: string, values: string[], user: FakeUser, permissions = MEMBER_PERMISSIONS): InteractionHandle {
+    return this.dispatchInteraction(3, user, permissions, { custom_id: customId, component_type: 3, values }, message);
+  }
+
+  private dispatchInteraction(type: 2 | 3, user: FakeUser, permissions: string, data: Record<string, unknown>, message?: FakeMessage): InteractionHandle {
+    const id = this.snowflake();
+    const token = `tok_${id}`;
+    const payload: Record<string, unknown> = {
+      id,
+      token,
+      application_id: this.appId,
+      type,
+      data,
+      version: 1,
+      guild_id: GUILD_ID,
+      channel_id: CHANNEL_ID,
+      channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: 'general' },
+      member: {
+        user: { id: user.id, username: user.username ?? `user${user.id}`, discriminator: '0', global_name: null, avatar: null },
+        roles: [],
+        permissions,
+        joined_at: new Date(0).toISOString(),
+        deaf: false,
+        mute: false,
+        flags: 0,
+      },
+      app_permissions: ADMIN_PERMISSIONS,
+      locale: 'en-US',
+      guild_locale: 'en-US',
+      entitlements: [],
+      authorizing_integration_owners: { '0': GUILD_ID },
+      context: 0,
+    };
+    if (message) {
+      payload.message = this.messageJson(message);
+      this.interactionMessage.set(id, message.id);
+    }
+    this.dispatch('INTERACTION_CREATE', payload);
+    return { id, token, sentAt: Date.now() };
+  }
+
+  private dispatch(t: string, d: unknown): void {
+    this.seq += 1;
+    const frame = JSON.stringify({ op: 0, t, s: this.seq, d });
+    for (const ws of this.sockets) ws.send(frame);
+  }
+
+  private onGateway(ws: WebSocket): void {
+    this.sockets.add(ws);
+    ws.on('close', () => this.sockets.delete(ws));
+    ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 45_000 } }));
+    ws.on('message', (raw) => {
+      const msg = JSON.parse(String(raw)) as { op: number };
+      if (msg.op === 1) ws.send(JSON.stringify({ op: 11 }));
+      if (msg.op === 2) {
+        this.seq += 1;
+        ws.send(JSON.stringify({
+          op: 0, t: 'READY', s: this.seq,
+          d: {
+            v: 10,
+            user: { id: BOT_USER_ID, username: 'moe-router', discriminator: '0', avatar: null, bot: true },
+            guilds: [{ id: GUILD_ID, unavailable: true }],
+            session_id: 'fake-session',
+            resume_gateway_url: `ws://127.0.0.1:${this.port}`,
+            application: { id: this.appId, flags: 0 },
+          },
+        }));
+        // discord.js waits (15 s) for a GUILD_CREATE per guild listed in READY before emitting clientReady.
+        this.dispatch('GUILD_CREATE', {
+          id: GUILD_ID, name: 'Fake Guild', icon: null, owner_id: '1', unavailable: false, member_count: 2, large: false,
+          roles: [], emojis: [], stickers: [], features: [], members: [], presences: [], voice_states: [], threads: [],
+          stage_instances: [], guild_scheduled_events: [], soundboard_sounds: [],
+          channels: [{ id: CHANNEL_ID, type: 0, name: 'general', guild_id: GUILD_ID, position: 0, permission_overwrites: [] }],
+          joined_at: new Date(0).toISOString(), preferred_locale: 'en-US',
+        });
+      }
+    });
+  }
+
+  private messageJson(m: FakeMessage): Record<string, unknown> {
+    return {
+      id: m.id, channel_id: m.channel_id, guild_id: GUILD_ID, content: m.content, flags: m.flags, components: m.components,
+      type: 20, tts: false, pinned: false, mention_everyone: false, mentions: [], mention_roles: [], attachments: [], embeds: [],
+      timestamp: new Date().toISOString(), edited_timestamp: null, webhook_id: this.appId, application_id: this.appId,
+      author: { id: BOT_USER_ID, username: 'moe-router', discriminator: '0', avatar: null, bot: true },
+    };
+  }
+
+  private createMessage(token: string, data: Record<string, unknown> | undefined, id = this.snowflake()): FakeMessage {
+    const m: FakeMessage = {
+      id, channel_id: CHANNEL_ID, token, deleted: false, edits: 0,
+      content: typeof data?.content === 'string' ? data.content : '',
+      flags: typeof data?.flags === 'number' ? data.flags : 0,
+      components: Array.isArray(data?.components) ? data.components : [],
+    };
+    this.messages.set(m.id, m);
+    return m;
+  }
+
+  private originalOf(token: string): FakeMessage | undefined {
+    return this.messagesFor(token)[0];
+  }
+
+  private async onRequest(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    const u = new URL(req.url ?? '/', 'http://127.0.0.1');
+    const path = u.pathname.replace(/^\/api\/v10/, '').replace(/%40/g, '@');
+    const method = req.method ?? 'GET';
+    let body: Record<string, unknown> | null = null;
+    if (raw) {
+      try { body = JSON.parse(raw) as Record<string, unknown>; } catch { body = { raw }; }
+    }
+    const call: RecordedCall = { method, path, query: u.searchParams, body, status: 200, at: Date.now() };
+
+    const send = (status: number, json?: unknown, headers: Record<string, string> = {}): void => {
+      call.status = status;
+      this.calls.push(call);
+      if (json === undefined) {
+        res.writeHead(status, headers).end(); // a 204 must carry no content-type
+      } else {
+        res.writeHead(status, { 'content-type': 'application/json', ...headers }).end(JSON.stringify(json));
+      }
+      for (const l of [...this.listeners]) l();
+    };
+
+    const limitIndex = this.rateLimits.findIndex((r) => r.method === method && r.pattern.test(path));
+    if (limitIndex >= 0) {
+      const [limit] = this.rateLimits.splice(limitIndex, 1);
+      const after = String(limit!.retryAfterSec);
+      return send(429, { message: 'You are being rate limited.', retry_after: limit!.retryAfterSec, global: false },
+        { 'retry-after': after, 'x-ratelimit-scope': 'user', 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': after, 'x-ratelimit-bucket': 'fake' });
+    }
+
+    let m: RegExpExecArray | null;
+    if (method === 'GET' && path === '/gateway/bot') {
+      return send(200, { url: `ws://127.0.0.1:${this.port}`, shards: 1, session_start_limit: { total: 1000, remaining: 1000, reset_after: 14_400_000, max_concurrency: 1 } });
+    }
+    if (method === 'PUT' && (m = /^\/applications\/(\d+)(?:\/guilds\/(\d+))?\/commands$/.exec(path))) {
+      const list = Array.isArray(body) ? (body as unknown[]) : [];
+      this.commands.set(path, list);
+      return send(200, list.map((c) => ({ ...(c as object), id: this.snowflake(), application_id: m![1], version: '1' })));
+    }
+    if (method === 'POST' && (m = /^\/interactions\/(\d+)\/([^/]+)\/callback$/.exec(path))) {
+      const token = m[2]!;
+      const type = Number(body?.type);
+      const data = body?.data as Record<string, unknown> | undefined;
+      if (type === 4 || type === 5) this.createMessage(token, type === 5 ? { flags: data?.flags, content: '' } : data);
+      if (type === 7) {
+        const original = [...this.messages.values()].find((x) => x.id === this.interactionMessage.get(m![1]!));
+        if (original && data) Object.assign(original, { content: data.content ?? original.content, components: data.components ?? original.components });
+      }
+      return send(204);
+    }
+    if ((m = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/([^/]+)$/.exec(path))) {
+      const [, , token, ref] = m;
+      const target = ref === '@original' ? this.originalOf(token!) : this.messages.get(ref!);
+      if (!target || target.deleted) return send(404, { message: 'Unknown Message', code: 10008 });
+      if (method === 'PATCH') {
+        if (typeof body?.content === 'string') target.content = body.content;
+        if (Array.isArray(body?.components)) target.components = body.components;
+        target.edits += 1;
+        return send(200, this.messageJson(target));
+      }
+      if (method === 'DELETE') {
+        target.deleted = true;
+        return send(204);
+      }
+      if (method === 'GET') return send(200, this.messageJson(target));
+    }
+    if (method === 'POST' && (m = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(path))) {
+      return send(200, this.messageJson(this.createMessage(m[2]!, body ?? undefined)));
+    }
+    return send(404, { message: `fake Discord has no route ${method} ${path}`, code: 0 });
+  }
+}
