@@ -6,7 +6,7 @@ import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
 import { ConfigError, type Config } from '../../src/config.js';
 import type { RouterApi } from '../../src/routerTypes.js';
-import { userErrorMessage } from '../shared/format.js';
+import { isExpectedError, userErrorMessage } from '../shared/format.js';
 import { consoleLogger, errorFields, type AdapterLogger } from '../shared/logger.js';
 import { handleRetrain, handleStats } from './admin.js';
 import { deliverAnswer } from './answer.js';
@@ -113,7 +113,9 @@ export async function handleInteraction(ctx: DiscordContext, interaction: Intera
     }
     if (interaction.isRepliable()) await replyEphemeral(interaction, '⚠️ This action is not supported.');
   } catch (err) {
-    ctx.logger.error({ interactionId: interaction.id, userId: interaction.user.id, ...errorFields(err) }, 'discord: interaction failed');
+    const fields = { interactionId: interaction.id, userId: interaction.user.id, ...errorFields(err) };
+    if (isExpectedError(err)) ctx.logger.warn(fields, 'discord: request refused');
+    else ctx.logger.error(fields, 'discord: interaction failed');
     if (!interaction.isRepliable()) return;
     try {
       await replyEphemeral(interaction, userErrorMessage(err, ctx.config.maxQueryChars));

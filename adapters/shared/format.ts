@@ -85,6 +85,16 @@ function isCoded(err: unknown): err is CodedError {
   return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string';
 }
 
+const USER_CODES = new Set([
+  'empty_query', 'query_too_long', 'rate_limited', 'expert_busy', 'expert_unavailable', 'unknown_expert', 'expert_timeout',
+  'not_found', 'invalid_vote', 'invalid_expert', 'shutting_down', 'cancelled', 'retrain_unavailable',
+]);
+
+/** True for failures a user caused or should expect (log as warnings); false for bugs and outages of ours. */
+export function isExpectedError(err: unknown): boolean {
+  return isCoded(err) && USER_CODES.has(err.code);
+}
+
 /** The short message a user sees for a failure; errors without a known code get a generic line (and are logged by the caller). */
 export function userErrorMessage(err: unknown, maxQueryChars?: number): string {
   if (!isCoded(err)) return '⚠️ Something went wrong on our side. It has been logged; please try again.';

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { GateFileError } from './errors.js';
 import { computeMetrics, type EvalMetrics } from './evaluate.js';
-import { TermCounter, TermIndexer, tfidfValues, termGroup, type FeatureOptions } from './featurize.js';
+import { CHAR_BUCKETS, SpellIndex, TermCounter, TermIndexer, tfidfValues, termGroup, type FeatureOptions } from './featurize.js';
 import { jointLogLikelihood, softmax } from './NaiveBayes.js';
 import { DOMAIN_LABELS, LABELS, labelToExpert, type DomainLabel, type GateModel, type Label, type RouteDecision, type TrainingExample } from './types.js';
 
@@ -31,6 +31,8 @@ export interface GateParams {
   createdAt: string;
   features: FeatureOptions;
   vocabulary: string[];
+  /** Known words, most frequent first, for typo correction of unknown words. */
+  lexicon: string[];
   idf: Float64Array;
   /** [feature * LABELS.length + class] */
   logProb: Float64Array;
@@ -55,6 +57,7 @@ const fileSchema = z.object({
   temperature: finite.positive(),
   fallbackThreshold: finite.min(0).max(1),
   vocabulary: z.array(z.string()),
+  lexicon: z.array(z.string()),
   idf: z.array(finite),
   logPrior: z.array(finite),
   logProb: z.array(finite),
@@ -98,6 +101,7 @@ export class Gate implements GateModel {
   readonly createdAt: string;
   readonly features: FeatureOptions;
   readonly vocabulary: readonly string[];
+  readonly lexicon: readonly string[];
   readonly temperature: number;
   readonly fallbackThreshold: number;
   readonly metrics: GateTrainingMetrics | null;
@@ -118,6 +122,7 @@ export class Gate implements GateModel {
     this.createdAt = params.createdAt;
     this.features = { ...params.features };
     this.vocabulary = params.vocabulary;
+    this.lexicon = params.lexicon;
     this.idf = params.idf;
     this.logProb = params.logProb;
     this.logPrior = params.logPrior;
@@ -125,9 +130,31 @@ export class Gate implements GateModel {
     this.fallbackThreshold = params.fallbackThreshold;
     this.metrics = params.metrics;
     this.group = Uint8Array.from(params.vocabulary, termGroup);
-    const index = new Map<string, number>();
-    params.vocabulary.forEach((term, i) => index.set(term, i));
-    this.indexer = new TermIndexer(this.features, (term) => index.get(term) ?? -1);
+    const words = new Map<string, number>();
+    const chars = new Int32Array(CHAR_BUCKETS).fill(-1);
+    params.vocabulary.forEach((term, i) => {
+      if (term.startsWith('w:')) words.set(term.slice(2), i);
+      else if (term.startsWith('c#')) chars[Number(term.slice(2)) & (CHAR_BUCKETS - 1)] = i;
+    });
+    // Nested maps keep keys small integers: a combined key above 2^31 would be a heap number per lookup.
+    const bigrams = new Map<number, Map<number, number>>();
+    params.vocabulary.forEach((term, i) => {
+      if (!term.startsWith('b:')) return;
+      const [a, b] = term.slice(2).split(' ');
+      const ia = words.get(a ?? '');
+      const ib = words.get(b ?? '');
+      if (ia === undefined || ib === undefined) return;
+      let row = bigrams.get(ia);
+      if (row === undefined) bigrams.set(ia, (row = new Map()));
+      row.set(ib, i);
+    });
+    const spelling = new SpellIndex(params.lexicon);
+    this.indexer = new TermIndexer(this.features, {
+      correct: (w) => spelling.correct(w),
+      word: (s) => words.get(s) ?? -1,
+      bigram: (a, b) => bigrams.get(a)?.get(b) ?? -1,
+      char: (bucket) => chars[bucket]!,
+    });
   }
 
   /** Calibrated probabilities in LABELS order, and whether any known term was seen. */
@@ -137,9 +164,10 @@ export class Gate implements GateModel {
     this.indexer.countText(typeof text === 'string' ? text : '', counter);
     const ids = counter.ids;
     const values = tfidfValues(ids, counter.alignedCounts(), this.idf, this.group, this.features);
-    counter.reset();
     jointLogLikelihood(ids, values, this.logProb, this.logPrior, this.scores);
-    return { probabilities: softmax(this.scores, this.temperature, new Float64Array(LABELS.length)), hasEvidence: ids.length > 0 };
+    const hasEvidence = ids.length > 0;
+    counter.reset();
+    return { probabilities: softmax(this.scores, this.temperature, new Float64Array(LABELS.length)), hasEvidence };
   }
 
   /** Total: any string gets a decision; text with no known term falls back as `unsure`. */
@@ -164,6 +192,7 @@ export class Gate implements GateModel {
       fallbackThreshold: this.fallbackThreshold,
       metrics: this.metrics as z.infer<typeof metricsShape> | null,
       vocabulary: [...this.vocabulary],
+      lexicon: [...this.lexicon],
       idf: Array.from(this.idf, (x) => round(x, 5)),
       logPrior: Array.from(this.logPrior, (x) => round(x, 6)),
       logProb: Array.from(this.logProb, (x) => round(x, 5)),
@@ -206,6 +235,7 @@ export class Gate implements GateModel {
         createdAt: g.createdAt,
         features: g.features,
         vocabulary: g.vocabulary,
+        lexicon: g.lexicon,
         idf: Float64Array.from(g.idf),
         logProb: Float64Array.from(g.logProb),
         logPrior: Float64Array.from(g.logPrior),

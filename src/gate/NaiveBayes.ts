@@ -1,10 +1,63 @@
 /** Sparse multinomial Naive Bayes over TF-IDF values, with per-example weights (feedback can count more or less). */
-import { tfidfValues, type FeatureOptions } from './featurize.js';
+import { tfidfInto, type FeatureOptions } from './featurize.js';
 
-/** One document as raw term counts over the training-time term ids. */
-export interface SparseDoc {
+/** Documents as raw term counts over training-time term ids, in one flat (CSR) store: no object per document. */
+export class SparseCorpus {
+  offsets: Int32Array<ArrayBuffer> = new Int32Array(1024);
+  ids: Int32Array<ArrayBuffer> = new Int32Array(1 << 16);
+  counts: Int32Array<ArrayBuffer> = new Int32Array(1 << 16);
+  length = 0;
+  maxDocLength = 0;
+
+  add(ids: ArrayLike<number>, counts: ArrayLike<number>): void {
+    const start = this.offsets[this.length]!;
+    const end = start + ids.length;
+    if (this.length + 2 > this.offsets.length) this.offsets = grow(this.offsets, this.length + 2);
+    if (end > this.ids.length) {
+      this.ids = grow(this.ids, end);
+      this.counts = grow(this.counts, end);
+    }
+    for (let k = 0; k < ids.length; k++) {
+      this.ids[start + k] = ids[k]!;
+      this.counts[start + k] = counts[k]!;
+    }
+    this.offsets[++this.length] = end;
+    this.maxDocLength = Math.max(this.maxDocLength, ids.length);
+  }
+}
+
+function grow(a: Int32Array, min: number): Int32Array<ArrayBuffer> {
+  const out = new Int32Array(Math.max(min, a.length * 2));
+  out.set(a);
+  return out;
+}
+
+/** Scratch buffers for one document mapped to model features. */
+export class LocalDoc {
   ids: Int32Array;
-  counts: Float64Array;
+  counts: Int32Array;
+  values: Float64Array;
+  length = 0;
+  constructor(capacity: number) {
+    this.ids = new Int32Array(capacity);
+    this.counts = new Int32Array(capacity);
+    this.values = new Float64Array(capacity);
+  }
+
+  /** Loads document `d` of `corpus`, keeping the terms the model knows, and computes its TF-IDF values. */
+  load(corpus: SparseCorpus, d: number, featureOf: Int32Array, idf: Float64Array, group: Uint8Array, features: FeatureOptions): this {
+    let k = 0;
+    for (let i = corpus.offsets[d]!, end = corpus.offsets[d + 1]!; i < end; i++) {
+      const f = featureOf[corpus.ids[i]!]!;
+      if (f >= 0) {
+        this.ids[k] = f;
+        this.counts[k++] = corpus.counts[i]!;
+      }
+    }
+    this.length = k;
+    tfidfInto(this.ids, this.counts, k, idf, group, features, this.values);
+    return this;
+  }
 }
 
 export interface NaiveBayesOptions {
@@ -34,22 +87,37 @@ export interface NaiveBayesModel {
 }
 
 /**
- * Fits on the documents listed in `rows`. `termGroup[t]` is the feature group of training term t.
+ * Sufficient statistics of NB, kept per part (e.g. 0 = training split, 1 = held-out) so that a model of the split and
+ * a model of all rows come out of one pass: NB counts add up. Vocabulary and idf are shared (computed on all rows,
+ * without labels), which keeps the values of a document identical in both models.
  */
-export function fitNaiveBayes(
-  docs: readonly SparseDoc[],
+export interface NaiveBayesStats {
+  classCount: number;
+  featureOf: Int32Array;
+  termOf: Int32Array;
+  idf: Float64Array;
+  group: Uint8Array;
+  /** Per part: [f * classCount + c] summed weighted TF-IDF. */
+  featureSum: Float64Array[];
+  classMass: Float64Array[];
+  classWeight: Float64Array[];
+}
+
+export function collectStats(
+  docs: SparseCorpus,
   labels: Int32Array,
   weights: Float64Array,
-  rows: readonly number[],
+  partOf: Uint8Array,
+  partCount: number,
   termGroup: Uint8Array,
   classCount: number,
   features: FeatureOptions,
   options: NaiveBayesOptions = DEFAULT_NB_OPTIONS,
-): NaiveBayesModel {
+): NaiveBayesStats {
   const termCount = termGroup.length;
   const df = new Int32Array(termCount);
-  for (const r of rows) for (const t of docs[r]!.ids) df[t]!++;
-
+  const totalTerms = docs.offsets[docs.length]!;
+  for (let i = 0; i < totalTerms; i++) df[docs.ids[i]!]!++;
   const featureOf = new Int32Array(termCount).fill(-1);
   const termList: number[] = [];
   for (let t = 0; t < termCount; t++) {
@@ -59,7 +127,7 @@ export function fitNaiveBayes(
     }
   }
   const v = termList.length;
-  const n = rows.length;
+  const n = docs.length;
   const idf = new Float64Array(v);
   const group = new Uint8Array(v);
   for (let f = 0; f < v; f++) {
@@ -68,35 +136,55 @@ export function fitNaiveBayes(
     idf[f] = Math.log((1 + n) / (1 + df[t]!)) + 1;
     group[f] = termGroup[t]!;
   }
+  const featureSum = Array.from({ length: partCount }, () => new Float64Array(v * classCount));
+  const classMass = Array.from({ length: partCount }, () => new Float64Array(classCount));
+  const classWeight = Array.from({ length: partCount }, () => new Float64Array(classCount));
+  const local = new LocalDoc(docs.maxDocLength);
+  for (let r = 0; r < docs.length; r++) {
+    local.load(docs, r, featureOf, idf, group, features);
+    const values = local.values;
+    const c = labels[r]!;
+    const w = weights[r]!;
+    const part = partOf[r]!;
+    const sums = featureSum[part]!;
+    classWeight[part]![c]! += w;
+    let mass = 0;
+    for (let k = 0; k < local.length; k++) {
+      const x = values[k]! * w;
+      sums[local.ids[k]! * classCount + c]! += x;
+      mass += x;
+    }
+    classMass[part]![c]! += mass;
+  }
+  return { classCount, featureOf, termOf: new Int32Array(termList), idf, group, featureSum, classMass, classWeight };
+}
 
+/** The model of the union of `parts`. */
+export function modelFromStats(stats: NaiveBayesStats, parts: readonly number[], options: NaiveBayesOptions = DEFAULT_NB_OPTIONS): NaiveBayesModel {
+  const { classCount, idf } = stats;
+  const v = idf.length;
   const featureSum = new Float64Array(v * classCount);
   const classMass = new Float64Array(classCount);
   const classWeight = new Float64Array(classCount);
-  for (const r of rows) {
-    const local = toLocal(docs[r]!, featureOf);
-    const values = tfidfValues(local.ids, local.counts, idf, group, features);
-    const c = labels[r]!;
-    const w = weights[r]!;
-    classWeight[c]! += w;
-    for (let k = 0; k < local.ids.length; k++) {
-      const x = values[k]! * w;
-      featureSum[local.ids[k]! * classCount + c]! += x;
-      classMass[c]! += x;
+  for (const p of parts) {
+    const sums = stats.featureSum[p]!;
+    for (let i = 0; i < sums.length; i++) featureSum[i]! += sums[i]!;
+    for (let c = 0; c < classCount; c++) {
+      classMass[c]! += stats.classMass[p]![c]!;
+      classWeight[c]! += stats.classWeight[p]![c]!;
     }
   }
-
   const logProb = new Float64Array(v * classCount);
   const alpha = options.alpha;
   if (options.complement) {
     const totalMass = classMass.reduce((a, b) => a + b, 0);
+    const denom = Array.from(classMass, (m) => Math.log(totalMass - m + alpha * v));
     for (let f = 0; f < v; f++) {
+      const base = f * classCount;
       let fTotal = 0;
-      for (let c = 0; c < classCount; c++) fTotal += featureSum[f * classCount + c]!;
-      for (let c = 0; c < classCount; c++) {
-        const comp = fTotal - featureSum[f * classCount + c]!;
-        // Negated so that, as in plain NB, a higher score means "more this class".
-        logProb[f * classCount + c] = -(Math.log(comp + alpha) - Math.log(totalMass - classMass[c]! + alpha * v));
-      }
+      for (let c = 0; c < classCount; c++) fTotal += featureSum[base + c]!;
+      // Negated so that, as in plain NB, a higher score means "more this class".
+      for (let c = 0; c < classCount; c++) logProb[base + c] = denom[c]! - Math.log(fTotal - featureSum[base + c]! + alpha);
     }
   } else {
     for (let c = 0; c < classCount; c++) {
@@ -109,24 +197,21 @@ export function fitNaiveBayes(
   for (let c = 0; c < classCount; c++) {
     logPrior[c] = options.fitPrior && totalWeight > 0 ? Math.log((classWeight[c]! + 1) / (totalWeight + classCount)) : -Math.log(classCount);
   }
-  return { classCount, featureOf, termOf: Int32Array.from(termList), idf, group, logProb, logPrior };
+  return { classCount, featureOf: stats.featureOf, termOf: stats.termOf, idf, group: stats.group, logProb, logPrior };
 }
 
-/** Keeps the terms the model knows, renumbered to model feature ids. */
-export function toLocal(doc: SparseDoc, featureOf: Int32Array): { ids: Int32Array; counts: Float64Array } {
-  let kept = 0;
-  for (const t of doc.ids) if (featureOf[t]! >= 0) kept++;
-  const ids = new Int32Array(kept);
-  const counts = new Float64Array(kept);
-  let k = 0;
-  for (let i = 0; i < doc.ids.length; i++) {
-    const f = featureOf[doc.ids[i]!]!;
-    if (f >= 0) {
-      ids[k] = f;
-      counts[k++] = doc.counts[i]!;
-    }
-  }
-  return { ids, counts };
+/** Fits one model on every document. */
+export function fitNaiveBayes(
+  docs: SparseCorpus,
+  labels: Int32Array,
+  weights: Float64Array,
+  termGroup: Uint8Array,
+  classCount: number,
+  features: FeatureOptions,
+  options: NaiveBayesOptions = DEFAULT_NB_OPTIONS,
+): NaiveBayesModel {
+  const stats = collectStats(docs, labels, weights, new Uint8Array(docs.length), 1, termGroup, classCount, features, options);
+  return modelFromStats(stats, [0], options);
 }
 
 /** Joint log-likelihood per class of a vector given as model feature ids and their TF-IDF values. */

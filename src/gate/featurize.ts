@@ -1,8 +1,8 @@
 /**
- * Terms and TF-IDF weights. Terms are word unigrams and bigrams of stems ("w:" / "b:") and character n-grams of each
- * word with boundary marks ("c:"), so a typo still shares most of its n-grams with the right word.
+ * Terms and TF-IDF weights. Terms are word unigrams and bigrams of stems ("w:stem", "b:stem stem") and character
+ * n-grams of each word with boundary marks, hashed into buckets ("c#bucket") so a typo still shares most of its
+ * n-grams with the right word, without building a string per n-gram.
  */
-import NGrams from 'natural/lib/natural/ngrams/ngrams.js';
 import { stem, tokenize } from './tokenize.js';
 
 export interface FeatureOptions {
@@ -20,31 +20,83 @@ export const DEFAULT_FEATURE_OPTIONS: FeatureOptions = { charMin: 3, charMax: 5,
 
 export const GROUP_WORD = 0;
 export const GROUP_CHAR = 1;
+/** Hash buckets for character n-grams (2^18: few collisions for the ~100k n-grams of a chat corpus). */
+export const CHAR_BUCKETS = 1 << 18;
 
 export function termGroup(term: string): number {
-  return term.startsWith('c:') ? GROUP_CHAR : GROUP_WORD;
+  return term.startsWith('c#') ? GROUP_CHAR : GROUP_WORD;
 }
 
-/** Terms of one word: its stem unigram and its character n-grams. */
-export function wordTerms(word: string, options: FeatureOptions): string[] {
-  const terms = ['w:' + stem(word)];
+/** Buckets of the character n-grams of `<word>` (FNV-1a, extended one character at a time). */
+export function charBuckets(word: string, options: FeatureOptions): number[] {
   const padded = `<${word}>`;
-  for (let n = options.charMin; n <= options.charMax; n++) {
-    for (let i = 0; i + n <= padded.length; i++) terms.push('c:' + padded.slice(i, i + n));
+  const out: number[] = [];
+  const len = padded.length;
+  for (let i = 0; i < len; i++) {
+    let h = 0x811c9dc5;
+    for (let j = i; j < len && j - i < options.charMax; j++) {
+      h = Math.imul(h ^ padded.charCodeAt(j), 0x01000193);
+      const n = j - i + 1;
+      // A word shorter than charMin still gets its whole padded form.
+      if (n >= options.charMin || (i === 0 && j === len - 1)) {
+        let x = h ^ (h >>> 16);
+        x = Math.imul(x, 0x45d9f3b);
+        out.push((x ^ (x >>> 16)) & (CHAR_BUCKETS - 1));
+      }
+    }
   }
-  // A word shorter than charMin still gets its whole padded form.
-  if (padded.length < options.charMin) terms.push('c:' + padded);
-  return terms;
+  return out;
+}
+
+/** How a TermIndexer turns terms into ids; -1 means "not a feature" (unknown at routing time). */
+export interface TermLookup {
+  word(stem: string): number;
+  bigram(first: number, second: number): number;
+  char(bucket: number): number;
+  /** A known word for an unknown one (typo correction), or null. */
+  correct?(word: string): string | null;
+}
+
+/**
+ * Typo correction within one edit (drop, insert or replace a letter) by symmetric deletes: each known word is indexed
+ * under itself and its one-letter deletions, so a lookup costs a handful of Map gets.
+ */
+export class SpellIndex {
+  private readonly index = new Map<string, string>();
+
+  /** `words` most frequent first: on a tie the more common word wins. */
+  constructor(words: Iterable<string>, readonly minLength = 5) {
+    for (const w of words) {
+      if (w.length < minLength) continue;
+      if (!this.index.has(w)) this.index.set(w, w);
+      for (let i = 0; i < w.length; i++) {
+        const d = w.slice(0, i) + w.slice(i + 1);
+        if (!this.index.has(d)) this.index.set(d, w);
+      }
+    }
+  }
+
+  correct(word: string): string | null {
+    if (word.length < this.minLength) return null;
+    const direct = this.index.get(word);
+    if (direct !== undefined) return direct;
+    for (let i = 0; i < word.length; i++) {
+      const hit = this.index.get(word.slice(0, i) + word.slice(i + 1));
+      if (hit !== undefined) return hit;
+    }
+    return null;
+  }
 }
 
 /** Counts term ids; a dense scratch array with a touched list beats a Map per document. */
 export class TermCounter {
   ids: number[] = [];
-  private counts = new Float64Array(1024);
+  // Int32 rather than Float64: half the memory to touch across a vocabulary of a few hundred thousand terms.
+  private counts = new Int32Array(1024);
 
   add(id: number): void {
     if (id >= this.counts.length) {
-      const grown = new Float64Array(Math.max(id + 1, this.counts.length * 2));
+      const grown = new Int32Array(Math.max(id + 1, this.counts.length * 2));
       grown.set(this.counts);
       this.counts = grown;
     }
@@ -65,73 +117,98 @@ export class TermCounter {
 
   reset(): void {
     for (const id of this.ids) this.counts[id] = 0;
-    this.ids = [];
+    this.ids.length = 0;
   }
 }
 
-/**
- * Maps terms to ids, caching each word's ids. `termId` returns -1 for an unknown term (routing) or interns it
- * (training).
- */
+/** Maps a text to term ids, caching each word's ids (stem + character n-grams), so repeated words cost a lookup. */
 export class TermIndexer {
-  private readonly wordCache = new Map<string, { stem: string; ids: Int32Array }>();
+  private readonly wordCache = new Map<string, { word: number; chars: Int32Array; seen: number }>();
+  private readonly wordIds: number[] = [];
 
   constructor(
     readonly options: FeatureOptions,
-    private readonly termId: (term: string) => number,
+    private readonly lookup: TermLookup,
     private readonly cacheLimit = 100_000,
   ) {}
+
+  /** Words seen at least `min` times (since the cache was last cleared), most frequent first. */
+  frequentWords(min: number): string[] {
+    return [...this.wordCache]
+      .filter(([, e]) => e.seen >= min)
+      .sort((a, b) => b[1].seen - a[1].seen || (a[0] < b[0] ? -1 : 1))
+      .map(([w]) => w);
+  }
 
   /** Adds the term ids of `text` to `counter` (which the caller resets). */
   countText(text: string, counter: TermCounter): void {
     const tokens = tokenize(text);
-    const stems: string[] = new Array<string>(tokens.length);
-    for (let i = 0; i < tokens.length; i++) {
-      const word = tokens[i]!;
-      let entry = this.wordCache.get(word);
+    const wordIds = this.wordIds;
+    wordIds.length = 0;
+    for (const token of tokens) {
+      let entry = this.wordCache.get(token);
       if (entry === undefined) {
-        const ids = wordTerms(word, this.options)
-          .map(this.termId)
-          .filter((id) => id >= 0);
-        entry = { stem: stem(word), ids: Int32Array.from(ids) };
+        let spelled = token;
+        let word = this.lookup.word(stem(token));
+        if (word < 0 && this.lookup.correct) {
+          const fixed = this.lookup.correct(token);
+          if (fixed !== null) {
+            spelled = fixed;
+            word = this.lookup.word(stem(fixed));
+          }
+        }
+        const chars: number[] = [];
+        for (const b of charBuckets(spelled, this.options)) {
+          const id = this.lookup.char(b);
+          if (id >= 0) chars.push(id);
+        }
+        entry = { word, chars: new Int32Array(chars), seen: 0 };
         if (this.wordCache.size >= this.cacheLimit) this.wordCache.clear();
-        this.wordCache.set(word, entry);
+        this.wordCache.set(token, entry);
       }
-      stems[i] = entry.stem;
-      for (const id of entry.ids) counter.add(id);
+      entry.seen++;
+      wordIds.push(entry.word);
+      if (entry.word >= 0) counter.add(entry.word);
+      for (const id of entry.chars) counter.add(id);
     }
-    if (stems.length > 1) {
-      for (const [a, b] of NGrams.bigrams(stems)) {
-        const id = this.termId(`b:${a} ${b}`);
-        if (id >= 0) counter.add(id);
-      }
+    for (let i = 1; i < wordIds.length; i++) {
+      const a = wordIds[i - 1]!;
+      const b = wordIds[i]!;
+      if (a < 0 || b < 0) continue;
+      const id = this.lookup.bigram(a, b);
+      if (id >= 0) counter.add(id);
     }
   }
 }
 
 /**
  * TF-IDF values of counted terms: sublinear tf (1 + ln c) × idf, l2-normalised per group, times the group weight.
- * `counts` is aligned with `ids`; ids index `idf` and `group`.
+ * Reads the first `length` entries of `ids`/`counts` (aligned; ids index `idf` and `group`) and writes `out`.
  */
-export function tfidfValues(
+export function tfidfInto(
   ids: ArrayLike<number>,
   counts: ArrayLike<number>,
+  length: number,
   idf: ArrayLike<number>,
   group: ArrayLike<number>,
   options: FeatureOptions,
+  out: Float64Array,
 ): Float64Array {
-  const values = new Float64Array(ids.length);
   let normWord = 0;
   let normChar = 0;
-  for (let k = 0; k < ids.length; k++) {
+  for (let k = 0; k < length; k++) {
     const id = ids[k]!;
     const v = (1 + Math.log(counts[k]!)) * idf[id]!;
-    values[k] = v;
+    out[k] = v;
     if (group[id] === GROUP_CHAR) normChar += v * v;
     else normWord += v * v;
   }
   const scaleWord = normWord > 0 ? options.wordWeight / Math.sqrt(normWord) : 0;
   const scaleChar = normChar > 0 ? options.charWeight / Math.sqrt(normChar) : 0;
-  for (let k = 0; k < ids.length; k++) values[k]! *= group[ids[k]!] === GROUP_CHAR ? scaleChar : scaleWord;
-  return values;
+  for (let k = 0; k < length; k++) out[k]! *= group[ids[k]!] === GROUP_CHAR ? scaleChar : scaleWord;
+  return out;
+}
+
+export function tfidfValues(ids: ArrayLike<number>, counts: ArrayLike<number>, idf: ArrayLike<number>, group: ArrayLike<number>, options: FeatureOptions): Float64Array {
+  return tfidfInto(ids, counts, ids.length, idf, group, options, new Float64Array(ids.length));
 }

@@ -19,3 +19,11 @@ declare module 'natural/lib/natural/util/stopwords.js' {
   const stopwords: { words: string[] };
   export default stopwords;
 }
+declare module 'natural/lib/natural/classifiers/bayes_classifier.js' {
+  class BayesClassifier {
+    addDocument(text: string, classification: string): void;
+    train(): void;
+    classify(text: string): string;
+  }
+  export default BayesClassifier;
+}

@@ -1,14 +1,17 @@
 /**
  * Trains a gate: featurise once, fit on a stratified split, fit temperature and fallback threshold on half of the
- * held-out rows, measure on the other half, then refit on every row.
+ * held-out rows, measure on the other half, then refit on every row (one pass: NB counts of the parts add up).
  */
 import crypto from 'node:crypto';
 import { seededRandom } from './addNoise.js';
 import { computeMetrics, type EvalRow } from './evaluate.js';
-import { DEFAULT_FEATURE_OPTIONS, TermCounter, TermIndexer, termGroup, tfidfValues, type FeatureOptions } from './featurize.js';
+import { CHAR_BUCKETS, DEFAULT_FEATURE_OPTIONS, GROUP_CHAR, TermCounter, TermIndexer, type FeatureOptions } from './featurize.js';
 import { decide, Gate, type GateTrainingMetrics } from './Gate.js';
-import { DEFAULT_NB_OPTIONS, fitNaiveBayes, jointLogLikelihood, softmax, toLocal, type NaiveBayesModel, type NaiveBayesOptions, type SparseDoc } from './NaiveBayes.js';
+import { collectStats, DEFAULT_NB_OPTIONS, jointLogLikelihood, LocalDoc, modelFromStats, softmax, SparseCorpus, type NaiveBayesModel, type NaiveBayesOptions } from './NaiveBayes.js';
 import { isLabel, LABELS, type TrainingExample } from './types.js';
+
+/** Most frequent words kept for typo correction (bounds file size and load time). */
+const MAX_LEXICON = 30_000;
 
 export interface TrainGateOptions {
   /** Fraction of rows held out for calibration + metrics (default 0.2). */
@@ -146,27 +149,39 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   const missing = LABELS.filter((_, c) => perLabel[c] === 0);
   if (missing.length) throw new TrainingDataError(`training data has no rows labelled ${missing.join(', ')} (every label needs examples)`);
 
-  // Featurise every row once; both fits reuse the sparse counts.
-  const termIds = new Map<string, number>();
+  // Featurise every row once; both fits reuse the sparse counts. Ids below CHAR_BUCKETS are character buckets.
   const terms: string[] = [];
-  const groups: number[] = [];
-  const indexer = new TermIndexer(features, (term) => {
-    let id = termIds.get(term);
-    if (id === undefined) {
-      id = terms.length;
-      termIds.set(term, id);
-      terms.push(term);
-      groups.push(termGroup(term));
-    }
-    return id;
-  });
+  const stemIds = new Map<string, number>();
+  const bigramIds = new Map<number, Map<number, number>>();
+  const intern = (term: string): number => {
+    terms.push(term);
+    return CHAR_BUCKETS + terms.length - 1;
+  };
+  const indexer = new TermIndexer(features, {
+    word: (s) => {
+      let id = stemIds.get(s);
+      if (id === undefined) stemIds.set(s, (id = intern(`w:${s}`)));
+      return id;
+    },
+    bigram: (a, b) => {
+      let row = bigramIds.get(a);
+      if (row === undefined) bigramIds.set(a, (row = new Map()));
+      let id = row.get(b);
+      if (id === undefined) row.set(b, (id = intern(`b:${terms[a - CHAR_BUCKETS]!.slice(2)} ${terms[b - CHAR_BUCKETS]!.slice(2)}`)));
+      return id;
+    },
+    char: (bucket) => bucket,
+  }, Infinity);
   const counter = new TermCounter();
-  const docs: SparseDoc[] = examples.map((e) => {
+  const docs = new SparseCorpus();
+  for (const e of examples) {
     counter.reset();
     indexer.countText(e.text, counter);
-    return { ids: Int32Array.from(counter.ids), counts: counter.alignedCounts() };
-  });
-  const termGroups = Uint8Array.from(groups);
+    docs.add(counter.ids, counter.alignedCounts());
+  }
+  const termGroups = new Uint8Array(CHAR_BUCKETS + terms.length);
+  termGroups.fill(GROUP_CHAR, 0, CHAR_BUCKETS);
+  const termName = (t: number): string => (t < CHAR_BUCKETS ? `c#${t}` : terms[t - CHAR_BUCKETS]!);
 
   const { train, calib, test } = stratifiedSplit(labels, heldOutFraction, options.seed ?? 1);
   const canCalibrate = calib.length >= 2 * LABELS.length && test.length > 0;
@@ -174,14 +189,19 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   let fallbackThreshold = options.defaultFallbackThreshold ?? 0.5;
   let heldOut = null;
   let splitModel: NaiveBayesModel | null = null;
+  const nbOptions = nb;
+  const partOf = new Uint8Array(examples.length);
+  for (const r of calib) partOf[r] = 1;
+  for (const r of test) partOf[r] = 1;
+  const stats = collectStats(docs, labels, weights, partOf, 2, termGroups, LABELS.length, features, nbOptions);
   if (calib.length + test.length > 0) {
-    splitModel = fitNaiveBayes(docs, labels, weights, train, termGroups, LABELS.length, features, nb);
+    splitModel = modelFromStats(stats, [0], nbOptions);
     const model = splitModel;
+    const local = new LocalDoc(docs.maxDocLength);
     const scoresOf = (rows: number[]): Float64Array[] =>
       rows.map((r) => {
-        const local = toLocal(docs[r]!, model.featureOf);
-        const values = tfidfValues(local.ids, local.counts, model.idf, model.group, features);
-        return jointLogLikelihood(local.ids, values, model.logProb, model.logPrior, new Float64Array(LABELS.length));
+        local.load(docs, r, model.featureOf, model.idf, model.group, features);
+        return jointLogLikelihood(local.ids.subarray(0, local.length), local.values, model.logProb, model.logPrior, new Float64Array(LABELS.length));
       });
     const calibScores = scoresOf(calib);
     const calibLabels = calib.map((r) => labels[r]!);
@@ -193,15 +213,14 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     const testRows = test.length > 0 ? test : calib;
     const testScores = test.length > 0 ? scoresOf(test) : calibScores;
     const evalRows: EvalRow[] = testRows.map((r, i) => {
-      const local = toLocal(docs[r]!, model.featureOf);
-      const decision = decide(softmax(testScores[i]!, temperature, new Float64Array(LABELS.length)), fallbackThreshold, '', local.ids.length > 0);
+      const hasEvidence = local.load(docs, r, model.featureOf, model.idf, model.group, features).length > 0;
+      const decision = decide(softmax(testScores[i]!, temperature, new Float64Array(LABELS.length)), fallbackThreshold, '', hasEvidence);
       return { label: examples[r]!.label, kind: examples[r]!.kind, decision };
     });
     heldOut = computeMetrics(evalRows);
   }
 
-  const all = examples.map((_, i) => i);
-  const finalModel = options.refitOnAll === false && splitModel ? splitModel : fitNaiveBayes(docs, labels, weights, all, termGroups, LABELS.length, features, nb);
+  const finalModel = options.refitOnAll === false && splitModel ? splitModel : modelFromStats(stats, [0, 1], nbOptions);
   const createdAt = new Date();
   const metrics: GateTrainingMetrics = {
     trainRows: options.refitOnAll === false ? train.length : examples.length,
@@ -217,7 +236,9 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     version: versionId(createdAt, finalModel),
     createdAt: createdAt.toISOString(),
     features,
-    vocabulary: Array.from(finalModel.termOf, (t) => terms[t]!),
+    vocabulary: Array.from(finalModel.termOf, termName),
+    // Words seen twice or more: the known spellings typo correction maps unknown words onto.
+    lexicon: indexer.frequentWords(2).slice(0, MAX_LEXICON),
     idf: finalModel.idf,
     logProb: finalModel.logProb,
     logPrior: finalModel.logPrior,

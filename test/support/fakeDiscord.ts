@@ -62,6 +62,8 @@ export class FakeDiscord {
   private listeners = new Set<() => void>();
   /** Interaction id → id of the message its component was on (for UPDATE_MESSAGE responses). */
   private interactionMessage = new Map<string, string>();
+  private callsByToken = new Map<string, RecordedCall[]>();
+  private messagesByToken = new Map<string, FakeMessage[]>();
   /** Pending forced 429s: path regex → retry-after seconds. */
   private rateLimits: { method: string; pattern: RegExp; retryAfterSec: number }[] = [];
 
@@ -115,13 +117,14 @@ export class FakeDiscord {
     });
   }
 
+  /** REST calls made with an interaction's token (callback and webhook calls), in order. */
   callsFor(token: string): RecordedCall[] {
-    return this.calls.filter((c) => c.path.includes(`/${token}`));
+    return this.callsByToken.get(token) ?? [];
   }
 
   /** Messages created through an interaction's webhook (original first), deleted ones included. */
   messagesFor(token: string): FakeMessage[] {
-    return [...this.messages.values()].filter((m) => m.token === token);
+    return this.messagesByToken.get(token) ?? [];
   }
 
   /** Sends a chat-input command as `user`; options are string options. */
@@ -236,6 +239,9 @@ export class FakeDiscord {
       components: Array.isArray(data?.components) ? data.components : [],
     };
     this.messages.set(m.id, m);
+    const list = this.messagesByToken.get(token) ?? [];
+    list.push(m);
+    this.messagesByToken.set(token, list);
     return m;
   }
 
@@ -259,6 +265,8 @@ export class FakeDiscord {
     const send = (status: number, json?: unknown, headers: Record<string, string> = {}): void => {
       call.status = status;
       this.calls.push(call);
+      const token = /^\/(?:interactions\/\d+|webhooks\/\d+)\/([^/]+)/.exec(path)?.[1];
+      if (token) this.callsByToken.set(token, [...this.callsFor(token), call]);
       if (json === undefined) {
         res.writeHead(status, headers).end(); // a 204 must carry no content-type
       } else {

@@ -1,0 +1,153 @@
+/**
+ * Block Kit for answers. Limits with a margin: Slack rejects a section over 3,000 characters (invalid_blocks) and,
+ * in practice, a message whose blocks hold more than ~12-13k characters in total (msg_blocks_too_long,
+ * bolt-js#2509), so sections stay under 2,900 and a message under 10,000; the rest continues in the thread.
+ */
+import type { AskResult } from '../../src/routerTypes.js';
+import type { ExpertInfo } from '../../src/experts/types.js';
+import type { ExpertId } from '../../src/gate/types.js';
+import { answerHeader, expertLabel } from '../shared/format.js';
+import { splitMessage } from '../shared/splitMessage.js';
+import { ACTION, encodeValue } from './actionIds.js';
+import { escapeMrkdwn, toMrkdwn } from './mrkdwn.js';
+
+export const SECTION_LIMIT = 2900;
+export const MESSAGE_LIMIT = 10_000;
+/** Characters of a message's text shown in notifications (the blocks carry the answer). */
+const FALLBACK_TEXT_CHARS = 300;
+
+export interface TextObject {
+  type: 'mrkdwn' | 'plain_text';
+  text: string;
+  emoji?: boolean;
+}
+
+export interface Option {
+  text: TextObject;
+  value: string;
+}
+
+export type Block =
+  | { type: 'section'; text: TextObject; accessory?: Element }
+  | { type: 'context'; elements: TextObject[] }
+  | { type: 'actions'; block_id?: string; elements: Element[] };
+
+export type Element =
+  | { type: 'button'; action_id: string; text: TextObject; value: string; style?: 'primary' | 'danger' }
+  | { type: 'static_select'; action_id: string; placeholder: TextObject; options: Option[] };
+
+export interface SlackMessage {
+  text: string;
+  blocks: Block[];
+}
+
+/**
+ * Splits raw answer text into pieces whose mrkdwn form is at most `limit` characters, at paragraph/sentence/word
+ * boundaries (escaping happens after splitting, so an `&amp;` is never cut in half).
+ */
+export function splitForSlack(raw: string, limit: number): string[] {
+  const out: string[] = [];
+  for (const piece of splitMessage(raw, limit)) {
+    const escaped = toMrkdwn(piece).length;
+    if (escaped <= limit) out.push(piece);
+    else out.push(...splitForSlack(piece, Math.max(20, Math.floor((limit * limit) / escaped) - 10)));
+  }
+  return out;
+}
+
+const plain = (text: string): TextObject => ({ type: 'plain_text', text, emoji: true });
+const section = (rawText: string): Block => ({ type: 'section', text: { type: 'mrkdwn', text: toMrkdwn(rawText) } });
+const contextLine = (mrkdwn: string): Block => ({ type: 'context', elements: [{ type: 'mrkdwn', text: mrkdwn }] });
+
+function fallbackText(header: string, body: string): string {
+  const snippet = body.length > FALLBACK_TEXT_CHARS ? `${body.slice(0, FALLBACK_TEXT_CHARS)}…` : body;
+  return escapeMrkdwn(`${header}: ${snippet}`);
+}
+
+export function voteActions(result: Pick<AskResult, 'decisionId' | 'runnerUp'>): Block {
+  return {
+    type: 'actions',
+    block_id: 'moe_vote',
+    elements: [
+      { type: 'button', action_id: ACTION.upvote, text: plain('👍'), value: encodeValue({ kind: 'upvote', decisionId: result.decisionId }) },
+      {
+        type: 'button', action_id: ACTION.downvote, text: plain('👎'),
+        value: encodeValue({ kind: 'downvote', decisionId: result.decisionId, runnerUp: result.runnerUp.id }),
+      },
+    ],
+  };
+}
+
+/** The answer as thread messages: text sections, and on the last one the expert/confidence line and the vote buttons. */
+export function answerMessages(result: AskResult): SlackMessage[] {
+  const header = answerHeader(result);
+  const body = result.response.trim() || '_(the expert returned an empty answer)_';
+  const chunks = splitForSlack(body, MESSAGE_LIMIT);
+  return chunks.map((chunk, i) => {
+    const blocks = splitForSlack(chunk, SECTION_LIMIT).map(section);
+    const last = i === chunks.length - 1;
+    if (last) blocks.push(contextLine(escapeMrkdwn(header)), voteActions(result));
+    const part = chunks.length > 1 ? ` (${i + 1}/${chunks.length})` : '';
+    return { text: fallbackText(`${header}${part}`, chunk), blocks };
+  });
+}
+
+/** What the answer message shows while it is being written: up to three sections of text and who is writing. */
+export function streamingMessage(header: string | null, text: string): SlackMessage {
+  const who = header ?? '⏳ Choosing an expert…';
+  const body = text.trim();
+  if (body === '') return { text: escapeMrkdwn(`${who} · thinking…`), blocks: [contextLine(`${escapeMrkdwn(who)} · _thinking…_`)] };
+  const pieces = splitForSlack(body, SECTION_LIMIT);
+  const shown = pieces.slice(0, 3).map(section);
+  const more = pieces.length > 3 ? ' · _continues below when done_' : '';
+  return {
+    text: fallbackText(who, body),
+    blocks: [...shown, contextLine(`${escapeMrkdwn(who)} · _writing…_${more}`)],
+  };
+}
+
+/** A short notice in place of an answer (errors). */
+export function noticeMessage(text: string): SlackMessage {
+  return { text: escapeMrkdwn(text), blocks: [section(text)] };
+}
+
+/** The private follow-up to a 👎: pick the expert that should have answered, or ask the runner-up right away. */
+export function correctionMessage(
+  decisionId: string,
+  experts: ExpertInfo[],
+  runnerUp: ExpertId,
+  threadTs: string | null,
+  intro: string,
+): SlackMessage {
+  const runner = experts.find((e) => e.id === runnerUp);
+  const blocks: Block[] = [
+    {
+      type: 'section',
+      text: { type: 'mrkdwn', text: `${escapeMrkdwn(intro)} *Which expert should have answered?*` },
+      accessory: {
+        type: 'static_select',
+        action_id: ACTION.correct,
+        placeholder: plain('Choose an expert'),
+        options: experts.map((e) => ({
+          text: plain(expertLabel(e).slice(0, 75)),
+          value: encodeValue({ kind: 'correct', decisionId, expertId: e.id, threadTs }),
+        })),
+      },
+    },
+  ];
+  if (runner) blocks.push(rerouteActions(decisionId, runner, threadTs));
+  return { text: escapeMrkdwn(`${intro} Which expert should have answered?`), blocks };
+}
+
+export function rerouteActions(decisionId: string, expert: ExpertInfo, threadTs: string | null): Block {
+  return {
+    type: 'actions',
+    block_id: 'moe_reroute',
+    elements: [{
+      type: 'button', action_id: ACTION.reroute, style: 'primary',
+      text: plain(`Ask ${expertLabel(expert)} instead`.slice(0, 75)),
+      value: encodeValue({ kind: 'reroute', decisionId, expertId: expert.id, threadTs }),
+    }],
+  };
+}
+

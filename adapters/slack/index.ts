@@ -1,0 +1,208 @@
+/**
+ * The Slack adapter: a Bolt App (HTTP Events API or Socket Mode) whose listeners turn Slack events into RouterApi
+ * calls and back (no routing logic, no SQL). Every listener runs inside its own try/catch, so a user's message
+ * can never crash the bot, and stop() lets answers in progress finish.
+ */
+import type { AddressInfo } from 'node:net';
+import { App, HTTPReceiver, type webApi } from '@slack/bolt';
+import { ConfigError, type Config } from '../../src/config.js';
+import type { RouterApi } from '../../src/routerTypes.js';
+import { userErrorMessage } from '../shared/format.js';
+import { consoleLogger, errorFields, type AdapterLogger } from '../shared/logger.js';
+import { parseAction } from './actionIds.js';
+import { AnswerThreads } from './AnswerThreads.js';
+import { boltLogger } from './boltLogger.js';
+import { handleRetrain, handleStats, RETRAIN_COMMAND, STATS_COMMAND } from './commands.js';
+import { createReceiver, slackSettings, type SlackMode } from './connection.js';
+import type { SlackContext } from './context.js';
+import { handleAction, recordVote, voteFromReaction, type ActionPlace } from './feedback.js';
+import { escapeMrkdwn } from './mrkdwn.js';
+import { handleQuestion, type IncomingMessage } from './questions.js';
+
+export interface StartSlackOptions {
+  router: RouterApi;
+  config: Config;
+  logger?: AdapterLogger;
+  /** Minimum milliseconds between two chat.update calls of a streamed answer (default 1000). */
+  updateIntervalMs?: number;
+  /** HTTP mode: address to listen on (default config.host; put a TLS reverse proxy in front for Slack). */
+  host?: string;
+  /** HTTP mode: port to listen on (default config.slack.port; 0 picks a free one). */
+  port?: number;
+  /** How long stop() waits for answers in progress (default 10000 ms). */
+  drainTimeoutMs?: number;
+}
+
+export interface SlackBot {
+  app: App;
+  mode: SlackMode;
+  /** HTTP mode: the port Bolt listens on (events, interactivity and commands all POST to /slack/events). */
+  port: number | null;
+  stop(): Promise<void>;
+}
+
+type Fields = Record<string, unknown>;
+const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
+const obj = (v: unknown): Fields => (typeof v === 'object' && v !== null ? (v as Fields) : {});
+
+/** Slack API errors carry `data.error` (e.g. invalid_auth); anything else is described by its message. */
+function slackErrorCode(err: unknown): string {
+  return str(obj(obj(err).data).error) ?? (err instanceof Error ? err.message : String(err));
+}
+
+export async function startSlack(options: StartSlackOptions): Promise<SlackBot> {
+  const { router, config } = options;
+  const settings = slackSettings(config);
+  const logger = options.logger ?? consoleLogger('slack');
+  const ctx: SlackContext = { router, config, logger, updateIntervalMs: options.updateIntervalMs ?? 1000, threads: new AnswerThreads() };
+  const bLogger = boltLogger(logger);
+  const receiver = createReceiver(settings, bLogger);
+  const app = new App({
+    token: settings.botToken,
+    receiver,
+    logger: bLogger,
+    // auth.test runs in init(), awaited below, so a bad token is a clear start-up error rather than a stray rejection.
+    deferInitialization: true,
+    // A few retries (rate limits honour Retry-After); Bolt's default retries for ~30 minutes, which would hang stop().
+    clientOptions: { ...(settings.apiUrl ? { slackApiUrl: settings.apiUrl } : {}), retryConfig: { retries: 3, factor: 2, minTimeout: 500 } },
+  });
+
+  const active = new Set<Promise<void>>();
+  let stopping = false;
+  /** Runs one listener's work: tracked for stop(), errors logged and never thrown back into Bolt. */
+  const run = async (what: string, fields: Fields, work: () => Promise<void>, onError?: (err: unknown) => Promise<void>): Promise<void> => {
+    if (stopping) return;
+    const job = (async () => {
+      try {
+        await work();
+      } catch (err) {
+        logger.error({ ...fields, ...errorFields(err) }, `slack: ${what} failed`);
+        if (onError) await onError(err).catch((e: unknown) => logger.error({ ...fields, ...errorFields(e) }, 'slack: could not tell the user about an error'));
+      }
+    })();
+    active.add(job);
+    try {
+      await job;
+    } finally {
+      active.delete(job);
+    }
+  };
+
+  const onMessage = (kind: string) => async (args: { event: unknown; body: unknown; context: { botUserId?: string; retryNum?: number }; client: webApi.WebClient }): Promise<void> => {
+    const e = obj(args.event);
+    if (kind === 'im' && e.channel_type !== 'im') return;
+    const m: IncomingMessage = {
+      eventId: str(obj(args.body).event_id),
+      retryNum: typeof args.context.retryNum === 'number' ? args.context.retryNum : null,
+      channel: str(e.channel) ?? '',
+      ts: str(e.ts) ?? '',
+      threadTs: str(e.thread_ts),
+      user: str(e.user),
+      text: typeof e.text === 'string' ? e.text : '',
+      subtype: str(e.subtype),
+      botId: str(e.bot_id),
+      botUserId: args.context.botUserId ?? null,
+    };
+    await run('question', { eventId: m.eventId, channel: m.channel, ts: m.ts }, () => handleQuestion(ctx, args.client, m), async (err) => {
+      if (!m.user || !m.channel) return;
+      await args.client.chat.postEphemeral({ channel: m.channel, user: m.user, thread_ts: m.threadTs ?? m.ts, text: userErrorMessage(err, config.maxQueryChars) });
+    });
+  };
+  app.event('app_mention', onMessage('mention'));
+  app.event('message', onMessage('im'));
+
+  app.event('reaction_added', async ({ event, context, client }) => {
+    const vote = voteFromReaction(event.reaction);
+    if (vote === null || event.item.type !== 'message' || event.user === context.botUserId) return;
+    const { channel, ts } = event.item;
+    const decisionId = router.findDecisionByMessage('slack', `${channel}:${ts}`);
+    if (decisionId === null) return;
+    const place: ActionPlace = { userId: event.user, channel, threadTs: ctx.threads.threadOf(channel, ts) };
+    await run('reaction vote', { decisionId, channel }, () => recordVote(ctx, client, place, decisionId, vote, null), async (err) => {
+      await client.chat.postEphemeral({ channel, user: event.user, text: userErrorMessage(err) });
+    });
+  });
+
+  app.action(/^moe_/, async ({ ack, body, action, client, respond }) => {
+    await ack();
+    const b = obj(body);
+    const a = obj(action);
+    const container = obj(b.container);
+    const message = obj(b.message);
+    const userId = str(obj(b.user).id);
+    const channel = str(obj(b.channel).id) ?? str(container.channel_id);
+    if (!userId || !channel) return void logger.warn({ actionId: a.action_id }, 'slack: action without user or channel ignored');
+    const place: ActionPlace = { userId, channel, threadTs: str(message.thread_ts) ?? str(container.thread_ts) ?? str(message.ts) };
+    const value = str(a.value) ?? str(obj(a.selected_option).value) ?? undefined;
+    const parsed = parseAction(str(a.action_id) ?? '', value);
+    const tell = async (text: string): Promise<void> => {
+      await client.chat.postEphemeral({ channel, user: userId, text: escapeMrkdwn(text), ...(place.threadTs ? { thread_ts: place.threadTs } : {}) });
+    };
+    await run('action', { actionId: a.action_id, userId }, async () => {
+      if (parsed === null) return await tell('⚠️ This button is no longer supported.');
+      await handleAction(ctx, client, place, parsed, async (reply) => {
+        if (str(b.response_url) !== null) await respond({ replace_original: true, response_type: 'ephemeral', ...reply });
+        else await tell(reply.text);
+      });
+    }, (err) => tell(userErrorMessage(err, config.maxQueryChars)));
+  });
+
+  app.command(RETRAIN_COMMAND, async ({ command, ack, respond }) => {
+    await run('/retrain', { userId: command.user_id }, () => handleRetrain(ctx, command.user_id, {
+      ack: async (reply) => { await ack(reply); },
+      respond: async (reply) => { await respond(reply); },
+    }));
+  });
+  app.command(STATS_COMMAND, async ({ command, ack, respond }) => {
+    await run('/moe-stats', { userId: command.user_id }, () => handleStats(ctx, {
+      ack: async (reply) => { await ack(reply); },
+      respond: async (reply) => { await respond(reply); },
+    }));
+  });
+
+  app.error(async (err) => {
+    logger.error(errorFields(err), 'slack: unhandled error in a listener');
+  });
+
+  try {
+    await app.init();
+  } catch (err) {
+    const code = slackErrorCode(err);
+    if (['invalid_auth', 'not_authed', 'account_inactive', 'token_revoked', 'token_expired'].includes(code)) {
+      throw new ConfigError('SLACK_BOT_TOKEN', `Slack rejected the bot token (${code})`);
+    }
+    throw new Error(`slack: auth.test failed (${code})${settings.apiUrl ? `; check SLACK_API_URL (${settings.apiUrl})` : ''}`, { cause: err });
+  }
+
+  let port: number | null = null;
+  if (receiver instanceof HTTPReceiver) {
+    const server = await receiver.start({ host: options.host ?? config.host, port: options.port ?? config.slack.port });
+    port = (server.address() as AddressInfo).port;
+  } else {
+    try {
+      await receiver.start();
+    } catch (err) {
+      const code = slackErrorCode(err);
+      if (['invalid_auth', 'not_authed', 'not_allowed_token_type'].includes(code)) {
+        throw new ConfigError('SLACK_APP_TOKEN', `Slack rejected the app-level token (${code}); it needs the connections:write scope`);
+      }
+      throw err;
+    }
+  }
+  logger.info({ mode: settings.mode, port }, 'slack: ready');
+
+  return {
+    app,
+    mode: settings.mode,
+    port,
+    async stop() {
+      if (stopping) return;
+      stopping = true;
+      const drainMs = options.drainTimeoutMs ?? 10_000;
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...active]), new Promise((resolve) => { timer = setTimeout(resolve, drainMs); })]);
+      clearTimeout(timer);
+      await app.stop();
+    },
+  };
+}

@@ -1,0 +1,75 @@
+/**
+ * `@moe <question>` in a channel and direct messages: filter what is not a fresh question, claim the delivery
+ * (event id and channel+ts, persisted, so retries, duplicates and restarts answer once), then answer in the thread.
+ */
+import type { webApi } from '@slack/bolt';
+import { userErrorMessage } from '../shared/format.js';
+import { errorFields } from '../shared/logger.js';
+import { deliverAnswer } from './answer.js';
+import type { SlackContext } from './context.js';
+import { questionFromSlack } from './mrkdwn.js';
+
+export const WORKING_REACTION = 'hourglass_flowing_sand';
+
+/** Subtypes that are still a person asking something; every other subtype (edits, joins, bot posts…) is ignored. */
+const QUESTION_SUBTYPES = new Set(['thread_broadcast', 'file_share']);
+
+export interface IncomingMessage {
+  eventId: string | null;
+  retryNum: number | null;
+  channel: string;
+  ts: string;
+  threadTs: string | null;
+  user: string | null;
+  text: string;
+  subtype: string | null;
+  botId: string | null;
+  botUserId: string | null;
+}
+
+/** Why a message is not answered, or null when it is a question. */
+export function ignoreReason(m: IncomingMessage): string | null {
+  if (m.botId || (m.botUserId !== null && m.user === m.botUserId)) return 'from a bot';
+  if (m.subtype !== null && !QUESTION_SUBTYPES.has(m.subtype)) return `subtype ${m.subtype}`;
+  if (!m.user) return 'no user';
+  if (!m.channel || !m.ts) return 'no channel or ts';
+  return null;
+}
+
+export async function handleQuestion(ctx: SlackContext, client: webApi.WebClient, m: IncomingMessage): Promise<void> {
+  const ignored = ignoreReason(m);
+  if (ignored !== null) return;
+  const user = m.user!;
+  const keys = [`msg:${m.channel}:${m.ts}`];
+  if (m.eventId) keys.unshift(`event:${m.eventId}`);
+  if (!ctx.router.claimDelivery('slack', keys)) {
+    ctx.logger.info({ eventId: m.eventId, channel: m.channel, ts: m.ts, retryNum: m.retryNum }, 'slack: duplicate delivery ignored');
+    return;
+  }
+  const threadTs = m.threadTs ?? m.ts;
+  const question = questionFromSlack(m.text, m.botUserId ?? undefined);
+  if (question === '' || question.length > ctx.config.maxQueryChars) {
+    const code = question === '' ? 'empty_query' : 'query_too_long';
+    await client.chat.postEphemeral({
+      channel: m.channel, user, thread_ts: threadTs,
+      text: userErrorMessage({ code }, ctx.config.maxQueryChars),
+    });
+    return;
+  }
+
+  const reacted = await client.reactions.add({ channel: m.channel, timestamp: m.ts, name: WORKING_REACTION }).then(
+    () => true,
+    (err: unknown) => {
+      ctx.logger.warn({ channel: m.channel, ts: m.ts, ...errorFields(err) }, 'slack: could not add the working reaction');
+      return false;
+    },
+  );
+  try {
+    await deliverAnswer(ctx, client, { channel: m.channel, threadTs, userId: user }, (options) => ctx.router.ask(question, options));
+  } finally {
+    if (reacted) {
+      await client.reactions.remove({ channel: m.channel, timestamp: m.ts, name: WORKING_REACTION }).catch((err: unknown) =>
+        ctx.logger.warn({ channel: m.channel, ts: m.ts, ...errorFields(err) }, 'slack: could not remove the working reaction'));
+    }
+  }
+}

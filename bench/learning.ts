@@ -1,0 +1,241 @@
+/**
+ * `npm run bench:learning`: proves the gate learns from votes. Simulated users ask public questions the gate never
+ * trained on, vote, and the gate is retrained every few votes with the production rules (src/feedbackExamples.ts,
+ * buildTrainingSet/decidePromotion in src/retrain.ts). Prints the learning curve, the share of the gap to a gate
+ * trained on all our data that was recovered, a poisoning run, and the time to retrain on 100,000 logged decisions.
+ * Public data is read in place from ../shared/data and never used to train a shipped gate.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { seededRandom } from '../src/gate/addNoise.js';
+import { readLabelledCsv } from '../src/gate/readLabelledCsv.js';
+import { trainGate } from '../src/gate/trainGate.js';
+import { isCorrect } from '../src/gate/evaluate.js';
+import { LABELS, labelToExpert, type ExpertId, type TrainingExample } from '../src/gate/types.js';
+import type { Gate } from '../src/gate/Gate.js';
+import { DEFAULT_FEEDBACK_RULES, isHeldOutDataRow, type FeedbackRules, type VoteRecord } from '../src/feedbackExamples.js';
+import { accuracyOf, buildTrainingSet, createRetrainer, DATA_HOLDOUT_FRACTION, decidePromotion } from '../src/retrain.js';
+import { loadConfig } from '../src/config.js';
+import { Store } from '../src/store/Store.js';
+import { ActiveGate } from '../src/ActiveGate.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const SHARED = path.resolve(ROOT, '../shared/data');
+const BALANCED = path.join(SHARED, 'public_balanced.csv');
+const OFFTOPIC = path.join(SHARED, 'public_offtopic_none.csv');
+
+const BASE_ROWS = 300;
+const RETRAIN_EVERY = 25;
+const VOTE_BUDGET = 400;
+const MARGIN = 0.005;
+
+interface Scenario {
+  name: string;
+  rules: FeedbackRules;
+  /** Ask for a vote on every answer below this confidence (and on `askElse` of the others); null = every answer. */
+  askBelow: number | null;
+  askElse: number;
+  /** Share of misroutes a careful user corrects (names the right expert); the others get a bare 👎. */
+  correctRate: number;
+}
+
+function shuffle<T>(rows: T[], random: () => number): T[] {
+  const out = [...rows];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
+function stratified(rows: TrainingExample[], perLabel: number, random: () => number): TrainingExample[] {
+  return LABELS.flatMap((l) => shuffle(rows.filter((r) => r.label === l), random).slice(0, perLabel));
+}
+
+const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+
+interface Curve {
+  points: { votes: number; accuracy: number; dataAccuracy: number; corrections: number; promoted: boolean }[];
+}
+
+/** One simulated run: users ask from `pool`, vote, and the gate is retrained every RETRAIN_EVERY votes. */
+function simulate(s: Scenario, base: TrainingExample[], dataHeld: TrainingExample[], pool: TrainingExample[], evalRows: TrainingExample[], seed: number): Curve {
+  const random = seededRandom(seed);
+  let gate: Gate = trainGate(base).gate;
+  const votes: VoteRecord[] = [];
+  const points: Curve['points'] = [{ votes: 0, accuracy: accuracyOf(gate, evalRows), dataAccuracy: accuracyOf(gate, dataHeld), corrections: 0, promoted: true }];
+  const users = Array.from({ length: 20 }, (_, i) => ({ id: `u${i}`, careless: i < 3 }));
+  let corrections = 0;
+  let q = 0;
+  const questions = shuffle(pool, random);
+  while (votes.length < VOTE_BUDGET && q < questions.length) {
+    const question = questions[q++]!;
+    const d = gate.route(question.text);
+    const ask = s.askBelow === null || d.confidence < s.askBelow || random() < s.askElse;
+    if (!ask) continue;
+    const user = users[Math.floor(random() * users.length)]!;
+    const right = isCorrect(question.label, d);
+    let vote: 1 | -1;
+    let corrected: ExpertId | null = null;
+    if (user.careless) {
+      // Careless users click without reading: a random thumb, sometimes a random "correction".
+      vote = random() < 0.5 ? 1 : -1;
+      if (vote === -1 && random() < 0.5) corrected = labelToExpert(LABELS[Math.floor(random() * LABELS.length)]!);
+    } else if (right) {
+      vote = 1;
+    } else {
+      vote = -1;
+      if (random() < s.correctRate) corrected = labelToExpert(question.label);
+    }
+    if (corrected) corrections++;
+    votes.push({
+      decisionId: `d${seed}-${q}`, userId: user.id, vote, correctedExpert: corrected, isAdmin: false, createdAt: q,
+      query: question.text, expert: d.expert, fallbackReason: d.fallbackReason, reroutedFrom: null, probabilities: d.probabilities,
+    });
+    if (votes.length % RETRAIN_EVERY === 0) {
+      const set = buildTrainingSet([...base, ...dataHeld], votes, s.rules);
+      const candidate = trainGate(set.train).gate;
+      const decision = decidePromotion(accuracyOf(candidate, set.heldOut), accuracyOf(gate, set.heldOut), MARGIN, set.heldOut.length);
+      if (decision.promote) gate = candidate;
+      points.push({ votes: votes.length, accuracy: accuracyOf(gate, evalRows), dataAccuracy: accuracyOf(gate, dataHeld), corrections, promoted: decision.promote });
+    }
+  }
+  return { points };
+}
+
+function mean(xs: number[]): number {
+  return xs.reduce((a, b) => a + b, 0) / xs.length;
+}
+
+async function timeRetrainOn100k(data: TrainingExample[], publicRows: TrainingExample[], voteShare: number): Promise<{ ms: number; feedback: number }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moe-bench-learning-'));
+  try {
+    const datasetPath = path.join(dir, 'dataset.csv');
+    fs.writeFileSync(datasetPath, 'text,label\n' + data.map((r) => `"${r.text.replace(/"/g, '""')}",${r.label}`).join('\n'));
+    const config = loadConfig({ DB_PATH: path.join(dir, 'moe.sqlite'), GATE_PATH: path.join(dir, 'gate.json'), DATASET_PATH: datasetPath, LOG_LEVEL: 'silent' });
+    const store = Store.open(config.dbPath, { keepText: true });
+    const active = trainGate(data).gate;
+    const random = seededRandom(7);
+    store.db.transaction(() => {
+      for (let i = 0; i < 100_000; i++) {
+        const row = publicRows[i % publicRows.length]!;
+        const d = active.route(row.text);
+        const id = `d${i}`;
+        store.insertDecision({
+          id, createdAt: i, platform: 'http', channelId: null, userId: `u${i % 500}`, query: row.text, gateVersion: active.version,
+          label: d.label, gateExpert: d.expert, expert: d.expert, confidence: d.confidence, probabilities: d.probabilities,
+          fallbackReason: d.fallbackReason, reroutedFrom: null,
+        });
+        if (random() < voteShare) {
+          const right = isCorrect(row.label, d);
+          store.recordFeedback({ decisionId: id, userId: `u${i % 500}`, vote: right ? 1 : -1, correctedExpert: right ? null : labelToExpert(row.label), isAdmin: false, createdAt: i });
+        }
+      }
+    })();
+    const activeGate = new ActiveGate(active);
+    const retrainer = createRetrainer({ config, store, activeGate });
+    await retrainer.retrain({ requestedBy: 'bench' }); // warm-up: records the initial gate, JIT
+    const started = performance.now();
+    const report = await retrainer.retrain({ requestedBy: 'bench' });
+    const ms = performance.now() - started;
+    store.close();
+    return { ms, feedback: report.feedbackExamples };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function main(): Promise<void> {
+  if (!fs.existsSync(BALANCED)) {
+    console.log(`bench:learning skipped: ${BALANCED} is not here (public evaluation data is read from ../shared/data).`);
+    return;
+  }
+  const data = readLabelledCsv(path.join(ROOT, 'data/dataset.csv')).map(({ text, label }) => ({ text, label }));
+  const publicRows: TrainingExample[] = [
+    ...readLabelledCsv(BALANCED).map(({ text, label }) => ({ text, label })),
+    ...(fs.existsSync(OFFTOPIC) ? readLabelledCsv(OFFTOPIC).map(({ text, label }) => ({ text, label })) : []),
+  ];
+  const split = seededRandom(42);
+  const evalRows: TrainingExample[] = [];
+  const pool: TrainingExample[] = [];
+  for (const l of LABELS) {
+    const rows = shuffle(publicRows.filter((r) => r.label === l), split);
+    const cut = Math.round(rows.length * 0.4);
+    evalRows.push(...rows.slice(0, cut));
+    pool.push(...rows.slice(cut));
+  }
+  const dataHeld = data.filter((r) => isHeldOutDataRow(r.text, DATA_HOLDOUT_FRACTION));
+  const dataTrain = data.filter((r) => !isHeldOutDataRow(r.text, DATA_HOLDOUT_FRACTION));
+
+  const full = trainGate(dataTrain).gate;
+  const fullAcc = accuracyOf(full, evalRows);
+  console.log(`learning from votes: ${evalRows.length} public evaluation rows, ${pool.length} public questions to ask, our held-out split ${dataHeld.length} rows`);
+  console.log(`reference gate trained on all our data (${dataTrain.length} rows): ${pct(fullAcc)} on the public evaluation slice\n`);
+
+  const scenarios: Scenario[] = [
+    { name: 'plain retraining (weights 1, vote on every answer)', rules: { ...DEFAULT_FEEDBACK_RULES, correctionWeight: 1, rerouteWeight: 1, confirmWeight: 1 }, askBelow: null, askElse: 1, correctRate: 0.6 },
+    { name: 'weighted corrections (vote on every answer)', rules: DEFAULT_FEEDBACK_RULES, askBelow: null, askElse: 1, correctRate: 0.6 },
+    { name: 'shipped: weighted + ask where unsure (conf < 0.9, else 10%)', rules: DEFAULT_FEEDBACK_RULES, askBelow: 0.9, askElse: 0.1, correctRate: 0.6 },
+    { name: 'shipped, bare 👎 spread over other labels', rules: { ...DEFAULT_FEEDBACK_RULES, downvote: 'spread' }, askBelow: 0.9, askElse: 0.1, correctRate: 0.6 },
+    { name: 'shipped, users correct only 30% of misroutes', rules: DEFAULT_FEEDBACK_RULES, askBelow: 0.9, askElse: 0.1, correctRate: 0.3 },
+  ];
+  const seeds = [1, 2, 3];
+  const at200: Record<string, number> = {};
+  for (const s of scenarios) {
+    const runs = seeds.map((seed) => {
+      const base = stratified(dataTrain, BASE_ROWS / LABELS.length, seededRandom(seed * 101));
+      return { base: accuracyOf(trainGate(base).gate, evalRows), curve: simulate(s, base, dataHeld, pool, evalRows, seed) };
+    });
+    console.log(`— ${s.name} (${seeds.length} seeds, base ${BASE_ROWS} rows of our data)`);
+    console.log('  votes  public acc  gap recovered  our held-out Δ  corrections');
+    const n = Math.min(...runs.map((r) => r.curve.points.length));
+    for (let i = 0; i < n; i++) {
+      const votes = runs[0]!.curve.points[i]!.votes;
+      const acc = mean(runs.map((r) => r.curve.points[i]!.accuracy));
+      const gap = mean(runs.map((r) => (r.curve.points[i]!.accuracy - r.base) / (fullAcc - r.base)));
+      const dataDelta = mean(runs.map((r) => r.curve.points[i]!.dataAccuracy - r.curve.points[0]!.dataAccuracy));
+      const corr = mean(runs.map((r) => r.curve.points[i]!.corrections));
+      if (votes % 50 === 0 || i === 0) {
+        console.log(`  ${String(votes).padStart(5)}  ${pct(acc).padStart(10)}  ${pct(gap).padStart(13)}  ${((dataDelta * 100).toFixed(1) + ' pts').padStart(14)}  ${corr.toFixed(0).padStart(11)}`);
+      }
+      if (votes === 200) at200[s.name] = gap;
+    }
+    const worstDataLoss = Math.min(...runs.flatMap((r) => r.curve.points.map((p) => p.dataAccuracy - r.curve.points[0]!.dataAccuracy)));
+    console.log(`  worst change on our held-out split over the run: ${(worstDataLoss * 100).toFixed(1)} points\n`);
+  }
+  const shipped = scenarios[2]!.name;
+  console.log(`gap recovered after 200 votes (shipped rules): ${pct(at200[shipped] ?? 0)}   target ≥ 80%   ${(at200[shipped] ?? 0) >= 0.8 ? 'OK' : 'MISSED'}`);
+
+  // Poisoning: one account casts 1,000 wrong corrections on top of honest votes.
+  const honest: VoteRecord[] = [];
+  const attacker: VoteRecord[] = [];
+  const random = seededRandom(9);
+  const fullGate = trainGate(data).gate;
+  shuffle(pool, random).slice(0, 1200).forEach((row, i) => {
+    const d = fullGate.route(row.text);
+    const record = (userId: string, vote: 1 | -1, corrected: ExpertId | null): VoteRecord => ({
+      decisionId: `p${i}-${userId}`, userId, vote, correctedExpert: corrected, isAdmin: false, createdAt: i,
+      query: row.text, expert: d.expert, fallbackReason: d.fallbackReason, reroutedFrom: null, probabilities: d.probabilities,
+    });
+    if (i < 200) {
+      const right = isCorrect(row.label, d);
+      honest.push(record(`h${i % 20}`, right ? 1 : -1, right ? null : labelToExpert(row.label)));
+    } else {
+      const wrong = LABELS.filter((l) => l !== row.label)[i % 3]!;
+      attacker.push(record('attacker', -1, labelToExpert(wrong)));
+    }
+  });
+  const accWith = (votes: VoteRecord[], rules: FeedbackRules): number => accuracyOf(trainGate(buildTrainingSet(data, votes, rules).train).gate, evalRows);
+  const clean = accWith(honest, DEFAULT_FEEDBACK_RULES);
+  const poisoned = accWith([...honest, ...attacker], DEFAULT_FEEDBACK_RULES);
+  const uncapped = accWith([...honest, ...attacker], { ...DEFAULT_FEEDBACK_RULES, userWeightCap: Infinity });
+  const moved = Math.abs(poisoned - clean) * 100;
+  console.log(`poisoning: one user, ${attacker.length} wrong corrections: ${pct(clean)} → ${pct(poisoned)} (moved ${moved.toFixed(2)} points; without the per-user cap: ${pct(uncapped)})   target ≤ 1 point   ${moved <= 1 ? 'OK' : 'MISSED'}`);
+
+  const timing = await timeRetrainOn100k(data, readLabelledCsv(path.join(SHARED, fs.existsSync(path.join(SHARED, 'public_routing.csv')) ? 'public_routing.csv' : 'public_balanced.csv')), 0.1);
+  console.log(`retrain on 100,000 logged decisions (${timing.feedback} feedback examples + our data; train + evaluate + record + swap): ${(timing.ms / 1000).toFixed(2)} s   target ≤ 2 s   ${timing.ms <= 2000 ? 'OK' : 'MISSED'}`);
+}
+
+await main();

@@ -1,0 +1,166 @@
+/**
+ * Vote-to-example rules: how 👍/👎 votes and corrections become weighted training examples for the gate.
+ * Pure functions (no SQL, no files), shared by retraining (src/retrain.ts) and the learning benchmark.
+ */
+import crypto from 'node:crypto';
+import { expertToLabel, LABELS, type ExpertId, type Label, type TrainingExample } from './gate/types.js';
+import type { Vote } from './routerTypes.js';
+
+/** One vote joined with the decision it rates: everything the rules look at. */
+export interface VoteRecord {
+  decisionId: string;
+  userId: string;
+  vote: Vote;
+  correctedExpert: ExpertId | null;
+  isAdmin: boolean;
+  createdAt: number;
+  /** Question text; null when it was never logged, purged by retention or forgotten (such votes teach nothing). */
+  query: string | null;
+  /** Expert that answered. */
+  expert: ExpertId;
+  /** Why the answering expert is not the gate's domain choice (off_topic, unsure, expert_busy, expert_unavailable) or null. */
+  fallbackReason: string | null;
+  /** Set when this answer came from "ask another expert" on that decision. */
+  reroutedFrom: string | null;
+  /** The gate's probabilities when it routed (for spreading a bare 👎 over the other labels). */
+  probabilities: Record<Label, number> | null;
+}
+
+export type ExampleSource = 'correction' | 'reroute' | 'confirm' | 'downvote';
+
+export interface FeedbackTrainingExample extends TrainingExample {
+  weight: number;
+  decisionId: string;
+  userId: string;
+  source: ExampleSource;
+}
+
+export interface FeedbackRules {
+  /** Weight of a correction ("the finance expert should have answered"); default 3. */
+  correctionWeight: number;
+  /** Weight of 👍 on an answer from "ask another expert" (it corrects the first route); default 3. */
+  rerouteWeight: number;
+  /** Weight of 👍 confirming the expert that answered; default 1. */
+  confirmWeight: number;
+  /**
+   * 👎 without a correction: 'ignore' (default) or 'spread' (the question counts for every other label, split by the
+   * gate's probabilities, with total weight `downvoteWeight`).
+   */
+  downvote: 'ignore' | 'spread';
+  /** Total weight of a spread 👎; default 0.5. */
+  downvoteWeight: number;
+  /** Admin votes count this many times more; default 2. */
+  adminMultiplier: number;
+  /** Most total weight one (non-admin) user's votes may carry in one retraining; larger totals are scaled down. Default 12. */
+  userWeightCap: number;
+}
+
+export const DEFAULT_FEEDBACK_RULES: FeedbackRules = {
+  correctionWeight: 3,
+  rerouteWeight: 3,
+  confirmWeight: 1,
+  downvote: 'ignore',
+  downvoteWeight: 0.5,
+  adminMultiplier: 2,
+  userWeightCap: 12,
+};
+
+/** Why a vote became no example (counted in the retrain report). */
+export type SkipReason = 'no_text' | 'expert_fallback' | 'downvote_ignored';
+
+export interface VotesToExamplesResult {
+  examples: FeedbackTrainingExample[];
+  /** Votes that became at least one example. */
+  used: number;
+  skipped: Record<SkipReason, number>;
+  /** Users whose votes were scaled down by the cap. */
+  cappedUsers: number;
+}
+
+/** The label one vote teaches, and how much it counts, before admin weighting and the cap; null = nothing. */
+function exampleOf(v: VoteRecord, rules: FeedbackRules): { label: Label; weight: number; source: ExampleSource }[] | SkipReason {
+  if (v.correctedExpert !== null) {
+    // An explicit correction wins over the thumb: it names the right expert.
+    return [{ label: expertToLabel(v.correctedExpert), weight: rules.correctionWeight, source: 'correction' }];
+  }
+  // The general expert answered because the chosen one was busy or down: the vote rates that answer, not the route.
+  if (v.fallbackReason === 'expert_busy' || v.fallbackReason === 'expert_unavailable') return 'expert_fallback';
+  const answered = expertToLabel(v.expert);
+  if (v.vote === 1) {
+    if (v.reroutedFrom !== null) return [{ label: answered, weight: rules.rerouteWeight, source: 'reroute' }];
+    return [{ label: answered, weight: rules.confirmWeight, source: 'confirm' }];
+  }
+  if (rules.downvote === 'ignore' || v.probabilities === null) return 'downvote_ignored';
+  const others = LABELS.filter((l) => l !== answered);
+  const mass = others.reduce((s, l) => s + (v.probabilities?.[l] ?? 0), 0);
+  return others.map((label) => ({
+    label,
+    weight: rules.downvoteWeight * (mass > 0 ? (v.probabilities?.[label] ?? 0) / mass : 1 / others.length),
+    source: 'downvote' as const,
+  }));
+}
+
+/**
+ * Applies the rules to votes (one per decision and user, as the store keeps them). Each user's total weight is capped
+ * (admins excepted), so one account casting many votes cannot outweigh everyone else.
+ */
+export function votesToExamples(votes: readonly VoteRecord[], rules: FeedbackRules = DEFAULT_FEEDBACK_RULES): VotesToExamplesResult {
+  const skipped: Record<SkipReason, number> = { no_text: 0, expert_fallback: 0, downvote_ignored: 0 };
+  const examples: FeedbackTrainingExample[] = [];
+  let used = 0;
+  for (const v of votes) {
+    const text = v.query?.trim() ?? '';
+    if (text === '') {
+      skipped.no_text++;
+      continue;
+    }
+    const produced = exampleOf(v, rules);
+    if (typeof produced === 'string') {
+      skipped[produced]++;
+      continue;
+    }
+    used++;
+    const factor = v.isAdmin ? rules.adminMultiplier : 1;
+    for (const p of produced) {
+      if (p.weight <= 0) continue;
+      examples.push({ text, label: p.label, weight: p.weight * factor, kind: p.source, decisionId: v.decisionId, userId: v.userId, source: p.source });
+    }
+  }
+  const cappedUsers = capUserWeight(examples, votes, rules.userWeightCap);
+  return { examples, used, skipped, cappedUsers };
+}
+
+/** Scales each non-admin user's examples so their total weight is at most `cap`; returns how many users were scaled. */
+function capUserWeight(examples: FeedbackTrainingExample[], votes: readonly VoteRecord[], cap: number): number {
+  const adminVotes = new Set(votes.filter((v) => v.isAdmin).map((v) => `${v.decisionId}\u0000${v.userId}`));
+  const byUser = new Map<string, { total: number; rows: FeedbackTrainingExample[] }>();
+  for (const e of examples) {
+    if (adminVotes.has(`${e.decisionId}\u0000${e.userId}`)) continue;
+    let entry = byUser.get(e.userId);
+    if (!entry) byUser.set(e.userId, (entry = { total: 0, rows: [] }));
+    entry.total += e.weight;
+    entry.rows.push(e);
+  }
+  let capped = 0;
+  for (const { total, rows } of byUser.values()) {
+    if (total <= cap) continue;
+    capped++;
+    for (const e of rows) e.weight *= cap / total;
+  }
+  return capped;
+}
+
+/** A stable number in [0, 1) from a string, for splits that stay the same from one retraining to the next. */
+export function stableFraction(key: string): number {
+  return crypto.createHash('sha1').update(key).digest().readUInt32BE(0) / 2 ** 32;
+}
+
+/** True for the fixed share of our own rows kept out of every retrained gate, to compare gates fairly. */
+export function isHeldOutDataRow(text: string, fraction: number): boolean {
+  return stableFraction(`data:${text.trim().toLowerCase()}`) < fraction;
+}
+
+/** True for the share of voted decisions kept for evaluation instead of training. */
+export function isHeldOutDecision(decisionId: string, fraction: number): boolean {
+  return stableFraction(`vote:${decisionId}`) < fraction;
+}

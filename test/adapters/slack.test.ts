@@ -1,0 +1,247 @@
+/**
+ * The Slack adapter end to end over HTTP (Events API): the real Bolt App receives signed deliveries from a fake
+ * Slack on loopback (test/support/fakeSlack.ts) and drives the real Router (createApp: temp SQLite file, real gate,
+ * real node-llama-cpp demo experts). Assertions are on what a Slack user would see: the Web API calls the bot makes.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BOT_USER_ID } from '../support/fakeSlack.js';
+import {
+  ADMIN, blocksOf, contextText, decisionIdOf, dmEvent, mention, mentionEvent, query, sectionsText, startHarness, UPDATE_INTERVAL_MS, voteBlock, waitForAnswer, waitForEphemeral, type Harness,
+} from './slackHarness.js';
+
+describe('Slack adapter over HTTP with demo experts', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('a mention is acked at once and answered in its thread, streamed, with expert line and vote buttons', async () => {
+    const { q, status, answeredAtAck } = await mention(h, 'How do I spot a phishing email that asks me to reset my password?');
+    assert.equal(status, 200);
+    assert.equal(answeredAtAck, false, 'Slack got its ack before the answer was generated');
+    const [answer, ...rest] = await waitForAnswer(h, q.channel, q.ts);
+    assert.equal(rest.length, 0);
+    assert.equal(answer!.threadTs, q.ts, 'answered in the thread of the question');
+    assert.match(contextText(answer!), /^🔐 Cybersecurity Expert · \d{1,3}% · _demo model output_$/);
+    assert.ok(sectionsText(answer!).join('').trim().length > 0, 'an answer body');
+    const writing = answer!.updates.filter((u) => JSON.stringify(u.blocks).includes('writing…'));
+    assert.ok(writing.length >= 1, `streamed: ${answer!.updates.length} updates, ${writing.length} while writing`);
+    for (let i = 1; i < answer!.updates.length; i++) {
+      assert.ok(answer!.updates[i]!.at - answer!.updates[i - 1]!.at >= UPDATE_INTERVAL_MS - 20, 'updates are throttled');
+    }
+    const reactions = h.fake.callsOf('reactions.add').filter((c) => c.params.timestamp === q.ts);
+    assert.deepEqual(reactions.map((c) => c.params.name), ['hourglass_flowing_sand'], 'shows it is working');
+    assert.equal(q.reactions.size, 0, 'the hourglass is removed after the answer');
+
+    const decisionId = decisionIdOf(answer!);
+    const [row] = query<Record<string, unknown>>(h, 'SELECT expert, status, platform, user_id, channel_id FROM decisions WHERE id = ?', decisionId);
+    assert.deepEqual(row, { expert: 'cybersecurity', status: 'answered', platform: 'slack', user_id: 'U0USER01', channel_id: 'C0GENERAL' });
+    assert.equal(h.app.router.findDecisionByMessage('slack', `${answer!.channel}:${answer!.ts}`), decisionId);
+  });
+
+  test('a direct message is answered in its thread; edits, bot posts and other channels\' plain messages are ignored', async () => {
+    const q = h.fake.userMessage('D0DM0001', 'U0USER02', 'What is a good way to budget my monthly salary?');
+    const res = await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(dmEvent(q)));
+    assert.equal(res.status, 200);
+    const [answer] = await waitForAnswer(h, q.channel, q.ts);
+    assert.match(contextText(answer!), /^💰 Finance Expert · \d{1,3}%/);
+
+    const before = h.fake.calls.length;
+    const ignored = [
+      dmEvent(h.fake.userMessage('D0DM0001', 'U0USER02', 'edited question about my savings'), { subtype: 'message_changed' }),
+      dmEvent(h.fake.userMessage('D0DM0001', 'U0USER02', 'a post by another bot about savings'), { bot_id: 'B0OTHER' }),
+      dmEvent(h.fake.userMessage('D0DM0001', BOT_USER_ID, 'my own answer about savings')),
+      { ...dmEvent(h.fake.userMessage('C0GENERAL', 'U0USER02', 'plain channel chatter about savings')), channel_type: 'channel' },
+    ];
+    for (const event of ignored) assert.equal((await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(event))).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.deepEqual(h.fake.calls.slice(before).map((c) => c.method), [], 'no reply to any of them');
+  });
+
+  test('a retried delivery and a duplicate with a new event id are answered once, also after a restart', async () => {
+    const { q, callback } = await mention(h, 'Is it safe to reuse the same password on several websites?', 'U0USER03');
+    await waitForAnswer(h, q.channel, q.ts);
+    const answers = (): number => h.fake.callsOf('chat.postMessage').filter((c) => c.params.thread_ts === q.ts).length;
+    assert.equal(answers(), 1);
+
+    assert.equal((await h.fake.deliverEvent(h.eventsUrl, callback, { retryNum: 1 })).status, 200, 'the retry is acked');
+    assert.equal((await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(mentionEvent(q)))).status, 200, 'the duplicate is acked');
+    await h.restart();
+    assert.equal((await h.fake.deliverEvent(h.eventsUrl, callback, { retryNum: 2 })).status, 200);
+    assert.equal((await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(mentionEvent(q)))).status, 200);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(answers(), 1, 'still one answer');
+    const rows = query<{ n: number }>(h, "SELECT COUNT(*) AS n FROM decisions WHERE user_id = 'U0USER03'");
+    assert.equal(rows[0]!.n, 1, 'one decision stored');
+    assert.ok(h.logs.some((l) => l.message === 'slack: duplicate delivery ignored' && l.fields.retryNum === 2));
+
+    // The restarted adapter still answers new questions.
+    const fresh = await mention(h, 'How do I turn on two-factor authentication?', 'U0USER03');
+    await waitForAnswer(h, fresh.q.channel, fresh.q.ts);
+  });
+
+  test('a forged or stale signature is refused with 401 and nothing is stored or posted', async () => {
+    const count = (): number => query<{ n: number }>(h, 'SELECT COUNT(*) AS n FROM decisions')[0]!.n;
+    const decisions = count();
+    const q = h.fake.userMessage('C0GENERAL', 'U0EVIL01', `<@${BOT_USER_ID}> what is phishing?`);
+    const forged = await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(mentionEvent(q)), { secret: 'not-the-secret' });
+    assert.equal(forged.status, 401);
+    const body = JSON.stringify(h.fake.eventCallback(mentionEvent(q)));
+    const stale = await h.fake.post(h.eventsUrl, body, 'application/json', h.fake.sign(body, undefined, Math.floor(Date.now() / 1000) - 3600));
+    assert.equal(stale.status, 401);
+    const unsigned = await h.fake.post(h.eventsUrl, body, 'application/json');
+    assert.equal(unsigned.status, 401);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    assert.equal(count(), decisions);
+    assert.deepEqual(h.fake.calls.filter((c) => JSON.stringify(c.params).includes(q.ts) || c.params.user === 'U0EVIL01'), [], 'nothing posted');
+    assert.equal(query<{ n: number }>(h, "SELECT COUNT(*) AS n FROM deliveries WHERE key LIKE ?", `msg:C0GENERAL:${q.ts}`)[0]!.n, 0);
+  });
+
+  test('👍 button, then 👎 → "which expert?" → correction stored in SQLite → "Ask <expert> instead" answers in the thread', async () => {
+    const { q } = await mention(h, 'Should I use a password manager for all my accounts?', 'U0USER04');
+    const [answer] = await waitForAnswer(h, q.channel, q.ts);
+    const decisionId = decisionIdOf(answer!);
+    const votes = (): unknown[] => query(h, 'SELECT user_id, vote, corrected_expert FROM feedback WHERE decision_id = ?', decisionId);
+
+    const up = await h.fake.deliverInteraction(h.eventsUrl, h.fake.blockAction(answer!, 'U0VOTER1', 'moe_vote_up', voteBlock(answer!)!.up.value!));
+    assert.equal(up.status, 200);
+    const thanks = await waitForEphemeral(h, 'U0VOTER1', /Recorded your 👍/);
+    assert.equal(thanks.threadTs, q.ts, 'confirmed privately, in the thread');
+    assert.deepEqual(votes(), [{ user_id: 'U0VOTER1', vote: 1, corrected_expert: null }]);
+
+    await h.fake.deliverInteraction(h.eventsUrl, h.fake.blockAction(answer!, 'U0VOTER1', 'moe_vote_down', voteBlock(answer!)!.down.value!));
+    const menu = await waitForEphemeral(h, 'U0VOTER1', /Which expert should have answered/);
+    assert.match(menu.text, /Changed your vote to 👎/);
+    assert.deepEqual(votes(), [{ user_id: 'U0VOTER1', vote: -1, corrected_expert: null }], 'a later vote replaces the first');
+    const blocks = blocksOf(menu);
+    const select = blocks.find((b) => b.accessory?.type === 'static_select')!.accessory!;
+    assert.deepEqual(select.options!.map((o) => o.text.text).sort(), ['🔐 Cybersecurity Expert', '💬 General Assistant', '💰 Finance Expert', '🩺 Healthcare Expert'].sort());
+    const askInstead = blocks.flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'moe_reroute');
+    assert.match(askInstead?.text?.text ?? '', /^Ask .+ instead$/);
+
+    const healthcare = select.options!.find((o) => o.text.text.includes('Healthcare'))!.value;
+    await h.fake.deliverInteraction(h.eventsUrl, h.fake.blockAction(menu, 'U0VOTER1', 'moe_correct', healthcare, 'static_select'));
+    await h.fake.waitFor(() => menu.updates.length > 0, 10_000, 'the private menu to be replaced');
+    assert.match(menu.text, /Healthcare Expert should have answered/);
+    assert.deepEqual(votes(), [{ user_id: 'U0VOTER1', vote: -1, corrected_expert: 'healthcare' }]);
+
+    const reroute = blocksOf(menu).flatMap((b) => b.elements ?? []).find((e) => e.action_id === 'moe_reroute')!;
+    assert.match(reroute.text!.text!, /Healthcare Expert/);
+    await h.fake.deliverInteraction(h.eventsUrl, h.fake.blockAction(menu, 'U0VOTER1', 'moe_reroute', reroute.value!));
+    const thread = await waitForAnswer(h, q.channel, q.ts, 2);
+    const second = thread.at(-1)!;
+    assert.match(contextText(second), /^🩺 Healthcare Expert · .*re-asked on request/);
+    assert.notEqual(decisionIdOf(second), decisionId, 'the new answer has its own controls');
+    const [row] = query<{ rerouted_from: string; user_id: string }>(h, 'SELECT rerouted_from, user_id FROM decisions WHERE id = ?', decisionIdOf(second));
+    assert.deepEqual(row, { rerouted_from: decisionId, user_id: 'U0VOTER1' });
+  });
+
+  test(':+1: and :-1: reactions on an answer count as votes; other reactions and other messages do not', async () => {
+    const { q } = await mention(h, 'How can I tell if my laptop has malware?', 'U0USER05');
+    const [answer] = await waitForAnswer(h, q.channel, q.ts);
+    const decisionId = decisionIdOf(answer!);
+    const react = (user: string, reaction: string, ts = answer!.ts) => h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback({
+      type: 'reaction_added', user, reaction, item_user: BOT_USER_ID, item: { type: 'message', channel: q.channel, ts }, event_ts: h.fake.nextTs(),
+    }));
+    await react('U0REACT1', '+1');
+    const ok = await waitForEphemeral(h, 'U0REACT1', /Recorded your 👍/);
+    assert.equal(ok.threadTs, q.ts);
+    await react('U0REACT2', '-1::skin-tone-3');
+    await waitForEphemeral(h, 'U0REACT2', /Which expert should have answered/);
+    await react('U0REACT3', 'tada');
+    await react('U0REACT3', '+1', q.ts);
+    await react(BOT_USER_ID, '+1');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const rows = query(h, 'SELECT user_id, vote FROM feedback WHERE decision_id = ? ORDER BY user_id', decisionId);
+    assert.deepEqual(rows, [{ user_id: 'U0REACT1', vote: 1 }, { user_id: 'U0REACT2', vote: -1 }]);
+    assert.deepEqual(h.fake.ephemerals('U0REACT3'), []);
+  });
+
+  test('/retrain: admins get the result, everyone else an ephemeral refusal', async () => {
+    const versions = (): number => query<{ n: number }>(h, 'SELECT COUNT(*) AS n FROM gate_versions')[0]!.n;
+    const before = versions();
+    const refused = await h.fake.deliverCommand(h.eventsUrl, h.fake.command('/retrain', 'U0USER06', 'C0GENERAL'));
+    assert.equal(refused.status, 200);
+    const refusal = JSON.parse(refused.body) as { response_type: string; text: string };
+    assert.equal(refusal.response_type, 'ephemeral');
+    assert.match(refusal.text, /Only admins/);
+
+    const cmd = h.fake.command('/retrain', ADMIN, 'C0GENERAL');
+    const accepted = await h.fake.deliverCommand(h.eventsUrl, cmd);
+    assert.equal(accepted.status, 200);
+    assert.match((JSON.parse(accepted.body) as { text: string }).text, /Retraining/);
+    const id = String(cmd.response_url).split('/respond/')[1];
+    const result = await h.fake.waitFor(() => h.fake.responses.find((r) => r.id === id), 60_000, 'the retrain result');
+    assert.match(String(result.body.text), /(promoted|kept) gate[\s\S]*examples used: \d+[\s\S]*held-out accuracy: old .+ → new \d+%/);
+    assert.equal(versions(), before + 1, 'a candidate gate was recorded');
+    assert.equal(versions() > before, true);
+  });
+
+  test('bad input gets a clear private message, never a crash: empty mention, huge text, malformed payloads', async () => {
+    const empty = h.fake.userMessage('C0GENERAL', 'U0USER07', `<@${BOT_USER_ID}>   `);
+    await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(mentionEvent(empty)));
+    await waitForEphemeral(h, 'U0USER07', /Please type a question/);
+
+    const huge = h.fake.userMessage('C0GENERAL', 'U0USER08', `<@${BOT_USER_ID}> ${'why is my bank charging fees? '.repeat(700)}`);
+    await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(mentionEvent(huge)));
+    await waitForEphemeral(h, 'U0USER08', /too long \(at most 4000 characters\)/);
+    assert.equal(query<{ n: number }>(h, "SELECT COUNT(*) AS n FROM decisions WHERE user_id IN ('U0USER07', 'U0USER08')")[0]!.n, 0);
+
+    const garbage = '{"type":"event_callback","event":';
+    const bad = await h.fake.post(h.eventsUrl, garbage, 'application/json', h.fake.sign(garbage));
+    assert.ok(bad.status >= 400 && bad.status < 600, `malformed JSON → ${bad.status}`);
+    const badForm = await h.fake.deliverInteraction(h.eventsUrl, 'not json at all');
+    assert.ok(badForm.status >= 400, `malformed payload= → ${badForm.status}`);
+    const noEvent = await h.fake.deliverEvent(h.eventsUrl, { type: 'event_callback', event_id: 'Ev0BROKEN', team_id: 'T0FAKE', event: { type: 'app_mention' } });
+    assert.ok(noEvent.status < 500, 'an event without fields is acked');
+
+    const { q } = await mention(h, 'What is the difference between a virus and a worm?', 'U0USER09');
+    const [answer] = await waitForAnswer(h, q.channel, q.ts);
+    const tampered = await h.fake.deliverInteraction(h.eventsUrl, h.fake.blockAction(answer!, 'U0USER09', 'moe_vote_up', 'x|y|z|w'));
+    assert.equal(tampered.status, 200);
+    await waitForEphemeral(h, 'U0USER09', /no longer supported/);
+    const unknown = await h.fake.deliverInteraction(h.eventsUrl, h.fake.blockAction(answer!, 'U0USER09', 'moe_vote_up', 'no-such-decision'));
+    assert.equal(unknown.status, 200);
+    await waitForEphemeral(h, 'U0USER09', /no longer know that answer/);
+  });
+
+  test('mentions in a question never notify anyone and are stored readable', async () => {
+    const { q } = await mention(h, '<!channel> <!here> @everyone is <@U0SOMEONE|bob> right that phishing emails fake the sender? &lt;script&gt;', 'U0USER10');
+    const thread = await waitForAnswer(h, q.channel, q.ts);
+    const [row] = query<{ query: string }>(h, "SELECT query FROM decisions WHERE user_id = 'U0USER10'");
+    assert.equal(row!.query, '@channel @here @everyone is @bob right that phishing emails fake the sender? <script>');
+    for (const c of h.fake.calls.filter((x) => x.method.startsWith('chat.'))) {
+      const sent = JSON.stringify(c.params);
+      assert.doesNotMatch(sent, /<!(channel|here|everyone)|<@U|(^|[^\u200b])@(here|channel|everyone)\b/, `${c.method} posts a mention`);
+    }
+    assert.ok(thread.length >= 1);
+  });
+
+  test('rate limited and rejected Slack calls: Retry-After is honoured, a failing update is reported, the bot lives on', async () => {
+    h.fake.failNext('chat.update', 'ratelimited', { retryAfterSec: 1 });
+    const { q } = await mention(h, 'How often should I back up my files to protect against ransomware?', 'U0USER11');
+    const [answer] = await waitForAnswer(h, q.channel, q.ts);
+    assert.ok(decisionIdOf(answer!));
+    assert.ok(h.fake.calls.some((c) => c.method === 'chat.update' && c.status === 429), 'one update was rate limited and retried');
+
+    h.fake.failNext('chat.update', 'invalid_blocks', { times: 50 });
+    const second = await mention(h, 'What is two-factor authentication?', 'U0USER12');
+    await waitForEphemeral(h, 'U0USER12', /Something went wrong/);
+    h.fake.failNext('chat.update', 'invalid_blocks', { times: 0 });
+    assert.ok(h.logs.some((l) => l.level === 'error' && l.message === 'slack: question failed'));
+    assert.equal(second.q.reactions.size, 0, 'the hourglass is removed even after a failure');
+  });
+
+  test('20 concurrent mentions are each answered exactly once', async () => {
+    const asks = await Promise.all(Array.from({ length: 20 }, (_, i) =>
+      mention(h, `How do I protect my home wifi network from intruders? (${i})`, `U0CONC${String(i).padStart(2, '0')}`)));
+    for (const { q } of asks) await waitForAnswer(h, q.channel, q.ts, 1, 120_000);
+    for (const { q } of asks) assert.equal(h.fake.thread(q.channel, q.ts).length, 1);
+    const rows = query<{ n: number }>(h, "SELECT COUNT(*) AS n FROM decisions WHERE user_id LIKE 'U0CONC%' AND status = 'answered'");
+    assert.equal(rows[0]!.n, 20);
+  });
+});

@@ -1,0 +1,62 @@
+/** When the chosen expert cannot answer, the fallback expert does, and the decision says why. Real experts throughout. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RouterError } from '../../src/errors.js';
+import { createTestApp } from '../support/testApp.js';
+
+const FINANCE_Q = 'my card got declined at the shop but I have money in my account';
+
+test('an unavailable expert (its model file is missing): the general expert answers, reason expert_unavailable', async (t) => {
+  const app = await createTestApp({}, { maxTokens: 12, registry: { finance: { model: 'missing-finance.gguf' } } });
+  t.after(() => app.dispose());
+  const r = await app.router.ask(FINANCE_Q, { platform: 'discord', userId: 'u1' });
+  assert.equal(r.expert.id, 'general');
+  assert.equal(r.fallbackReason, 'expert_unavailable');
+  assert.ok(r.response.length > 0);
+  const row = app.store.getDecision(r.decisionId)!;
+  assert.equal(row.gateExpert, 'finance', 'the gate choice is kept');
+  assert.equal(row.expert, 'general');
+  assert.equal(row.fallbackReason, 'expert_unavailable');
+  assert.equal(row.status, 'answered');
+  const finance = app.router.expertStatus().find((s) => s.id === 'finance')!;
+  assert.equal(finance.state, 'unavailable');
+  assert.match(finance.unavailableReason ?? '', /missing-finance\.gguf/);
+});
+
+test('a busy expert: the next question goes to the general expert; when that is busy too, a clear expert_busy error', async (t) => {
+  // One question at a time per expert, nobody waits: the second finance question finds finance busy.
+  const app = await createTestApp({ EXPERT_BATCH_SIZE: '1', EXPERT_QUEUE_LIMIT: '0' }, { maxTokens: 12 });
+  t.after(() => app.dispose());
+  const results = await Promise.allSettled([1, 2, 3].map((i) => app.router.ask(`${FINANCE_Q} (${i})`, { platform: 'http', userId: null })));
+  const answered = results.filter((r) => r.status === 'fulfilled').map((r) => r.value);
+  const failed = results.filter((r) => r.status === 'rejected').map((r) => r.reason as unknown);
+  assert.deepEqual(answered.map((r) => [r.expert.id, r.fallbackReason]).sort(), [['finance', null], ['general', 'expert_busy']]);
+  assert.equal(failed.length, 1);
+  const err = failed[0];
+  assert.ok(err instanceof RouterError);
+  assert.equal(err.code, 'expert_busy');
+  assert.ok((err.retryAfterSec ?? 0) > 0, 'busy errors say when to retry');
+  const stats = app.store.stats();
+  assert.deepEqual(stats.byStatus, { pending: 0, answered: 2, failed: 1 }, 'the refused question is logged as failed, not lost');
+});
+
+test('a question cancelled by its caller is logged as failed with code cancelled', async (t) => {
+  const app = await createTestApp({}, { maxTokens: 12 });
+  t.after(() => app.dispose());
+  const abort = new AbortController();
+  abort.abort();
+  await assert.rejects(app.router.ask(FINANCE_Q, { platform: 'http', userId: null, signal: abort.signal }), (err: unknown) => {
+    assert.ok(err instanceof RouterError);
+    assert.equal(err.code, 'cancelled');
+    return true;
+  });
+  const stats = app.store.stats();
+  assert.equal(stats.byStatus.failed, 1);
+});
+
+test('shutting down: questions after close() are refused with shutting_down', async () => {
+  const app = await createTestApp({}, { maxTokens: 12 });
+  await app.close();
+  await assert.rejects(app.router.ask(FINANCE_Q, { platform: 'http', userId: null }), (err: unknown) => err instanceof RouterError && err.code === 'shutting_down');
+  await app.dispose();
+});

@@ -1,0 +1,225 @@
+/** The HTTP API over the real router (real gate, real demo experts, SQLite file): happy paths and every error path. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestApp, type TestApp } from '../support/testApp.js';
+
+let app: TestApp;
+
+before(async () => {
+  app = await createTestApp({ RATE_LIMIT_PER_USER: '2/min' }, { maxTokens: 12 });
+});
+after(() => app.dispose());
+
+interface Json {
+  [key: string]: unknown;
+}
+
+async function post(url: string, payload: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Json; headers: Record<string, unknown> }> {
+  const res = await app.http.inject({
+    method: 'POST', url, headers: { 'content-type': 'application/json', ...headers },
+    payload: typeof payload === 'string' ? payload : JSON.stringify(payload),
+  });
+  return { status: res.statusCode, body: res.json<Json>(), headers: res.headers };
+}
+
+/** Parses a server-sent-events body into [event, data] pairs. */
+function parseSse(text: string): [string, Json][] {
+  return text.split('\n\n').filter(Boolean).map((block) => {
+    const event = /^event: (.*)$/m.exec(block)?.[1] ?? '';
+    const data = /^data: (.*)$/m.exec(block)?.[1] ?? 'null';
+    return [event, JSON.parse(data) as Json];
+  });
+}
+
+test('POST /predict answers like the old service: expert name, response, confidence, decisionId, fallback', async () => {
+  const { status, body } = await post('/predict', { query: 'how do I spot a phishing email' });
+  assert.equal(status, 200);
+  assert.equal(body.expert, 'CybersecurityExpert');
+  assert.equal(typeof body.response, 'string');
+  assert.ok((body.response as string).length > 0);
+  assert.ok(typeof body.confidence === 'number' && body.confidence > 0.5 && body.confidence <= 1);
+  assert.equal(body.fallback, false);
+  assert.equal(body.fallbackReason, null);
+  assert.equal(body.demo, true);
+  const row = app.store.getDecision(body.decisionId as string)!;
+  assert.equal(row.status, 'answered');
+  assert.equal(row.platform, 'http');
+  assert.equal(row.userId, null);
+});
+
+test('POST /predict?query=... with no body works, as the old service did; off-topic → GeneralExpert with fallback true', async () => {
+  const res = await app.http.inject({ method: 'POST', url: '/predict?query=how%20do%20I%20bake%20sourdough%20bread' });
+  assert.equal(res.statusCode, 200, res.body);
+  const body = res.json<Json>();
+  assert.equal(body.expert, 'GeneralExpert');
+  assert.equal(body.fallback, true);
+  assert.equal(body.fallbackReason, 'off_topic');
+});
+
+test('streaming with Accept: text/event-stream: decision, chunks, done', async () => {
+  const res = await app.http.inject({
+    method: 'POST', url: '/predict', headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+    payload: JSON.stringify({ query: 'what is a good way to save for retirement' }),
+  });
+  assert.equal(res.statusCode, 200);
+  assert.match(String(res.headers['content-type']), /^text\/event-stream/);
+  const events = parseSse(res.body);
+  assert.equal(events[0]![0], 'decision');
+  assert.equal(events[0]![1].expert, 'FinanceExpert');
+  assert.equal(events.at(-1)![0], 'done');
+  const done = events.at(-1)![1];
+  const chunks = events.filter(([e]) => e === 'chunk').map(([, d]) => d.text as string);
+  assert.ok(chunks.length > 0);
+  assert.equal(chunks.join(''), done.response);
+  assert.equal(done.decisionId, events[0]![1].decisionId);
+});
+
+test('streaming with ?stream=true, and a refusal before the decision is a plain JSON 4xx', async () => {
+  const ok = await app.http.inject({ method: 'POST', url: '/predict?stream=true', headers: { 'content-type': 'application/json' }, payload: '{"query":"is my password strong enough"}' });
+  assert.equal(ok.statusCode, 200);
+  assert.deepEqual([...new Set(parseSse(ok.body).map(([e]) => e))], ['decision', 'chunk', 'done']);
+  const bad = await post('/predict?stream=true', { query: '   ' });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error, 'empty_query');
+});
+
+const BAD_REQUESTS: [string, string, Record<string, string>, number, string, RegExp][] = [
+  ['not JSON', '{"query": "unclosed', {}, 400, 'bad_request', /not valid JSON/],
+  ['empty JSON body', '', {}, 400, 'bad_request', /empty/i],
+  ['query is a number', '{"query": 42}', {}, 400, 'bad_request', /query must be string/],
+  ['body is an array', '["how do I budget"]', {}, 400, 'bad_request', /body must be object/],
+  ['no query at all', '{}', {}, 400, 'empty_query', /Send the question/],
+  ['empty query', '{"query": ""}', {}, 400, 'empty_query', /empty/],
+  ['whitespace query', '{"query": " \\n\\t "}', {}, 400, 'empty_query', /empty/],
+  ['overlong query', JSON.stringify({ query: 'x'.repeat(4001) }), {}, 400, 'query_too_long', /limit is 4000/],
+  ['huge body', JSON.stringify({ query: 'x'.repeat(200_000) }), {}, 413, 'payload_too_large', /too large/i],
+  ['bad userId', '{"query": "how do I budget", "userId": "<script>"}', {}, 400, 'bad_request', /userId must match/],
+  ['XML', '<query>hi</query>', { 'content-type': 'application/xml' }, 415, 'unsupported_media_type', /Unsupported Media Type/i],
+  ['plain text', 'how do I budget', { 'content-type': 'text/plain' }, 400, 'bad_request', /body must be object/],
+];
+
+for (const [name, payload, headers, status, error, message] of BAD_REQUESTS) {
+  test(`POST /predict with ${name} → ${status} ${error}, and nothing is logged`, async () => {
+    const before = app.store.stats().total;
+    const res = await app.http.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json', ...headers }, payload });
+    assert.equal(res.statusCode, status, res.body);
+    const body = res.json<Json>();
+    assert.equal(body.error, error);
+    assert.match(body.message as string, message);
+    assert.equal(app.store.stats().total, before);
+  });
+}
+
+test('unknown routes and methods → 404 JSON', async () => {
+  for (const [method, url] of [['GET', '/nope'], ['GET', '/predict'], ['DELETE', '/feedback']] as const) {
+    const res = await app.http.inject({ method, url });
+    assert.equal(res.statusCode, 404);
+    assert.equal(res.json<Json>().error, 'not_found');
+  }
+});
+
+test('a userId over its rate limit → 429 with Retry-After; anonymous calls are not limited', async () => {
+  for (let i = 0; i < 2; i++) assert.equal((await post('/predict', { query: 'how do I budget', userId: 'alice' })).status, 200);
+  const limited = await post('/predict', { query: 'how do I budget', userId: 'alice' });
+  assert.equal(limited.status, 429);
+  assert.equal(limited.body.error, 'rate_limited');
+  assert.match(limited.body.message as string, /Try again in \d+ s/);
+  const retryAfter = Number(limited.headers['retry-after']);
+  assert.ok(retryAfter >= 1 && retryAfter <= 60);
+  assert.equal(limited.body.retryAfterSec, retryAfter);
+  assert.equal((await post('/predict', { query: 'how do I budget' })).status, 200);
+  assert.equal((await post('/predict', { query: 'how do I budget' })).status, 200);
+  assert.equal((await post('/predict', { query: 'how do I budget' })).status, 200);
+});
+
+test('POST /feedback: up, then down with a correction replaces it; errors are 4xx', async () => {
+  const { body: answer } = await post('/predict', { query: 'should I pay off debt or invest' });
+  const id = answer.decisionId as string;
+  const up = await post('/feedback', { decisionId: id, vote: 'up' });
+  assert.equal(up.status, 200);
+  assert.deepEqual(up.body, { decisionId: id, vote: 'up', expert: null, replaced: false });
+  const down = await post('/feedback', { decisionId: id, vote: 'down', expert: 'HealthcareExpert' });
+  assert.deepEqual(down.body, { decisionId: id, vote: 'down', expert: 'HealthcareExpert', replaced: true });
+  const named = await post('/feedback', { decisionId: id, vote: -1, expert: 'finance', userId: 'bob' });
+  assert.equal(named.status, 200);
+  const votes = app.store.feedbackExamples().filter((v) => v.decisionId === id);
+  assert.deepEqual(votes.map((v) => [v.userId, v.vote, v.correctedExpert]).sort(), [['bob', -1, 'finance'], ['http:anonymous', -1, 'healthcare']]);
+
+  const cases: [unknown, number, string][] = [
+    [{ decisionId: 'no-such-id', vote: 'up' }, 404, 'not_found'],
+    [{ decisionId: id, vote: 'sideways' }, 400, 'bad_request'],
+    [{ decisionId: id, vote: 2 }, 400, 'bad_request'],
+    [{ vote: 'up' }, 400, 'bad_request'],
+    [{ decisionId: id, vote: 'down', expert: 'AstrologyExpert' }, 400, 'invalid_expert'],
+    ['not json', 400, 'bad_request'],
+  ];
+  for (const [payload, status, error] of cases) {
+    const res = await post('/feedback', payload);
+    assert.equal(res.status, status, JSON.stringify(payload));
+    assert.equal(res.body.error, error);
+    assert.equal(typeof res.body.message, 'string');
+  }
+});
+
+test('GET /healthz names the gate version and the experts', async () => {
+  const res = await app.http.inject({ method: 'GET', url: '/healthz' });
+  assert.equal(res.statusCode, 200);
+  const body = res.json<{ status: string; gateVersion: string; experts: { id: string; available: boolean; demo: boolean }[] }>();
+  assert.equal(body.status, 'ok');
+  assert.equal(body.gateVersion, app.router.gateVersion());
+  assert.deepEqual(body.experts.map((e) => e.id).sort(), ['cybersecurity', 'finance', 'general', 'healthcare']);
+  assert.ok(body.experts.every((e) => e.available && e.demo));
+});
+
+test('GET /metrics is Prometheus text with decisions, fallbacks, latency, feedback and queue depth', async () => {
+  const res = await app.http.inject({ method: 'GET', url: '/metrics' });
+  assert.equal(res.statusCode, 200);
+  assert.match(String(res.headers['content-type']), /^text\/plain/);
+  assert.match(res.body, /moe_decisions_total\{expert="cybersecurity",platform="http",status="answered"\} \d+/);
+  assert.match(res.body, /moe_fallbacks_total\{reason="off_topic"\} \d+/);
+  assert.match(res.body, /moe_answer_latency_seconds_count\{expert="finance"\} \d+/);
+  assert.match(res.body, /moe_feedback_total\{vote="down",corrected="yes"\} 2/);
+  assert.match(res.body, /moe_rejected_total\{reason="rate_limited",platform="http"\} 1/);
+  assert.match(res.body, /moe_expert_queue_depth\{expert="general"\} 0/);
+});
+
+test('OpenAPI docs at /docs, with schemas for the routes', async () => {
+  const html = await app.http.inject({ method: 'GET', url: '/docs' });
+  assert.ok([200, 302].includes(html.statusCode));
+  const spec = (await app.http.inject({ method: 'GET', url: '/docs/json' })).json<{ openapi: string; paths: Record<string, Record<string, unknown>> }>();
+  assert.match(spec.openapi, /^3\./);
+  assert.deepEqual(Object.keys(spec.paths).sort(), ['/feedback', '/healthz', '/metrics', '/predict']);
+  assert.ok(spec.paths['/predict']!.post);
+});
+
+test('100 concurrent /predict calls over TCP → 100 answers and 100 decision rows, none lost', async (t) => {
+  const busy = await createTestApp({ EXPERT_QUEUE_LIMIT: '200', RATE_LIMIT_PER_USER: 'off' }, { maxTokens: 4 });
+  t.after(() => busy.dispose());
+  const address = await busy.http.listen({ host: '127.0.0.1', port: 0 });
+  const questions = ['how do I spot a phishing email', 'what is a good way to save for retirement', 'how much sleep do adults need', 'recommend a good movie'];
+  const responses = await Promise.all(Array.from({ length: 100 }, (_, i) =>
+    fetch(`${address}/predict`, {
+      method: 'POST', headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query: `${questions[i % 4]} (${i})`, userId: `user${i}` }),
+    }).then(async (r) => ({ status: r.status, body: (await r.json()) as Json }))));
+  assert.deepEqual(responses.map((r) => r.status), Array(100).fill(200));
+  const ids = new Set(responses.map((r) => r.body.decisionId as string));
+  assert.equal(ids.size, 100);
+  const rows = busy.store.db.prepare("SELECT id, status FROM decisions WHERE platform = 'http'").all() as { id: string; status: string }[];
+  assert.equal(rows.length, 100);
+  assert.ok(rows.every((r) => ids.has(r.id) && r.status === 'answered'));
+});
+
+test('503 with Retry-After when every expert that could answer is busy', async (t) => {
+  const tight = await createTestApp({ EXPERT_BATCH_SIZE: '1', EXPERT_QUEUE_LIMIT: '0' }, { maxTokens: 12 });
+  t.after(() => tight.dispose());
+  const calls = await Promise.all([1, 2, 3].map((i) => tight.http.inject({
+    method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ query: `what is a good way to save for retirement (${i})` }),
+  })));
+  const statuses = calls.map((c) => c.statusCode).sort();
+  assert.deepEqual(statuses, [200, 200, 503]);
+  const refused = calls.find((c) => c.statusCode === 503)!;
+  assert.equal(refused.json<Json>().error, 'expert_busy');
+  assert.ok(Number(refused.headers['retry-after']) >= 1);
+});

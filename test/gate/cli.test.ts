@@ -1,0 +1,89 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { FIXTURES, REPO, tempDir } from './helpers.js';
+
+function moe(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src', 'cli.ts'), ...args], {
+    cwd: REPO,
+    encoding: 'utf8',
+    env: { ...process.env, DOTENV_CONFIG_QUIET: 'true', ...env },
+  });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const lastLine = (s: string): string => s.trim().split('\n').at(-1) ?? '';
+
+describe('moe train / eval / route', () => {
+  const dir = tempDir();
+  const model = path.join(dir, 'gate.json');
+
+  before(() => {
+    const r = moe(['train', '--data', path.join(FIXTURES, 'small.csv'), '--out', model]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /wrote .*gate\.json \(gate g-/);
+    assert.match(r.stdout, /held-out metrics/);
+  });
+
+  it('eval --json prints the metrics object as the last line', () => {
+    const r = moe(['eval', '--data', path.join(FIXTURES, 'eval.csv'), '--model', model, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const m = JSON.parse(lastLine(r.stdout)) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(m).sort(), ['accuracy', 'byKind', 'byLabel', 'confusion', 'ece', 'fallbackRate', 'macroF1', 'n'].sort());
+    assert.equal(m.n, 8);
+    assert.ok((m.accuracy as number) >= 0.75, `accuracy ${String(m.accuracy)}`);
+    assert.deepEqual(Object.keys(m.byKind as object).sort(), ['offtopic', 'plain']);
+    assert.equal((m.byLabel as Record<string, { n: number }>).none!.n, 2);
+  });
+
+  it('eval --noise is reproducible with a seed and reads the old query,expert format', () => {
+    const args = ['eval', '--data', path.join(FIXTURES, 'small.csv'), '--model', model, '--noise', '0.1', '--seed', '3', '--json'];
+    const a = moe(args);
+    const b = moe(args);
+    assert.equal(a.code, 0, a.stderr);
+    assert.equal(lastLine(a.stdout), lastLine(b.stdout));
+    const old = moe(['eval', '--data', path.join(FIXTURES, 'old_service.csv'), '--model', model]);
+    assert.equal(old.code, 0, old.stderr);
+    assert.match(old.stdout, /accuracy/);
+  });
+
+  it('route prints a RouteDecision', () => {
+    const r = moe(['route', '--model', model, 'someone hacked my email account']);
+    assert.equal(r.code, 0, r.stderr);
+    const d = JSON.parse(r.stdout) as Record<string, unknown>;
+    assert.equal(d.expert, 'cybersecurity');
+    for (const key of ['confidence', 'probabilities', 'fallback', 'fallbackReason', 'runnerUp', 'label', 'gateVersion']) assert.ok(key in d, key);
+  });
+
+  it('route and eval without --model use the active gate, training it on first use', () => {
+    const active = path.join(dir, 'active', 'gate.json');
+    const r = moe(['route', 'my credit card was charged twice'], { GATE_PATH: active, DATASET_PATH: path.join(FIXTURES, 'small.csv') });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as { expert: string }).expert, 'finance');
+    assert.ok(fs.existsSync(active));
+  });
+
+  it('a bad CSV fails with its line number and writes nothing', () => {
+    const bad = path.join(dir, 'bad.csv');
+    fs.writeFileSync(bad, 'text,label\nfever,healthcare\nloan,finance\nhack,piracy\n');
+    const out = path.join(dir, 'never.json');
+    const r = moe(['train', '--data', bad, '--out', out]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /bad\.csv:4: unknown label "piracy"/);
+    assert.equal(fs.existsSync(out), false);
+  });
+
+  it('usage errors and a corrupt model are clear', () => {
+    assert.equal(moe(['eval']).code, 2);
+    assert.equal(moe(['eval', '--data', path.join(FIXTURES, 'eval.csv'), '--noise', '7']).code, 2);
+    assert.equal(moe(['route']).code, 2);
+    const corrupt = path.join(dir, 'corrupt.json');
+    fs.writeFileSync(corrupt, '{"format":"moe-gate"');
+    const r = moe(['route', '--model', corrupt, 'hello']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /corrupt\.json/);
+    assert.doesNotMatch(r.stderr, /at .*\.ts:\d+/, 'no stack trace');
+  });
+});
