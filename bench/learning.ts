@@ -15,7 +15,7 @@ import { trainGate } from '../src/gate/trainGate.js';
 import { isCorrect } from '../src/gate/evaluate.js';
 import { LABELS, labelToExpert, type ExpertId, type TrainingExample } from '../src/gate/types.js';
 import type { Gate } from '../src/gate/Gate.js';
-import { DEFAULT_FEEDBACK_RULES, isHeldOutDataRow, type FeedbackRules, type VoteRecord } from '../src/feedbackExamples.js';
+import { DEFAULT_FEEDBACK_RULES, FEEDBACK_ASK_BELOW, FEEDBACK_ASK_ELSE, isHeldOutDataRow, type FeedbackRules, type LoggedQuestion, type VoteRecord } from '../src/feedbackExamples.js';
 import { accuracyOf, buildTrainingSet, createRetrainer, DATA_HOLDOUT_FRACTION, decidePromotion } from '../src/retrain.js';
 import { loadConfig } from '../src/config.js';
 import { Store } from '../src/store/Store.js';
@@ -57,7 +57,7 @@ function stratified(rows: TrainingExample[], perLabel: number, random: () => num
 const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
 
 interface Curve {
-  points: { votes: number; accuracy: number; dataAccuracy: number; corrections: number; promoted: boolean }[];
+  points: { votes: number; questions: number; accuracy: number; dataAccuracy: number; corrections: number; promoted: boolean }[];
 }
 
 /** One simulated run: users ask from `pool`, vote, and the gate is retrained every RETRAIN_EVERY votes. */
@@ -65,17 +65,20 @@ function simulate(s: Scenario, base: TrainingExample[], dataHeld: TrainingExampl
   const random = seededRandom(seed);
   let gate: Gate = trainGate(base).gate;
   const votes: VoteRecord[] = [];
-  const points: Curve['points'] = [{ votes: 0, accuracy: accuracyOf(gate, evalRows), dataAccuracy: accuracyOf(gate, dataHeld), corrections: 0, promoted: true }];
+  const points: Curve['points'] = [{ votes: 0, questions: 0, accuracy: accuracyOf(gate, evalRows), dataAccuracy: accuracyOf(gate, dataHeld), corrections: 0, promoted: true }];
   const users = Array.from({ length: 20 }, (_, i) => ({ id: `u${i}`, careless: i < 3 }));
   let corrections = 0;
   let q = 0;
+  const logged: LoggedQuestion[] = [];
   const questions = shuffle(pool, random);
   while (votes.length < VOTE_BUDGET && q < questions.length) {
     const question = questions[q++]!;
     const d = gate.route(question.text);
+    const user = users[Math.floor(random() * users.length)]!;
+    const decisionId = `d${seed}-${q}`;
+    logged.unshift({ decisionId, userId: user.id, query: question.text, routedLabel: d.fallback ? 'none' : d.label, confidence: d.confidence });
     const ask = s.askBelow === null || d.confidence < s.askBelow || random() < s.askElse;
     if (!ask) continue;
-    const user = users[Math.floor(random() * users.length)]!;
     const right = isCorrect(question.label, d);
     let vote: 1 | -1;
     let corrected: ExpertId | null = null;
@@ -91,15 +94,15 @@ function simulate(s: Scenario, base: TrainingExample[], dataHeld: TrainingExampl
     }
     if (corrected) corrections++;
     votes.push({
-      decisionId: `d${seed}-${q}`, userId: user.id, vote, correctedExpert: corrected, isAdmin: false, createdAt: q,
+      decisionId, userId: user.id, vote, correctedExpert: corrected, isAdmin: false, createdAt: q,
       query: question.text, expert: d.expert, fallbackReason: d.fallbackReason, reroutedFrom: null, probabilities: d.probabilities,
     });
     if (votes.length % RETRAIN_EVERY === 0) {
-      const set = buildTrainingSet([...base, ...dataHeld], votes, s.rules);
+      const set = buildTrainingSet([...base, ...dataHeld], votes, s.rules, { logged });
       const candidate = trainGate(set.train).gate;
       const decision = decidePromotion(accuracyOf(candidate, set.heldOut), accuracyOf(gate, set.heldOut), MARGIN, set.heldOut.length);
       if (decision.promote) gate = candidate;
-      points.push({ votes: votes.length, accuracy: accuracyOf(gate, evalRows), dataAccuracy: accuracyOf(gate, dataHeld), corrections, promoted: decision.promote });
+      points.push({ votes: votes.length, questions: q, accuracy: accuracyOf(gate, evalRows), dataAccuracy: accuracyOf(gate, dataHeld), corrections, promoted: decision.promote });
     }
   }
   return { points };
@@ -174,12 +177,13 @@ async function main(): Promise<void> {
   console.log(`learning from votes: ${evalRows.length} public evaluation rows, ${pool.length} public questions to ask, our held-out split ${dataHeld.length} rows`);
   console.log(`reference gate trained on all our data (${dataTrain.length} rows): ${pct(fullAcc)} on the public evaluation slice\n`);
 
+  const noSelf = { selfTrainingMinConfidence: null };
   const scenarios: Scenario[] = [
-    { name: 'plain retraining (weights 1, vote on every answer)', rules: { ...DEFAULT_FEEDBACK_RULES, correctionWeight: 1, rerouteWeight: 1, confirmWeight: 1 }, askBelow: null, askElse: 1, correctRate: 0.6 },
-    { name: 'weighted corrections (vote on every answer)', rules: DEFAULT_FEEDBACK_RULES, askBelow: null, askElse: 1, correctRate: 0.6 },
-    { name: 'shipped: weighted + ask where unsure (conf < 0.9, else 10%)', rules: DEFAULT_FEEDBACK_RULES, askBelow: 0.9, askElse: 0.1, correctRate: 0.6 },
-    { name: 'shipped, bare 👎 spread over other labels', rules: { ...DEFAULT_FEEDBACK_RULES, downvote: 'spread' }, askBelow: 0.9, askElse: 0.1, correctRate: 0.6 },
-    { name: 'shipped, users correct only 30% of misroutes', rules: DEFAULT_FEEDBACK_RULES, askBelow: 0.9, askElse: 0.1, correctRate: 0.3 },
+    { name: 'plain retraining (every answer gets a vote, 👎 ignored, no self-training)', rules: { ...DEFAULT_FEEDBACK_RULES, ...noSelf, downvote: 'ignore' }, askBelow: null, askElse: 1, correctRate: 0.6 },
+    { name: `votes only: ask where unsure (confidence < ${FEEDBACK_ASK_BELOW}, else ${FEEDBACK_ASK_ELSE * 100}%), 👎 spread`, rules: { ...DEFAULT_FEEDBACK_RULES, ...noSelf }, askBelow: FEEDBACK_ASK_BELOW, askElse: FEEDBACK_ASK_ELSE, correctRate: 0.6 },
+    { name: 'shipped: ask where unsure, 👎 spread, self-training on confident logged questions', rules: DEFAULT_FEEDBACK_RULES, askBelow: FEEDBACK_ASK_BELOW, askElse: FEEDBACK_ASK_ELSE, correctRate: 0.6 },
+    { name: 'shipped, but bare 👎 ignored', rules: { ...DEFAULT_FEEDBACK_RULES, downvote: 'ignore' }, askBelow: FEEDBACK_ASK_BELOW, askElse: FEEDBACK_ASK_ELSE, correctRate: 0.6 },
+    { name: 'shipped, users correct only 30% of misroutes', rules: DEFAULT_FEEDBACK_RULES, askBelow: FEEDBACK_ASK_BELOW, askElse: FEEDBACK_ASK_ELSE, correctRate: 0.3 },
   ];
   const seeds = [1, 2, 3];
   const at200: Record<string, number> = {};
@@ -189,7 +193,7 @@ async function main(): Promise<void> {
       return { base: accuracyOf(trainGate(base).gate, evalRows), curve: simulate(s, base, dataHeld, pool, evalRows, seed) };
     });
     console.log(`— ${s.name} (${seeds.length} seeds, base ${BASE_ROWS} rows of our data)`);
-    console.log('  votes  public acc  gap recovered  our held-out Δ  corrections');
+    console.log('  votes  questions  public acc  gap recovered  our held-out Δ  corrections');
     const n = Math.min(...runs.map((r) => r.curve.points.length));
     for (let i = 0; i < n; i++) {
       const votes = runs[0]!.curve.points[i]!.votes;
@@ -197,8 +201,9 @@ async function main(): Promise<void> {
       const gap = mean(runs.map((r) => (r.curve.points[i]!.accuracy - r.base) / (fullAcc - r.base)));
       const dataDelta = mean(runs.map((r) => r.curve.points[i]!.dataAccuracy - r.curve.points[0]!.dataAccuracy));
       const corr = mean(runs.map((r) => r.curve.points[i]!.corrections));
+      const asked = mean(runs.map((r) => r.curve.points[i]!.questions));
       if (votes % 50 === 0 || i === 0) {
-        console.log(`  ${String(votes).padStart(5)}  ${pct(acc).padStart(10)}  ${pct(gap).padStart(13)}  ${((dataDelta * 100).toFixed(1) + ' pts').padStart(14)}  ${corr.toFixed(0).padStart(11)}`);
+        console.log(`  ${String(votes).padStart(5)}  ${asked.toFixed(0).padStart(9)}  ${pct(acc).padStart(10)}  ${pct(gap).padStart(13)}  ${((dataDelta * 100).toFixed(1) + ' pts').padStart(14)}  ${corr.toFixed(0).padStart(11)}`);
       }
       if (votes === 200) at200[s.name] = gap;
     }

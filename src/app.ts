@@ -12,7 +12,7 @@ import { createExpertPool } from './experts/createExpertPool.js';
 import { ActiveGate } from './ActiveGate.js';
 import { Router } from './router.js';
 import { Store } from './store/Store.js';
-import { createRetrainer, type Retrainer } from './retrain.js';
+import { createRetrainer, scheduleRetraining, watchActiveGate, type Retrainer } from './retrain.js';
 import { createLogger, type Logger } from './logger.js';
 import { createRouterMetrics } from './http/metrics.js';
 import { createHttpServer } from './http/createHttpServer.js';
@@ -69,7 +69,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     const experts = options.experts ?? (await createExpertPool(config, { log: (msg) => logger.info(msg) }));
     if (options.disposeExperts ?? !options.experts) cleanup.unshift(() => experts.dispose());
 
-    const retrainer = options.retrainer ?? createRetrainer({ config, store, activeGate });
+    const retrainer = options.retrainer ?? createRetrainer({ config, store, activeGate, logger });
+    // A retrain or rollback by the CLI (same DB_PATH) reaches this process within GATE_RELOAD_INTERVAL; votes retrain every RETRAIN_INTERVAL.
+    cleanup.unshift(watchActiveGate(store, activeGate, config.gateReloadIntervalMs, logger), scheduleRetraining(retrainer, store, config, logger));
     const router = new Router({ config, store, experts, gate: activeGate, retrainer, now });
     const metrics = createRouterMetrics(() => experts.status(), { processMetrics: options.processMetrics === true });
     router.observe(metrics.observer);

@@ -26,7 +26,7 @@ export interface VoteRecord {
   probabilities: Record<Label, number> | null;
 }
 
-export type ExampleSource = 'correction' | 'reroute' | 'confirm' | 'downvote';
+export type ExampleSource = 'correction' | 'reroute' | 'confirm' | 'downvote' | 'self';
 
 export interface FeedbackTrainingExample extends TrainingExample {
   weight: number;
@@ -36,34 +36,60 @@ export interface FeedbackTrainingExample extends TrainingExample {
 }
 
 export interface FeedbackRules {
-  /** Weight of a correction ("the finance expert should have answered"); default 3. */
+  /** Weight of a correction ("the finance expert should have answered"); default 1. */
   correctionWeight: number;
-  /** Weight of 👍 on an answer from "ask another expert" (it corrects the first route); default 3. */
+  /** Weight of 👍 on an answer from "ask another expert" (it corrects the first route); default 1. */
   rerouteWeight: number;
   /** Weight of 👍 confirming the expert that answered; default 1. */
   confirmWeight: number;
   /**
-   * 👎 without a correction: 'ignore' (default) or 'spread' (the question counts for every other label, split by the
-   * gate's probabilities, with total weight `downvoteWeight`).
+   * 👎 without a correction: 'spread' (default: the question counts for every other label, split by the gate's
+   * probabilities, with total weight `downvoteWeight`) or 'ignore'.
    */
   downvote: 'ignore' | 'spread';
-  /** Total weight of a spread 👎; default 0.5. */
+  /** Total weight of a spread 👎; default 1. */
   downvoteWeight: number;
   /** Admin votes count this many times more; default 2. */
   adminMultiplier: number;
-  /** Most total weight one (non-admin) user's votes may carry in one retraining; larger totals are scaled down. Default 12. */
+  /** Most total weight one (non-admin) user's votes may carry in one retraining; larger totals are scaled down. Default 20. */
   userWeightCap: number;
+  /**
+   * Self-training: a logged question nobody voted on, routed with at least this confidence, counts as an example of the
+   * label it was routed to (null turns it off). Default 0.6.
+   */
+  selfTrainingMinConfidence: number | null;
+  /** Weight of such an example; default 1. */
+  selfTrainingWeight: number;
+  /** Most recent logged questions considered; default 5,000 (keeps retraining fast on a big log). */
+  selfTrainingLimit: number;
+  /** Most self-training examples from one user's questions; default 100. */
+  selfTrainingPerUser: number;
 }
 
+/** Chosen with bench/learning.ts (see the README section "How votes become training examples"). */
 export const DEFAULT_FEEDBACK_RULES: FeedbackRules = {
-  correctionWeight: 3,
-  rerouteWeight: 3,
+  correctionWeight: 1,
+  rerouteWeight: 1,
   confirmWeight: 1,
-  downvote: 'ignore',
-  downvoteWeight: 0.5,
+  downvote: 'spread',
+  downvoteWeight: 1,
   adminMultiplier: 2,
-  userWeightCap: 12,
+  userWeightCap: 20,
+  selfTrainingMinConfidence: 0.6,
+  selfTrainingWeight: 1,
+  selfTrainingLimit: 5_000,
+  selfTrainingPerUser: 100,
 };
+
+/** Active learning: ask for a vote on every answer routed with confidence below this… */
+export const FEEDBACK_ASK_BELOW = 0.5;
+/** …and on this share of the others. */
+export const FEEDBACK_ASK_ELSE = 0.02;
+
+/** Whether an adapter should invite a vote on this answer (low-confidence answers teach the gate most). */
+export function shouldAskForFeedback(confidence: number, random: () => number = Math.random): boolean {
+  return confidence < FEEDBACK_ASK_BELOW || random() < FEEDBACK_ASK_ELSE;
+}
 
 /** Why a vote became no example (counted in the retrain report). */
 export type SkipReason = 'no_text' | 'expert_fallback' | 'downvote_ignored';
@@ -148,6 +174,37 @@ function capUserWeight(examples: FeedbackTrainingExample[], votes: readonly Vote
     for (const e of rows) e.weight *= cap / total;
   }
   return capped;
+}
+
+/** A logged question (decision) that nobody voted on. */
+export interface LoggedQuestion {
+  decisionId: string;
+  userId: string | null;
+  query: string | null;
+  /** Label the gate routed to: its top label, or `none` when it fell back (off-topic or unsure). */
+  routedLabel: Label;
+  confidence: number;
+}
+
+/**
+ * Self-training (Nigam et al. 2000, EM for Naive Bayes): confidently routed questions teach the gate the words users
+ * really use. Never held out (they are not ground truth); the promotion guard catches a drift on our own data.
+ */
+export function selfTrainingExamples(questions: readonly LoggedQuestion[], rules: FeedbackRules = DEFAULT_FEEDBACK_RULES): FeedbackTrainingExample[] {
+  const min = rules.selfTrainingMinConfidence;
+  if (min === null || rules.selfTrainingWeight <= 0) return [];
+  const perUser = new Map<string, number>();
+  const out: FeedbackTrainingExample[] = [];
+  for (const q of questions.slice(0, rules.selfTrainingLimit)) {
+    const text = q.query?.trim() ?? '';
+    if (text === '' || q.confidence < min) continue;
+    const user = q.userId ?? 'anonymous';
+    const n = perUser.get(user) ?? 0;
+    if (n >= rules.selfTrainingPerUser) continue;
+    perUser.set(user, n + 1);
+    out.push({ text, label: q.routedLabel, weight: rules.selfTrainingWeight, kind: 'self', decisionId: q.decisionId, userId: user, source: 'self' });
+  }
+  return out;
 }
 
 /** A stable number in [0, 1) from a string, for splits that stay the same from one retraining to the next. */

@@ -16,12 +16,14 @@ import { Gate } from './gate/Gate.js';
 import { isCorrect } from './gate/evaluate.js';
 import { readLabelledCsv } from './gate/readLabelledCsv.js';
 import { trainGate } from './gate/trainGate.js';
-import type { ExpertId, GateModel, Label, TrainingExample } from './gate/types.js';
+import { expertToLabel, type ExpertId, type GateModel, type Label, type TrainingExample } from './gate/types.js';
 import {
   DEFAULT_FEEDBACK_RULES,
   isHeldOutDataRow,
   isHeldOutDecision,
+  selfTrainingExamples,
   votesToExamples,
+  type LoggedQuestion,
   type FeedbackRules,
   type FeedbackTrainingExample,
   type VoteRecord,
@@ -68,6 +70,8 @@ export interface TrainingSet {
   dataHeldOut: TrainingExample[];
   feedbackHeldOut: TrainingExample[];
   feedbackTrain: FeedbackTrainingExample[];
+  /** Self-training rows from logged questions nobody voted on. */
+  selfTrain: FeedbackTrainingExample[];
   /** Votes that became examples / were skipped, by reason. */
   votesUsed: number;
   votesSkipped: Record<string, number>;
@@ -78,7 +82,7 @@ export function buildTrainingSet(
   data: readonly TrainingExample[],
   votes: readonly VoteRecord[],
   rules: FeedbackRules = DEFAULT_FEEDBACK_RULES,
-  options: { dataHoldout?: number; feedbackHoldout?: number } = {},
+  options: { dataHoldout?: number; feedbackHoldout?: number; logged?: readonly LoggedQuestion[] } = {},
 ): TrainingSet {
   const dataFraction = options.dataHoldout ?? DATA_HOLDOUT_FRACTION;
   const fbFraction = options.feedbackHoldout ?? FEEDBACK_HOLDOUT_FRACTION;
@@ -102,13 +106,16 @@ export function buildTrainingSet(
     heldPerUser.set(e.userId, n + 1);
     feedbackHeldOut.push({ text: e.text, label: e.label, kind: `feedback:${e.source}` });
   }
+  const voted = new Set(votes.map((v) => v.decisionId));
+  const selfTrain = selfTrainingExamples((options.logged ?? []).filter((q) => !voted.has(q.decisionId)), rules);
   return {
-    train: [...dataTrain, ...feedbackTrain],
+    train: [...dataTrain, ...feedbackTrain, ...selfTrain],
     heldOut: [...dataHeldOut, ...feedbackHeldOut],
     dataTrain,
     dataHeldOut,
     feedbackHeldOut,
     feedbackTrain,
+    selfTrain,
     votesUsed: used,
     votesSkipped: skipped,
   };
@@ -182,6 +189,16 @@ function parseProbabilities(json: string): Record<Label, number> | null {
   } catch {
     return null;
   }
+}
+
+/** Most recent logged questions (text kept, not a re-route, nobody voted), newest first, for self-training. */
+export function readLoggedQuestions(store: Store, limit: number): LoggedQuestion[] {
+  const rows = store.db
+    .prepare(`SELECT d.id, d.user_id, d.query, d.gate_expert, d.confidence FROM decisions d
+      WHERE d.query IS NOT NULL AND d.rerouted_from IS NULL AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.decision_id = d.id)
+      ORDER BY d.created_at DESC LIMIT ?`)
+    .all(limit) as { id: string; user_id: string | null; query: string; gate_expert: ExpertId; confidence: number }[];
+  return rows.map((r) => ({ decisionId: r.id, userId: r.user_id, query: r.query, routedLabel: expertToLabel(r.gate_expert), confidence: r.confidence }));
 }
 
 /** Votes on decisions whose text is still kept, cast after `sinceMs`: what RETRAIN_MIN_FEEDBACK counts. */
@@ -295,7 +312,8 @@ export function createRetrainer(deps: RetrainerDeps): Retrainer {
       recordInitialGate(store, config, activeGate.current());
 
       const data = readLabelledCsv(config.datasetPath);
-      const set = buildTrainingSet(data, readVotes(store), rules);
+      const logged = rules.selfTrainingMinConfidence === null ? [] : readLoggedQuestions(store, rules.selfTrainingLimit);
+      const set = buildTrainingSet(data, readVotes(store), rules, { logged });
       await options.onStage?.('training');
       const { gate: trained } = trainGate(set.train);
       const candidate = uniqueVersion(store, trained);
@@ -321,6 +339,7 @@ export function createRetrainer(deps: RetrainerDeps): Retrainer {
         baselineVersion: comparable ? active.version : null,
         dataHeldOut: { n: set.dataHeldOut.length, candidate: accuracyOf(candidate, set.dataHeldOut), baseline: accuracyOf(baseline, set.dataHeldOut) },
         feedbackHeldOut: { n: set.feedbackHeldOut.length, candidate: accuracyOf(candidate, set.feedbackHeldOut), baseline: accuracyOf(baseline, set.feedbackHeldOut) },
+        selfTrainingExamples: set.selfTrain.length,
         votesUsed: set.votesUsed,
         votesSkipped: set.votesSkipped,
         requestedBy,

@@ -16,7 +16,7 @@ async function refuse(interaction: ChatInputCommandInteraction): Promise<void> {
 
 export async function handleRetrain(ctx: DiscordContext, interaction: ChatInputCommandInteraction): Promise<void> {
   if (!isAdmin(ctx, interaction)) return refuse(interaction);
-  await interaction.deferReply({ flags: MessageFlags.Ephemeral });
+  await ctx.deferrals.defer(() => interaction.deferReply({ flags: MessageFlags.Ephemeral }));
   const report = await ctx.router.retrain({ requestedBy: `discord:${interaction.user.id}` });
   ctx.logger.info({ userId: interaction.user.id, version: report.version, promoted: report.promoted }, 'discord: retrained');
   await interaction.editReply({ content: retrainSummary(report), allowedMentions: NO_MENTIONS });

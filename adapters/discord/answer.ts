@@ -18,7 +18,8 @@ const DISCORD_LIMIT = 2000;
 export type AnswerCall = (options: AskOptions) => Promise<AskResult>;
 
 export async function deliverAnswer(ctx: DiscordContext, interaction: RepliableInteraction, call: AnswerCall): Promise<void> {
-  await interaction.deferReply();
+  await ctx.deferrals.defer(() => interaction.deferReply());
+  await ctx.deferrals.idle();
   const stream = new StreamingReply(interaction, ctx.editIntervalMs, (err) =>
     ctx.logger.warn({ interactionId: interaction.id, ...errorFields(err) }, 'discord: streaming edit failed'));
 

@@ -1,6 +1,7 @@
 import type { Config } from '../../src/config.js';
 import type { RouterApi } from '../../src/routerTypes.js';
 import type { AdapterLogger } from '../shared/logger.js';
+import type { DeferralQueue } from './DeferralQueue.js';
 
 /** What every interaction handler needs; built once by startDiscord. */
 export interface DiscordContext {
@@ -9,4 +10,6 @@ export interface DiscordContext {
   logger: AdapterLogger;
   /** Minimum milliseconds between two edits of one streamed reply. */
   editIntervalMs: number;
+  /** Deferrals go out before answer work starts. */
+  deferrals: DeferralQueue;
 }

@@ -12,6 +12,7 @@ import { handleRetrain, handleStats } from './admin.js';
 import { deliverAnswer } from './answer.js';
 import { ASK_COMMAND, QUERY_OPTION, RETRAIN_COMMAND, STATS_COMMAND } from './commands.js';
 import type { DiscordContext } from './context.js';
+import { DeferralQueue } from './DeferralQueue.js';
 import { parseCustomId } from './customIds.js';
 import { handleComponent } from './feedback.js';
 import { NO_MENTIONS, replyEphemeral } from './replies.js';
@@ -40,6 +41,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     config,
     logger: options.logger ?? consoleLogger('discord'),
     editIntervalMs: options.editIntervalMs ?? 1000,
+    deferrals: new DeferralQueue(),
   };
   const client = new Client({
     intents: [GatewayIntentBits.Guilds],

@@ -23,7 +23,7 @@ export async function run(args: string[]): Promise<number> {
       console.log(formatMetrics(metrics.heldOut));
       console.log('');
     }
-    console.log(`temperature ${metrics.temperature.toFixed(3)}   fallback threshold ${metrics.fallbackThreshold.toFixed(2)}   features ${metrics.featureCount}   trained in ${metrics.trainSeconds.toFixed(2)} s`);
+    console.log(`temperature ${metrics.temperature.toFixed(3)}   fallback below ${metrics.fallbackThreshold.toFixed(2)} or none ≥ ${metrics.noneThreshold.toFixed(2)}   features ${metrics.featureCount}   trained in ${metrics.trainSeconds.toFixed(2)} s`);
     gate.save(outPath);
     console.log(`wrote ${outPath} (gate ${gate.version}, ${rows.length} rows from ${dataPath})`);
     return 0;

@@ -14,7 +14,10 @@ export interface LlamaExpertOptions {
   missingReason?: string;
   demo: boolean;
   isFallback: boolean;
+  /** Configured threads (LLAMA_THREADS); tiny models use 1 unless `exactThreads` is set. */
   threads: number;
+  /** Use `threads` as given even for tiny models (benchmarks that sweep thread counts). */
+  exactThreads?: boolean;
   batchSize: number;
   queueLimit: number;
   timeoutMs: number;
@@ -28,6 +31,18 @@ interface Waiter {
 
 /** After a timeout the generation gets this long to stop before the expert is declared hung. */
 const HUNG_GRACE_MS = 5_000;
+
+/**
+ * Below this many weights a model runs on one thread: its matrices are so small that llama.cpp's per-operation
+ * thread barriers cost more than the split saves (measured 80x slower with 2 threads on 2 busy cores).
+ */
+export const SMALL_MODEL_PARAMETERS = 50_000_000;
+
+export function parameterCount(info: GgufFileInfo): number {
+  let total = 0;
+  for (const t of info.tensorInfo ?? []) total += t.dimensions.reduce<number>((a, d) => a * Number(d), 1);
+  return total;
+}
 
 export class LlamaExpert {
   readonly id;
@@ -129,16 +144,18 @@ export class LlamaExpert {
     this.state = 'loading';
     const started = Date.now();
     try {
+      this.fileInfo ??= await inspectModelFile(this.opts.modelPath);
+      const threads = this.opts.exactThreads || parameterCount(this.fileInfo) >= SMALL_MODEL_PARAMETERS ? this.opts.threads : 1;
       this.model = await llama.loadModel({ modelPath: this.opts.modelPath });
       this.context = await this.model.createContext({
         sequences: this.opts.batchSize,
         contextSize: this.opts.entry.generation.contextSize,
-        threads: this.opts.threads,
+        threads,
       });
       for (let i = 0; i < this.opts.batchSize; i++) this.freeSequences.push(this.context.getSequence());
       this.estimatedBytes = estimatedBytes;
       this.state = 'loaded';
-      this.opts.log(`expert ${this.id} loaded in ${Date.now() - started} ms (${this.opts.modelPath})`);
+      this.opts.log(`expert ${this.id} loaded in ${Date.now() - started} ms (${this.opts.modelPath}, ${threads} thread${threads === 1 ? '' : 's'})`);
     } catch (err) {
       await this.releaseNative();
       this.markUnavailable(`failed to load ${this.opts.modelPath}: ${(err as Error).message.split('\n')[0]}`);

@@ -19,6 +19,8 @@ export interface CreateExpertPoolOptions {
   /** Defaults to config.expertsPath. */
   registryPath?: string;
   log?: (msg: string) => void;
+  /** Run every expert on exactly this many threads, bypassing the one-thread rule for tiny models (benchmarks). */
+  exactThreads?: number;
 }
 
 /** Where `moe models pull` stores hf: models for a registry, and its record of which file each URI became. */
@@ -101,7 +103,8 @@ export async function createExpertPool(config: Config, options: CreateExpertPool
         entry,
         ...resolved,
         isFallback: entry.id === registry.fallback,
-        threads: config.llamaThreads,
+        threads: options.exactThreads ?? config.llamaThreads,
+        exactThreads: options.exactThreads !== undefined,
         batchSize: config.expertBatchSize,
         queueLimit: config.expertQueueLimit,
         timeoutMs: entry.generation.timeoutSeconds !== undefined ? Math.round(entry.generation.timeoutSeconds * 1000) : config.expertTimeoutMs,

@@ -22,6 +22,7 @@ export interface GateTrainingMetrics {
   featureCount: number;
   temperature: number;
   fallbackThreshold: number;
+  noneThreshold: number;
   trainSeconds: number;
   heldOut: EvalMetrics | null;
 }
@@ -40,6 +41,8 @@ export interface GateParams {
   temperature: number;
   /** A domain label with calibrated probability below this falls back as `unsure`. */
   fallbackThreshold: number;
+  /** A question whose `none` probability reaches this falls back as `off_topic` even when a domain ranks first. */
+  noneThreshold: number;
   metrics: GateTrainingMetrics | null;
 }
 
@@ -56,6 +59,7 @@ const fileSchema = z.object({
   features: z.object({ charMin: z.number().int().min(1).max(10), charMax: z.number().int().min(1).max(10), wordWeight: finite, charWeight: finite }),
   temperature: finite.positive(),
   fallbackThreshold: finite.min(0).max(1),
+  noneThreshold: finite.min(0).max(1),
   vocabulary: z.array(z.string()),
   lexicon: z.array(z.string()),
   idf: z.array(finite),
@@ -65,7 +69,7 @@ const fileSchema = z.object({
 });
 
 /** Turns calibrated probabilities (in LABELS order) into a routing decision. */
-export function decide(probabilities: ArrayLike<number>, fallbackThreshold: number, gateVersion: string, hasEvidence = true): RouteDecision {
+export function decide(probabilities: ArrayLike<number>, fallbackThreshold: number, gateVersion: string, hasEvidence = true, noneThreshold = 1): RouteDecision {
   const probs = {} as Record<Label, number>;
   let top = 0;
   for (let j = 0; j < LABELS.length; j++) {
@@ -77,7 +81,7 @@ export function decide(probabilities: ArrayLike<number>, fallbackThreshold: numb
   const confidence = probs[label];
   let fallbackReason: RouteDecision['fallbackReason'] = null;
   if (!hasEvidence) fallbackReason = 'unsure';
-  else if (label === 'none') fallbackReason = 'off_topic';
+  else if (label === 'none' || probs.none >= noneThreshold) fallbackReason = 'off_topic';
   else if (confidence < fallbackThreshold) fallbackReason = 'unsure';
   const expert = fallbackReason === null ? labelToExpert(label) : 'general';
   let runnerUp: DomainLabel = DOMAIN_LABELS[0];
@@ -104,6 +108,7 @@ export class Gate implements GateModel {
   readonly lexicon: readonly string[];
   readonly temperature: number;
   readonly fallbackThreshold: number;
+  readonly noneThreshold: number;
   readonly metrics: GateTrainingMetrics | null;
   private readonly idf: Float64Array;
   private readonly group: Uint8Array;
@@ -128,6 +133,7 @@ export class Gate implements GateModel {
     this.logPrior = params.logPrior;
     this.temperature = params.temperature;
     this.fallbackThreshold = params.fallbackThreshold;
+    this.noneThreshold = params.noneThreshold;
     this.metrics = params.metrics;
     this.group = Uint8Array.from(params.vocabulary, termGroup);
     const words = new Map<string, number>();
@@ -173,7 +179,7 @@ export class Gate implements GateModel {
   /** Total: any string gets a decision; text with no known term falls back as `unsure`. */
   route(text: string): RouteDecision {
     const { probabilities, hasEvidence } = this.probabilities(text);
-    return decide(probabilities, this.fallbackThreshold, this.version, hasEvidence);
+    return decide(probabilities, this.fallbackThreshold, this.version, hasEvidence, this.noneThreshold);
   }
 
   evaluate(examples: readonly TrainingExample[]): EvalMetrics {
@@ -190,6 +196,7 @@ export class Gate implements GateModel {
       features: this.features,
       temperature: this.temperature,
       fallbackThreshold: this.fallbackThreshold,
+      noneThreshold: this.noneThreshold,
       metrics: this.metrics as z.infer<typeof metricsShape> | null,
       vocabulary: [...this.vocabulary],
       lexicon: [...this.lexicon],
@@ -241,6 +248,7 @@ export class Gate implements GateModel {
         logPrior: Float64Array.from(g.logPrior),
         temperature: g.temperature,
         fallbackThreshold: g.fallbackThreshold,
+        noneThreshold: g.noneThreshold,
         metrics: g.metrics as GateTrainingMetrics | null,
       });
     } catch (err) {

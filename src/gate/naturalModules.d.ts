@@ -11,14 +11,6 @@ declare module 'natural/lib/natural/stemmers/porter_stemmer.js' {
   const PorterStemmer: { stem(token: string): string };
   export default PorterStemmer;
 }
-declare module 'natural/lib/natural/ngrams/ngrams.js' {
-  const NGrams: { bigrams(sequence: string[]): string[][]; ngrams(sequence: string[], n: number): string[][] };
-  export default NGrams;
-}
-declare module 'natural/lib/natural/util/stopwords.js' {
-  const stopwords: { words: string[] };
-  export default stopwords;
-}
 declare module 'natural/lib/natural/classifiers/bayes_classifier.js' {
   class BayesClassifier {
     addDocument(text: string, classification: string): void;

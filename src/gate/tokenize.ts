@@ -1,20 +1,9 @@
 /** Text → normalised word tokens, with natural's tokenizer and Porter stemmer (memoised). */
 import tokenizers from 'natural/lib/natural/tokenizers/regexp_tokenizer.js';
 import PorterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
-import stopwordList from 'natural/lib/natural/util/stopwords.js';
 
 // Unicode-aware split: natural's default WordTokenizer drops accented and non-Latin letters.
 const tokenizer = new tokenizers.RegexpTokenizer({ pattern: /[^\p{L}\p{N}]+/u });
-
-/**
- * natural's English stop words, minus words that change meaning for routing. Negations ("no", "not" are not in
- * natural's list) stay; "t" from "don't" is dropped with the other single letters.
- */
-export const STOP_WORDS: ReadonlySet<string> = new Set([
-  ...stopwordList.words,
-  'i', 'im', 'ive', 'id', 'll', 're', 've', 'don', 'doesn', 'didn', 'isn', 'aren', 'wasn', 'please', 'hi', 'hello', 'hey', 'thanks',
-  'thank', 'just', 'really', 'anyone', 'someone', 'something', 'know', 'need', 'want', 'tell', 'us', 'will',
-]);
 
 /** Longest token kept; longer runs (base64, hashes, 100 kB of "a") are cut so cost stays bounded. */
 export const MAX_TOKEN_CHARS = 32;
@@ -40,12 +29,16 @@ export function normalizeText(text: string): string {
   return t.replace(/(\p{L})['’-](\p{L})/gu, '$1$2');
 }
 
-/** Content-word tokens of a text (stop words removed), at most `maxTokens`. */
+/**
+ * Stop words are kept on purpose: with natural's list removed, 4-fold CV accuracy on data/dataset.csv fell by 1 point
+ * and off-topic fallback on public_offtopic_none by 6 ("how do i make…" is how recipes start); IDF already
+ * down-weights words that are everywhere. Returns the word tokens of a text, at most `maxTokens`.
+ */
 export function tokenize(text: string, maxTokens = 2_000): string[] {
   const raw = tokenizer.tokenize(normalizeText(text));
   const out: string[] = [];
   for (const tok of raw) {
-    if (tok === '' || STOP_WORDS.has(tok)) continue;
+    if (tok === '') continue;
     out.push(tok.length > MAX_TOKEN_CHARS ? tok.slice(0, MAX_TOKEN_CHARS) : tok);
     if (out.length >= maxTokens) break;
   }

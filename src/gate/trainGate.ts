@@ -75,27 +75,32 @@ function fitTemperature(scores: Float64Array[], labels: number[]): number {
   return Math.exp((lo + hi) / 2);
 }
 
-/** Threshold with the best calibration accuracy, among those keeping in-domain fallbacks under the bound. */
-function fitThreshold(probs: Float64Array[], labels: number[], maxInDomainFallback: number): number {
+/**
+ * Fallback thresholds with the best calibration accuracy, among those keeping in-domain fallbacks under the bound:
+ * `threshold` on the top domain probability (unsure) and `none` on the off-topic probability.
+ */
+function fitThresholds(probs: Float64Array[], labels: number[], maxInDomainFallback: number): { threshold: number; none: number } {
   const noneIdx = LABELS.indexOf('none');
   const inDomain = labels.filter((l) => l !== noneIdx).length;
-  let best = 0;
+  let best = { threshold: 0, none: 1 };
   let bestAcc = -1;
-  for (let step = 0; step <= 90; step++) {
-    const t = step / 100;
-    let ok = 0;
-    let domainFallbacks = 0;
-    for (let i = 0; i < probs.length; i++) {
-      const d = decide(probs[i]!, t, '');
-      const predicted = d.fallback ? noneIdx : LABELS.indexOf(d.label);
-      if (predicted === labels[i]) ok++;
-      if (d.fallback && labels[i] !== noneIdx) domainFallbacks++;
-    }
-    if (inDomain > 0 && domainFallbacks / inDomain > maxInDomainFallback) break;
-    // Strictly better only: among equals the lowest threshold wins, so fewer users get the generic expert.
-    if (ok > bestAcc) {
-      bestAcc = ok;
-      best = t;
+  // Highest none-threshold first and lowest domain threshold first: on a tie the rule with fewer fallbacks wins.
+  for (const none of [1, 0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2]) {
+    for (let step = 0; step <= 90; step += 2) {
+      const t = step / 100;
+      let ok = 0;
+      let domainFallbacks = 0;
+      for (let i = 0; i < probs.length; i++) {
+        const d = decide(probs[i]!, t, '', true, none);
+        const predicted = d.fallback ? noneIdx : LABELS.indexOf(d.label);
+        if (predicted === labels[i]) ok++;
+        if (d.fallback && labels[i] !== noneIdx) domainFallbacks++;
+      }
+      if (inDomain > 0 && domainFallbacks / inDomain > maxInDomainFallback) break;
+      if (ok > bestAcc) {
+        bestAcc = ok;
+        best = { threshold: t, none };
+      }
     }
   }
   return best;
@@ -187,6 +192,7 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   const canCalibrate = calib.length >= 2 * LABELS.length && test.length > 0;
   let temperature = 1;
   let fallbackThreshold = options.defaultFallbackThreshold ?? 0.5;
+  let noneThreshold = 1;
   let heldOut = null;
   let splitModel: NaiveBayesModel | null = null;
   const nbOptions = nb;
@@ -208,13 +214,13 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     if (canCalibrate) {
       temperature = fitTemperature(calibScores, calibLabels);
       const calibProbs = calibScores.map((s) => softmax(s, temperature, new Float64Array(LABELS.length)));
-      fallbackThreshold = fitThreshold(calibProbs, calibLabels, options.maxInDomainFallback ?? 0.03);
+      ({ threshold: fallbackThreshold, none: noneThreshold } = fitThresholds(calibProbs, calibLabels, options.maxInDomainFallback ?? 0.03));
     }
     const testRows = test.length > 0 ? test : calib;
     const testScores = test.length > 0 ? scoresOf(test) : calibScores;
     const evalRows: EvalRow[] = testRows.map((r, i) => {
       const hasEvidence = local.load(docs, r, model.featureOf, model.idf, model.group, features).length > 0;
-      const decision = decide(softmax(testScores[i]!, temperature, new Float64Array(LABELS.length)), fallbackThreshold, '', hasEvidence);
+      const decision = decide(softmax(testScores[i]!, temperature, new Float64Array(LABELS.length)), fallbackThreshold, '', hasEvidence, noneThreshold);
       return { label: examples[r]!.label, kind: examples[r]!.kind, decision };
     });
     heldOut = computeMetrics(evalRows);
@@ -229,6 +235,7 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     featureCount: finalModel.termOf.length,
     temperature,
     fallbackThreshold,
+    noneThreshold,
     trainSeconds: (performance.now() - started) / 1000,
     heldOut,
   };
@@ -244,6 +251,7 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     logPrior: finalModel.logPrior,
     temperature,
     fallbackThreshold,
+    noneThreshold,
     metrics,
   });
   return { gate, metrics };

@@ -372,7 +372,7 @@ describe('Discord adapter with a long-answer expert and an unavailable one', () 
       experts: { id: string; model: string; generation?: Record<string, number> }[];
     };
     for (const e of registry.experts) {
-      if (e.id === 'finance') Object.assign(e, { model: longModel, generation: { ...e.generation, maxTokens: 1400 } });
+      if (e.id === 'finance') Object.assign(e, { model: longModel, generation: { ...e.generation, maxTokens: 1000 } });
       if (e.id === 'healthcare') e.model = path.join(tmp.dir, 'missing-healthcare.gguf');
     }
     const registryFile = path.join(tmp.dir, 'experts.json');

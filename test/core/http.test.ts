@@ -193,7 +193,11 @@ test('OpenAPI docs at /docs, with schemas for the routes', async () => {
 });
 
 test('100 concurrent /predict calls over TCP → 100 answers and 100 decision rows, none lost', async (t) => {
-  const busy = await createTestApp({ EXPERT_QUEUE_LIMIT: '200', RATE_LIMIT_PER_USER: 'off' }, { maxTokens: 4 });
+  // Short prompts and answers keep 100 real generations quick on 2 cores; the point here is that no call is lost.
+  const short = { systemPrompt: 'Answer briefly.' };
+  const busy = await createTestApp({ EXPERT_QUEUE_LIMIT: '200', RATE_LIMIT_PER_USER: 'off' }, {
+    maxTokens: 4, registry: { healthcare: short, finance: short, cybersecurity: short, general: short },
+  });
   t.after(() => busy.dispose());
   const address = await busy.http.listen({ host: '127.0.0.1', port: 0 });
   const questions = ['how do I spot a phishing email', 'what is a good way to save for retirement', 'how much sleep do adults need', 'recommend a good movie'];

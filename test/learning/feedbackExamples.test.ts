@@ -1,0 +1,91 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  DEFAULT_FEEDBACK_RULES,
+  isHeldOutDataRow,
+  selfTrainingExamples,
+  shouldAskForFeedback,
+  votesToExamples,
+  type VoteRecord,
+} from '../../src/feedbackExamples.js';
+import { buildTrainingSet } from '../../src/retrain.js';
+
+let n = 0;
+function vote(overrides: Partial<VoteRecord> = {}): VoteRecord {
+  n++;
+  return {
+    decisionId: `d${n}`, userId: `u${n}`, vote: 1, correctedExpert: null, isAdmin: false, createdAt: n,
+    query: `how do I file my taxes ${n}`, expert: 'finance', fallbackReason: null, reroutedFrom: null,
+    probabilities: { healthcare: 0.1, finance: 0.6, cybersecurity: 0.2, none: 0.1 },
+    ...overrides,
+  };
+}
+
+test('a correction is an example for the expert it names, whatever the thumb', () => {
+  const { examples } = votesToExamples([vote({ vote: -1, correctedExpert: 'cybersecurity' }), vote({ vote: 1, correctedExpert: 'general' })]);
+  assert.deepEqual(examples.map((e) => [e.label, e.source, e.weight]), [['cybersecurity', 'correction', 1], ['none', 'correction', 1]]);
+});
+
+test('👍 confirms the expert that answered; the general expert stands for off-topic', () => {
+  const { examples } = votesToExamples([vote(), vote({ expert: 'general', fallbackReason: 'off_topic' })]);
+  assert.deepEqual(examples.map((e) => [e.label, e.source]), [['finance', 'confirm'], ['none', 'confirm']]);
+});
+
+test('👍 on the answer of "ask another expert" is a correction of the first route', () => {
+  const { examples } = votesToExamples([vote({ expert: 'healthcare', reroutedFrom: 'd-original' })]);
+  assert.deepEqual(examples.map((e) => [e.label, e.source]), [['healthcare', 'reroute']]);
+});
+
+test('a bare 👎 counts for the other labels, split by the gate\'s probabilities; "ignore" drops it', () => {
+  const { examples } = votesToExamples([vote({ vote: -1 })]);
+  assert.deepEqual(examples.map((e) => e.label), ['healthcare', 'cybersecurity', 'none']);
+  assert.ok(examples.every((e) => e.label !== 'finance'));
+  assert.ok(Math.abs(examples.reduce((s, e) => s + e.weight, 0) - DEFAULT_FEEDBACK_RULES.downvoteWeight) < 1e-9);
+  assert.ok(examples[1]!.weight > examples[0]!.weight, 'cybersecurity (0.2) gets more than healthcare (0.1)');
+  const ignored = votesToExamples([vote({ vote: -1 })], { ...DEFAULT_FEEDBACK_RULES, downvote: 'ignore' });
+  assert.equal(ignored.examples.length, 0);
+  assert.equal(ignored.skipped.downvote_ignored, 1);
+});
+
+test('votes on questions whose text is gone, or on busy/unavailable fallbacks, teach nothing', () => {
+  const r = votesToExamples([vote({ query: null }), vote({ query: '   ' }), vote({ expert: 'general', fallbackReason: 'expert_busy' })]);
+  assert.equal(r.examples.length, 0);
+  assert.deepEqual(r.skipped, { no_text: 2, expert_fallback: 1, downvote_ignored: 0 });
+});
+
+test('one user\'s votes are capped in total weight; admins count double and are not capped', () => {
+  const flood = Array.from({ length: 500 }, () => vote({ userId: 'mallory', vote: -1, correctedExpert: 'healthcare' }));
+  const admin = Array.from({ length: 30 }, () => vote({ userId: 'root', isAdmin: true, vote: -1, correctedExpert: 'cybersecurity' }));
+  const r = votesToExamples([...flood, vote(), ...admin]);
+  const total = (user: string): number => r.examples.filter((e) => e.userId === user).reduce((s, e) => s + e.weight, 0);
+  assert.ok(Math.abs(total('mallory') - DEFAULT_FEEDBACK_RULES.userWeightCap) < 1e-6, `mallory weighs ${total('mallory')}`);
+  assert.equal(total('root'), 30 * DEFAULT_FEEDBACK_RULES.adminMultiplier);
+  assert.equal(r.cappedUsers, 1);
+});
+
+test('self-training keeps confident routes only, at most N per user, and never a voted decision', () => {
+  const logged = [
+    { decisionId: 'a', userId: 'u1', query: 'is my firewall enough', routedLabel: 'cybersecurity' as const, confidence: 0.9 },
+    { decisionId: 'b', userId: 'u1', query: 'what is this rash', routedLabel: 'healthcare' as const, confidence: 0.3 },
+    ...Array.from({ length: 150 }, (_, i) => ({ decisionId: `s${i}`, userId: 'spammer', query: `best pizza ${i}`, routedLabel: 'none' as const, confidence: 0.95 })),
+  ];
+  const examples = selfTrainingExamples(logged);
+  assert.equal(examples.filter((e) => e.userId === 'u1').length, 1);
+  assert.equal(examples.filter((e) => e.userId === 'spammer').length, DEFAULT_FEEDBACK_RULES.selfTrainingPerUser);
+  const set = buildTrainingSet([{ text: 'how do I budget', label: 'finance' }], [vote({ decisionId: 'a' })], DEFAULT_FEEDBACK_RULES, { logged, dataHoldout: 0, feedbackHoldout: 0 });
+  assert.ok(!set.selfTrain.some((e) => e.decisionId === 'a'), 'the vote, not the route, teaches decision a');
+  assert.equal(selfTrainingExamples(logged, { ...DEFAULT_FEEDBACK_RULES, selfTrainingMinConfidence: null }).length, 0);
+});
+
+test('the held-out split of our data is fixed, so every retraining compares on the same rows', () => {
+  const texts = Array.from({ length: 2000 }, (_, i) => `question number ${i}`);
+  const first = texts.filter((t) => isHeldOutDataRow(t, 0.1));
+  assert.deepEqual(texts.filter((t) => isHeldOutDataRow(t, 0.1)), first);
+  assert.ok(first.length > 150 && first.length < 250, `${first.length} of 2000 held out`);
+});
+
+test('feedback is asked for on every low-confidence answer and rarely otherwise', () => {
+  assert.equal(shouldAskForFeedback(0.3, () => 0.99), true);
+  assert.equal(shouldAskForFeedback(0.95, () => 0.99), false);
+  assert.equal(shouldAskForFeedback(0.95, () => 0.001), true);
+});
