@@ -3,8 +3,8 @@
  * 1. Aggregate tokens/s for 1, 2, 4, 8 concurrent questions generated together (one context, several sequences)
  *    vs the same questions one after another.  Target: >= 2.5x at 8 concurrent.
  * 2. Single-stream tokens/s for LLAMA_THREADS = 1..nproc vs the configured default.  Target: default within 10% of best.
- * Options: --embedding N (demo model width, default 1024: the shipped demo models are so small that per-token overhead,
- * not arithmetic, dominates), --tokens N per question (default 96), --repeats N (best of, default 3).
+ * Options: --embedding N (demo model width, default 2048: the shipped demo models are so small that per-token overhead,
+ * not arithmetic, dominates), --tokens N per question (default 64), --repeats N (best of, default 3).
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
@@ -16,8 +16,8 @@ import type { ExpertPool } from '../src/experts/ExpertPool.js';
 import { writeDemoRegistry } from '../src/experts/fixtures.js';
 
 const parsed = parseArgs(process.argv.slice(2), { embedding: 'string', tokens: 'string', repeats: 'string' });
-const embedding = numberFlag(parsed, 'embedding', 8, 8192) ?? 1024;
-const tokens = numberFlag(parsed, 'tokens', 1, 4096) ?? 96;
+const embedding = numberFlag(parsed, 'embedding', 8, 8192) ?? 2048;
+const tokens = numberFlag(parsed, 'tokens', 1, 4096) ?? 64;
 const repeats = numberFlag(parsed, 'repeats', 1, 20) ?? 3;
 const EXPERT = 'finance';
 

@@ -185,7 +185,7 @@ async function main(): Promise<void> {
     { name: 'shipped, but bare 👎 ignored', rules: { ...DEFAULT_FEEDBACK_RULES, downvote: 'ignore' }, askBelow: FEEDBACK_ASK_BELOW, askElse: FEEDBACK_ASK_ELSE, correctRate: 0.6 },
     { name: 'shipped, users correct only 30% of misroutes', rules: DEFAULT_FEEDBACK_RULES, askBelow: FEEDBACK_ASK_BELOW, askElse: FEEDBACK_ASK_ELSE, correctRate: 0.3 },
   ];
-  const seeds = [1, 2, 3];
+  const seeds = [1, 2, 3, 4, 5];
   const at200: Record<string, number> = {};
   for (const s of scenarios) {
     const runs = seeds.map((seed) => {

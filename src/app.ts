@@ -59,7 +59,11 @@ const DELIVERY_CLAIM_KEEP_MS = 7 * 24 * HOUR;
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
   const now = options.now ?? Date.now;
-  const store = Store.open(options.dbPath ?? config.dbPath, { keepText: config.logQueryText });
+  const store = Store.open(options.dbPath ?? config.dbPath, {
+    keepText: config.logQueryText,
+    backgroundCheckpoints: true,
+    onCheckpointError: (message) => logger.warn({ error: message }, 'database checkpoint failed'),
+  });
   const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
   try {
     const interrupted = store.failPendingDecisions(now());

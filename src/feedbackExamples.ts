@@ -55,7 +55,7 @@ export interface FeedbackRules {
   userWeightCap: number;
   /**
    * Self-training: a logged question nobody voted on, routed with at least this confidence, counts as an example of the
-   * label it was routed to (null turns it off). Default 0.6.
+   * label it was routed to (null turns it off). Default 0.5.
    */
   selfTrainingMinConfidence: number | null;
   /** Weight of such an example; default 1. */
@@ -75,7 +75,7 @@ export const DEFAULT_FEEDBACK_RULES: FeedbackRules = {
   downvoteWeight: 1,
   adminMultiplier: 2,
   userWeightCap: 20,
-  selfTrainingMinConfidence: 0.6,
+  selfTrainingMinConfidence: 0.5,
   selfTrainingWeight: 1,
   selfTrainingLimit: 5_000,
   selfTrainingPerUser: 100,

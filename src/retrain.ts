@@ -324,8 +324,15 @@ export function createRetrainer(deps: RetrainerDeps): Retrainer {
       // A gate trained on our held-out rows (e.g. by `moe train`) would win unfairly; compare with the same recipe instead.
       const comparable = activeRow?.metrics.holdoutKey === HOLDOUT_KEY;
       const baseline = comparable ? active : trainGate(set.dataTrain).gate;
-      const newAccuracy = accuracyOf(candidate, set.heldOut);
-      const oldAccuracy = accuracyOf(baseline, set.heldOut);
+      // Each part once: the combined accuracy is their row-weighted mean.
+      const parts = {
+        data: { n: set.dataHeldOut.length, candidate: accuracyOf(candidate, set.dataHeldOut), baseline: accuracyOf(baseline, set.dataHeldOut) },
+        votes: { n: set.feedbackHeldOut.length, candidate: accuracyOf(candidate, set.feedbackHeldOut), baseline: accuracyOf(baseline, set.feedbackHeldOut) },
+      };
+      const combined = (k: 'candidate' | 'baseline'): number =>
+        set.heldOut.length ? (parts.data[k] * parts.data.n + parts.votes[k] * parts.votes.n) / set.heldOut.length : 0;
+      const newAccuracy = combined('candidate');
+      const oldAccuracy = combined('baseline');
       const decision = decidePromotion(newAccuracy, oldAccuracy, config.retrainMargin, set.heldOut.length);
       const reason = comparable ? decision.reason : `${decision.reason} (baseline: our data alone, since the active gate ${active.version} was trained on the held-out rows)`;
 
@@ -337,8 +344,8 @@ export function createRetrainer(deps: RetrainerDeps): Retrainer {
         heldOutAccuracy: newAccuracy,
         baselineAccuracy: oldAccuracy,
         baselineVersion: comparable ? active.version : null,
-        dataHeldOut: { n: set.dataHeldOut.length, candidate: accuracyOf(candidate, set.dataHeldOut), baseline: accuracyOf(baseline, set.dataHeldOut) },
-        feedbackHeldOut: { n: set.feedbackHeldOut.length, candidate: accuracyOf(candidate, set.feedbackHeldOut), baseline: accuracyOf(baseline, set.feedbackHeldOut) },
+        dataHeldOut: parts.data,
+        feedbackHeldOut: parts.votes,
         selfTrainingExamples: set.selfTrain.length,
         votesUsed: set.votesUsed,
         votesSkipped: set.votesSkipped,

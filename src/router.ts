@@ -2,10 +2,10 @@
  * The core flow: a question comes in, the gate picks an expert, the decision is logged, the expert answers.
  * Read `ask()` top to bottom to know the product; the helpers below it are the details.
  */
-import { randomUUID } from 'node:crypto';
 import type { Config } from './config.js';
 import type { ActiveGate } from './ActiveGate.js';
 import type { Store } from './store/Store.js';
+import { newDecisionId } from './store/newDecisionId.js';
 import type { Retrainer } from './retrain.js';
 import { RouterError } from './errors.js';
 import { ExpertError, type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateResult } from './experts/types.js';
@@ -84,7 +84,7 @@ export class Router implements RouterApi {
     const startedAt = performance.now();
     const text = this.admit(query, options); // validated, control characters stripped, rate limit taken
     const route = this.gate.current().route(text); // the gate picks an expert, or the fallback when off-topic/unsure
-    const decisionId = randomUUID();
+    const decisionId = newDecisionId(this.now());
     this.store.insertDecision({ // logged as pending before generation, so a crash mid-answer leaves a trace
       id: decisionId,
       createdAt: this.now(),
@@ -117,7 +117,7 @@ export class Router implements RouterApi {
     const original = this.recentQueries.get(decisionId) ?? previous.query;
     if (original === null) throw new RouterError('not_found', 'That question is no longer kept, so it cannot be re-routed; please ask again.');
     const text = this.admit(original, options);
-    const newId = randomUUID();
+    const newId = newDecisionId(this.now());
     this.store.insertDecision({
       id: newId,
       createdAt: this.now(),

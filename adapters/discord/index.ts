@@ -53,14 +53,14 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
   const active = new Set<Promise<void>>();
   let stopping = false;
   client.on(Events.InteractionCreate, (interaction) => {
-    if (stopping) return;
-    const work = handleInteraction(ctx, interaction).finally(() => active.delete(work));
+    const work = (stopping ? refuseWhileStopping(ctx, interaction) : handleInteraction(ctx, interaction)).finally(() => active.delete(work));
     active.add(work);
   });
   client.on(Events.Error, (err) => ctx.logger.error(errorFields(err), 'discord: client error'));
   client.on(Events.ShardDisconnect, (event, shardId) => ctx.logger.warn({ code: event.code, shardId }, 'discord: gateway disconnected'));
 
   const ready = once(client, Events.ClientReady);
+  ready.catch(() => undefined); // awaited below; this only keeps a later 'error' event from being an unhandled rejection
   try {
     await client.login(token);
     await ready;
@@ -84,6 +84,13 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
       await client.destroy();
     },
   };
+}
+
+/** During shutdown: a short private "restarting" note instead of silence. */
+async function refuseWhileStopping(ctx: DiscordContext, interaction: Interaction): Promise<void> {
+  if (!interaction.isRepliable()) return;
+  await replyEphemeral(interaction, userErrorMessage({ code: 'shutting_down' })).catch((err: unknown) =>
+    ctx.logger.warn({ interactionId: interaction.id, ...errorFields(err) }, 'discord: could not answer during shutdown'));
 }
 
 /** Routes one interaction; never throws (errors are logged and the user gets a short private message). */

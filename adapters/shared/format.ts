@@ -7,8 +7,8 @@ import type { ExpertInfo } from '../../src/experts/types.js';
 
 export const DEMO_LABEL = '_demo model output_';
 
-export function percent(p: number): string {
-  return `${Math.round(Math.max(0, Math.min(1, p)) * 100)}%`;
+export function percent(p: number, decimals = 0): string {
+  return `${(Math.max(0, Math.min(1, p)) * 100).toFixed(decimals)}%`;
 }
 
 export function expertLabel(expert: Pick<ExpertInfo, 'emoji' | 'displayName'>): string {
@@ -19,18 +19,17 @@ const LABEL_NAMES: Record<string, string> = { healthcare: 'healthcare', finance:
 
 /** Why a fallback happened, in a few words. */
 export function fallbackExplanation(result: Pick<AskResult, 'fallbackReason' | 'probabilities'>): string | null {
-  const ranked = Object.entries(result.probabilities).sort((a, b) => b[1] - a[1]);
-  const top = ranked[0];
-  const topText = top ? `best guess ${LABEL_NAMES[top[0]] ?? top[0]} at ${percent(top[1])}` : 'no guess';
   switch (result.fallbackReason) {
     case 'off_topic':
-      return `fallback: the question looks off-topic (${topText})`;
-    case 'unsure':
-      return `fallback: the gate was unsure (${topText})`;
+      return 'fallback: the question looks off-topic';
+    case 'unsure': {
+      const top = Object.entries(result.probabilities).sort((a, b) => b[1] - a[1])[0];
+      return `fallback: the gate was unsure${top ? ` (best guess ${LABEL_NAMES[top[0]] ?? top[0]} at ${percent(top[1])})` : ''}`;
+    }
     case 'expert_unavailable':
-      return `fallback: the chosen expert is unavailable (${topText})`;
+      return 'fallback: the chosen expert is unavailable';
     case 'expert_busy':
-      return `fallback: the chosen expert is busy (${topText})`;
+      return 'fallback: the chosen expert is busy';
     default:
       return null;
   }
@@ -55,12 +54,12 @@ export function answerText(result: AskResult): string {
 }
 
 export function retrainSummary(report: RetrainReport): string {
-  const old = report.oldAccuracy === null ? 'none' : percent(report.oldAccuracy);
+  const old = report.oldAccuracy === null ? 'none' : percent(report.oldAccuracy, 1);
   const verdict = report.promoted ? `✅ promoted gate ${report.version}` : `⏸️ kept gate ${report.oldVersion ?? '(none)'}`;
   return [
     verdict,
     `examples used: ${report.examplesUsed} (${report.feedbackExamples} from feedback)`,
-    `held-out accuracy: old ${old} → new ${percent(report.newAccuracy)}`,
+    `held-out accuracy: old ${old} → new ${percent(report.newAccuracy, 1)}`,
     report.reason,
   ].join('\n');
 }

@@ -7,7 +7,7 @@ import type { webApi } from '@slack/bolt';
 import type { AskOptions, AskResult } from '../../src/routerTypes.js';
 import { answerHeader, userErrorMessage } from '../shared/format.js';
 import { errorFields } from '../shared/logger.js';
-import { answerMessages, noticeMessage, streamingMessage, type SlackMessage } from './blocks.js';
+import { answerMessages, noticeMessage, plainTextMessages, streamingMessage, type SlackMessage } from './blocks.js';
 import type { SlackContext } from './context.js';
 import { StreamingMessage } from './StreamingMessage.js';
 
@@ -49,9 +49,18 @@ export async function deliverAnswer(ctx: SlackContext, client: webApi.WebClient,
 
   const messages = answerMessages(result);
   const refs = [ts];
-  await update(client, target.channel, ts, messages[0]!);
+  try {
+    await update(client, target.channel, ts, messages[0]!);
+  } catch (err) {
+    // Slack refused the blocks (a limit we did not foresee): show the answer as plain text rather than nothing.
+    ctx.logger.warn({ decisionId: result.decisionId, ...errorFields(err) }, 'slack: answer blocks refused, posting plain text');
+    messages.splice(0, messages.length, ...plainTextMessages(result));
+    await client.chat.update({ channel: target.channel, ts, text: messages[0]!.text, blocks: [] });
+  }
   for (const message of messages.slice(1)) {
-    const posted = await client.chat.postMessage({ channel: target.channel, thread_ts: target.threadTs, text: message.text, blocks: message.blocks });
+    const posted = await client.chat.postMessage({
+      channel: target.channel, thread_ts: target.threadTs, text: message.text, ...(message.blocks.length > 0 ? { blocks: message.blocks } : {}),
+    });
     if (posted.ts) refs.push(posted.ts);
   }
   try {

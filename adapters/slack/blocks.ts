@@ -45,12 +45,13 @@ export interface SlackMessage {
  * Splits raw answer text into pieces whose mrkdwn form is at most `limit` characters, at paragraph/sentence/word
  * boundaries (escaping happens after splitting, so an `&amp;` is never cut in half).
  */
-export function splitForSlack(raw: string, limit: number): string[] {
+export function splitForSlack(raw: string, limit: number, rawLimit = limit): string[] {
   const out: string[] = [];
-  for (const piece of splitMessage(raw, limit)) {
+  for (const piece of splitMessage(raw, rawLimit)) {
     const escaped = toMrkdwn(piece).length;
-    if (escaped <= limit) out.push(piece);
-    else out.push(...splitForSlack(piece, Math.max(20, Math.floor((limit * limit) / escaped) - 10)));
+    if (escaped <= limit || piece.length <= 20) out.push(piece);
+    // Escaping grew it past the limit: split the raw piece smaller, in proportion (always below its own length).
+    else out.push(...splitForSlack(piece, limit, Math.max(20, Math.min(piece.length - 1, Math.floor((piece.length * limit * 0.95) / escaped)))));
   }
   return out;
 }
@@ -90,6 +91,12 @@ export function answerMessages(result: AskResult): SlackMessage[] {
     const part = chunks.length > 1 ? ` (${i + 1}/${chunks.length})` : '';
     return { text: fallbackText(`${header}${part}`, chunk), blocks };
   });
+}
+
+/** The answer without blocks (when Slack refuses ours): the expert line and text, 3,000 characters per message. */
+export function plainTextMessages(result: AskResult): SlackMessage[] {
+  const body = result.response.trim() || '(the expert returned an empty answer)';
+  return splitForSlack(`${answerHeader(result)}\n\n${body}`, 3000).map((part) => ({ text: toMrkdwn(part), blocks: [] }));
 }
 
 /** What the answer message shows while it is being written: up to three sections of text and who is writing. */

@@ -198,11 +198,12 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
     async stop() {
       if (stopping) return;
       stopping = true;
+      // Stop receiving first: Slack then retries undelivered events to the next instance instead of losing them.
+      await app.stop().catch((err: unknown) => logger.warn(errorFields(err), 'slack: receiver did not stop cleanly'));
       const drainMs = options.drainTimeoutMs ?? 10_000;
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled([...active]), new Promise((resolve) => { timer = setTimeout(resolve, drainMs); })]);
       clearTimeout(timer);
-      await app.stop();
     },
   };
 }

@@ -68,8 +68,14 @@ export class ExpertPool implements ExpertProvider {
     await expert.acquireSlot(options.signal);
     try {
       if (options.signal?.aborted) throw new ExpertError('aborted', id, 'the question was cancelled');
-      await this.ensureLoaded(expert);
-      return await expert.run(query, options, startedAt);
+      // Loop because an idle expert can be unloaded for room between its load finishing and this question starting.
+      for (let attempt = 0; ; attempt++) {
+        await this.ensureLoaded(expert);
+        if (expert.loaded) return await expert.run(query, options, startedAt);
+        if (!expert.available || attempt >= 3) {
+          throw new ExpertError('expert_busy', id, `${expert.entry.displayName} could not stay loaded within the memory budget; try again shortly`);
+        }
+      }
     } finally {
       expert.lastUsed = Date.now();
       expert.releaseSlot();

@@ -4,6 +4,7 @@
  */
 import { GgufInsights, LlamaChatSession, type GgufFileInfo, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
 import { inspectModelFile } from './inspectModelFile.js';
+import { nativeErrorSince, nativeLogMark } from './llamaRuntime.js';
 import type { ExpertEntry } from './registry.js';
 import { ExpertError, type ExpertInfo, type ExpertStatus, type GenerateOptions, type GenerateResult } from './types.js';
 
@@ -143,6 +144,7 @@ export class LlamaExpert {
     if (this.state === 'unavailable' || this.opts.modelPath === null) throw this.unavailableError();
     this.state = 'loading';
     const started = Date.now();
+    const mark = nativeLogMark();
     try {
       this.fileInfo ??= await inspectModelFile(this.opts.modelPath);
       const threads = this.opts.exactThreads || parameterCount(this.fileInfo) >= SMALL_MODEL_PARAMETERS ? this.opts.threads : 1;
@@ -158,16 +160,18 @@ export class LlamaExpert {
       this.opts.log(`expert ${this.id} loaded in ${Date.now() - started} ms (${this.opts.modelPath}, ${threads} thread${threads === 1 ? '' : 's'})`);
     } catch (err) {
       await this.releaseNative();
-      this.markUnavailable(`failed to load ${this.opts.modelPath}: ${(err as Error).message.split('\n')[0]}`);
+      const why = nativeErrorSince(mark) ?? (err as Error).message.split('\n')[0];
+      this.markUnavailable(`failed to load ${this.opts.modelPath}: ${why}`);
       throw this.unavailableError();
     }
   }
 
   /** Frees the model; only called by the pool when idle, or at shutdown. */
   async unload(): Promise<void> {
-    await this.releaseNative();
+    // State changes before the first await so no new question picks a sequence that is being disposed.
     if (this.state === 'loaded' || this.state === 'loading') this.state = 'unloaded';
     this.estimatedBytes = 0;
+    await this.releaseNative();
   }
 
   private async releaseNative(): Promise<void> {

@@ -30,6 +30,11 @@ export interface DemoModelOptions {
   contextLength?: number;
   /** Minimum embedding width; a wider model does more arithmetic per token (used by the batching benchmark). */
   minEmbeddingLength?: number;
+  /**
+   * `word` (default): one token per word or punctuation mark. `sentence`: one token per whole sentence, so long
+   * answers need few tokens (about 70 characters each) — cheap fixtures for message-splitting tests.
+   */
+  tokenUnit?: 'word' | 'sentence';
   /** Stored as moe.demo_fingerprint so callers can tell whether a file on disk matches the corpus they want. */
   fingerprint?: string;
 }
@@ -49,7 +54,14 @@ const RMS_EPS = 1e-6;
 const NEVER = -40;
 
 /** Words become `▁word` pieces; sentence punctuation attaches to the previous word without a space. */
-export function splitCorpusText(text: string): string[] {
+export function splitCorpusText(text: string, unit: 'word' | 'sentence' = 'word'): string[] {
+  if (unit === 'sentence') {
+    return text
+      .split(/(?<=[.!?])\s+/)
+      .map((sentence) => sentence.trim())
+      .filter(Boolean)
+      .map((sentence) => WORD + sentence.replace(/\s+/g, WORD));
+  }
   const pieces: string[] = [];
   for (const m of text.matchAll(/[^\s.,!?;:]+|[.,!?;:]/g)) {
     const p = m[0];
@@ -94,7 +106,7 @@ export function buildDemoModel(options: DemoModelOptions): {
   tensors: GgufTensor[];
   summary: DemoModelSummary;
 } {
-  const answers = options.corpus.map(splitCorpusText).filter((a) => a.length > 0);
+  const answers = options.corpus.map((text) => splitCorpusText(text, options.tokenUnit)).filter((a) => a.length > 0);
   if (answers.length === 0) throw new Error('demo model corpus is empty: give at least one answer with words');
   const words = [...new Set(answers.flat())].sort();
   const vocab = buildVocab(words);

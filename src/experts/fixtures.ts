@@ -10,10 +10,15 @@ import { writeDemoModel } from './demoModel.js';
 
 export interface DemoRegistryOptions {
   /**
-   * Experts whose chain never ends an answer, so every answer is exactly `maxTokens` long
-   * (~4.5 characters per token: maxTokens 1200 ≈ 5,000 chars, 4500 ≈ 20,000 chars).
+   * Experts whose chain never ends an answer, so every answer is exactly `maxTokens` tokens long
+   * (about 5 characters per token).
    */
   endless?: ExpertId[];
+  /**
+   * Experts that write long answers cheaply: endless, one whole sentence per token (about 70 characters per token,
+   * so maxTokens 80 gives roughly 5,500 characters and 300 roughly 21,000; use the maxTokens option of generate).
+   */
+  longAnswers?: ExpertId[];
   /** generation.maxTokens for every expert (default 256). */
   maxTokens?: number;
   /** generation.contextSize per sequence (default max(1024, maxTokens + 512)). */
@@ -46,11 +51,13 @@ export async function writeDemoRegistry(dir: string, options: DemoRegistryOption
     if (options.omit?.includes(id)) continue;
     let model = options.models?.[id];
     if (model === undefined) {
-      const endless = options.endless?.includes(id) ?? false;
+      const long = options.longAnswers?.includes(id) ?? false;
+      const endless = long || (options.endless?.includes(id) ?? false);
       model = `${id}.gguf`;
       await writeDemoModel(path.join(dir, model), {
         corpus: endless ? LONG_ANSWER_CORPUS : DEMO_CORPUS[id],
         endless,
+        tokenUnit: long ? 'sentence' : 'word',
         name: `test ${id}`,
         contextLength: Math.max(8192, contextSize),
         ...(options.minEmbeddingLength !== undefined ? { minEmbeddingLength: options.minEmbeddingLength } : {}),

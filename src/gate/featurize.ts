@@ -123,7 +123,10 @@ export class TermCounter {
 
 /** Maps a text to term ids, caching each word's ids (stem + character n-grams), so repeated words cost a lookup. */
 export class TermIndexer {
-  private readonly wordCache = new Map<string, { word: number; chars: Int32Array; seen: number }>();
+  private readonly wordCache = new Map<string, { word: number; start: number; end: number; seen: number }>();
+  // Character ids of all cached words in one pool: a typed array per word made training allocation-bound.
+  private pool = new Int32Array(1 << 16);
+  private poolUsed = 0;
   private readonly wordIds: number[] = [];
 
   constructor(
@@ -157,19 +160,29 @@ export class TermIndexer {
             word = this.lookup.word(stem(fixed));
           }
         }
-        const chars: number[] = [];
-        for (const b of charBuckets(spelled, this.options)) {
-          const id = this.lookup.char(b);
-          if (id >= 0) chars.push(id);
+        if (this.wordCache.size >= this.cacheLimit) {
+          this.wordCache.clear();
+          this.poolUsed = 0;
         }
-        entry = { word, chars: new Int32Array(chars), seen: 0 };
-        if (this.wordCache.size >= this.cacheLimit) this.wordCache.clear();
+        const buckets = charBuckets(spelled, this.options);
+        if (this.poolUsed + buckets.length > this.pool.length) {
+          const grown = new Int32Array(Math.max(this.pool.length * 2, this.poolUsed + buckets.length));
+          grown.set(this.pool.subarray(0, this.poolUsed));
+          this.pool = grown;
+        }
+        const start = this.poolUsed;
+        for (const b of buckets) {
+          const id = this.lookup.char(b);
+          if (id >= 0) this.pool[this.poolUsed++] = id;
+        }
+        entry = { word, start, end: this.poolUsed, seen: 0 };
         this.wordCache.set(token, entry);
       }
       entry.seen++;
       wordIds.push(entry.word);
       if (entry.word >= 0) counter.add(entry.word);
-      for (const id of entry.chars) counter.add(id);
+      const pool = this.pool;
+      for (let k = entry.start; k < entry.end; k++) counter.add(pool[k]!);
     }
     for (let i = 1; i < wordIds.length; i++) {
       const a = wordIds[i - 1]!;

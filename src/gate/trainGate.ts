@@ -3,7 +3,7 @@
  * held-out rows, measure on the other half, then refit on every row (one pass: NB counts of the parts add up).
  */
 import crypto from 'node:crypto';
-import { seededRandom } from './addNoise.js';
+import { addNoise, seededRandom } from './addNoise.js';
 import { computeMetrics, type EvalRow } from './evaluate.js';
 import { CHAR_BUCKETS, DEFAULT_FEATURE_OPTIONS, GROUP_CHAR, TermCounter, TermIndexer, type FeatureOptions } from './featurize.js';
 import { decide, Gate, type GateTrainingMetrics } from './Gate.js';
@@ -12,6 +12,7 @@ import { isLabel, LABELS, type TrainingExample } from './types.js';
 
 /** Most frequent words kept for typo correction (bounds file size and load time). */
 const MAX_LEXICON = 30_000;
+const DEFAULT_AUGMENT = { p: 0.05, weight: 0.5 };
 
 export interface TrainGateOptions {
   /** Fraction of rows held out for calibration + metrics (default 0.2). */
@@ -24,6 +25,11 @@ export interface TrainGateOptions {
   maxInDomainFallback?: number;
   /** Threshold used when there are too few rows to fit one (default 0.5). */
   defaultFallbackThreshold?: number;
+  /**
+   * Typo augmentation: each training row also enters as a seeded noisy copy (probability `p` per character) with
+   * weight `weight` × its own (default { p: 0.08, weight: 0.5 }; null turns it off). Held-out rows get no copies.
+   */
+  augment?: { p: number; weight: number } | null;
   /** Refit on all rows after measuring (default true); false keeps the split model, as the metrics describe. */
   refitOnAll?: boolean;
 }
@@ -81,6 +87,19 @@ function fitTemperature(scores: Float64Array[], labels: number[]): number {
  */
 function fitThresholds(probs: Float64Array[], labels: number[], maxInDomainFallback: number): { threshold: number; none: number } {
   const noneIdx = LABELS.indexOf('none');
+  const n = probs.length;
+  // Per row: top label, its probability and p(none); the grid below then needs no decide() calls.
+  const top = new Int32Array(n);
+  const pTop = new Float64Array(n);
+  const pNone = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    const p = probs[i]!;
+    let k = 0;
+    for (let j = 1; j < p.length; j++) if (p[j]! > p[k]!) k = j;
+    top[i] = k;
+    pTop[i] = p[k]!;
+    pNone[i] = p[noneIdx]!;
+  }
   const inDomain = labels.filter((l) => l !== noneIdx).length;
   let best = { threshold: 0, none: 1 };
   let bestAcc = -1;
@@ -90,11 +109,11 @@ function fitThresholds(probs: Float64Array[], labels: number[], maxInDomainFallb
       const t = step / 100;
       let ok = 0;
       let domainFallbacks = 0;
-      for (let i = 0; i < probs.length; i++) {
-        const d = decide(probs[i]!, t, '', true, none);
-        const predicted = d.fallback ? noneIdx : LABELS.indexOf(d.label);
+      for (let i = 0; i < n; i++) {
+        const fallback = top[i] === noneIdx || pNone[i]! >= none || pTop[i]! < t;
+        const predicted = fallback ? noneIdx : top[i];
         if (predicted === labels[i]) ok++;
-        if (d.fallback && labels[i] !== noneIdx) domainFallbacks++;
+        if (fallback && labels[i] !== noneIdx) domainFallbacks++;
       }
       if (inDomain > 0 && domainFallbacks / inDomain > maxInDomainFallback) break;
       if (ok > bestAcc) {
@@ -184,6 +203,25 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     indexer.countText(e.text, counter);
     docs.add(counter.ids, counter.alignedCounts());
   }
+  // Words seen twice or more (before noisy copies add typos): the spellings typo correction maps unknown words onto.
+  const lexicon = indexer.frequentWords(2).slice(0, MAX_LEXICON);
+  const augment = options.augment === undefined ? DEFAULT_AUGMENT : options.augment;
+  const n = examples.length;
+  const docLabels = augment ? new Int32Array(2 * n) : labels;
+  const docWeights = augment ? new Float64Array(2 * n) : weights;
+  if (augment) {
+    // Row n + i is the noisy copy of row i; it joins the same part as row i, so held-out rows stay unseen.
+    const random = seededRandom((options.seed ?? 1) + 7919);
+    docLabels.set(labels);
+    docWeights.set(weights);
+    for (let i = 0; i < n; i++) {
+      counter.reset();
+      indexer.countText(addNoise(examples[i]!.text, augment.p, random), counter);
+      docs.add(counter.ids, counter.alignedCounts());
+      docLabels[n + i] = labels[i]!;
+      docWeights[n + i] = weights[i]! * augment.weight;
+    }
+  }
   const termGroups = new Uint8Array(CHAR_BUCKETS + terms.length);
   termGroups.fill(GROUP_CHAR, 0, CHAR_BUCKETS);
   const termName = (t: number): string => (t < CHAR_BUCKETS ? `c#${t}` : terms[t - CHAR_BUCKETS]!);
@@ -196,10 +234,12 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   let heldOut = null;
   let splitModel: NaiveBayesModel | null = null;
   const nbOptions = nb;
-  const partOf = new Uint8Array(examples.length);
-  for (const r of calib) partOf[r] = 1;
-  for (const r of test) partOf[r] = 1;
-  const stats = collectStats(docs, labels, weights, partOf, 2, termGroups, LABELS.length, features, nbOptions);
+  const partOf = new Uint8Array(docs.length);
+  for (const r of [...calib, ...test]) {
+    partOf[r] = 1;
+    if (augment) partOf[n + r] = 1;
+  }
+  const stats = collectStats(docs, docLabels, docWeights, partOf, 2, termGroups, LABELS.length, features, nbOptions);
   if (calib.length + test.length > 0) {
     splitModel = modelFromStats(stats, [0], nbOptions);
     const model = splitModel;
@@ -244,8 +284,7 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     createdAt: createdAt.toISOString(),
     features,
     vocabulary: Array.from(finalModel.termOf, termName),
-    // Words seen twice or more: the known spellings typo correction maps unknown words onto.
-    lexicon: indexer.frequentWords(2).slice(0, MAX_LEXICON),
+    lexicon,
     idf: finalModel.idf,
     logProb: finalModel.logProb,
     logPrior: finalModel.logPrior,

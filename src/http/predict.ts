@@ -39,7 +39,7 @@ const predictResponse = {
 
 function decisionBody(d: DecisionInfo): Record<string, unknown> {
   const body: Record<string, unknown> = {
-    expert: legacyExpertName(d.expert.id),
+    expert: d.expert.legacyName || legacyExpertName(d.expert.id),
     confidence: d.confidence,
     decisionId: d.decisionId,
     fallback: d.fallbackReason !== null,

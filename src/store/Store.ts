@@ -6,6 +6,7 @@ import type { Database, Statement } from 'better-sqlite3';
 import type { Platform, Vote } from '../routerTypes.js';
 import type { ExpertId, Label } from '../gate/types.js';
 import { openDatabase, type OpenDatabaseOptions } from './openDatabase.js';
+import { Checkpointer } from './Checkpointer.js';
 
 export type DecisionStatus = 'pending' | 'answered' | 'failed';
 
@@ -101,6 +102,12 @@ export interface StoreStats {
 export interface StoreOptions {
   /** Keep question and answer text (LOG_QUERY_TEXT); false stores neither, since answers echo questions. */
   keepText: boolean;
+  /**
+   * Checkpoint the WAL on a worker thread instead of inline (default false; the long-running bot turns it on), so
+   * no question waits for the fsync a checkpoint does.
+   */
+  backgroundCheckpoints?: boolean;
+  onCheckpointError?: (message: string) => void;
 }
 
 interface RawDecision {
@@ -184,9 +191,15 @@ function toGateVersion(r: RawGateVersion): GateVersionRow {
 export class Store {
   readonly keepText: boolean;
   private readonly s: Record<string, Statement>;
+  private readonly checkpointer: Checkpointer | null = null;
 
   constructor(readonly db: Database, options: StoreOptions) {
     this.keepText = options.keepText;
+    if (options.backgroundCheckpoints && !db.memory) {
+      // Inline checkpoints stay only as a safety net (~80 MB of WAL) in case the worker falls behind or dies.
+      db.pragma('wal_autocheckpoint = 20000');
+      this.checkpointer = new Checkpointer(db.name, { onError: options.onCheckpointError });
+    }
     const p = (sql: string): Statement => db.prepare(sql);
     this.s = {
       insertDecision: p(`INSERT INTO decisions (id, created_at, platform, channel_id, user_id, query, query_chars, gate_version, label,
@@ -296,11 +309,10 @@ export class Store {
 
   /** Records a vote; a second vote by the same user on the same decision replaces the first. */
   recordFeedback(f: FeedbackRow): { replaced: boolean } {
-    return this.db.transaction(() => {
-      const replaced = this.s.getVote!.get(f.decisionId, f.userId) !== undefined;
-      this.s.upsertFeedback!.run({ ...f, isAdmin: f.isAdmin ? 1 : 0 });
-      return { replaced };
-    })();
+    // No explicit transaction: the upsert is atomic on its own, and `replaced` is only informational.
+    const replaced = this.s.getVote!.get(f.decisionId, f.userId) !== undefined;
+    this.s.upsertFeedback!.run({ ...f, isAdmin: f.isAdmin ? 1 : 0 });
+    return { replaced };
   }
 
   /** Votes (oldest first) with their decisions, for retraining. */
@@ -380,6 +392,7 @@ export class Store {
   }
 
   close(): void {
+    void this.checkpointer?.stop();
     if (this.db.open) this.db.close();
   }
 }

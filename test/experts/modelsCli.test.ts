@@ -3,14 +3,30 @@ import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
+import { run } from '../../src/cli/models.js';
 import { writeDemoRegistry } from '../../src/experts/fixtures.js';
 import { tempDir } from './helpers.js';
 
-function moe(args: string[], env: Record<string, string> = {}): { status: number | null; stdout: string; stderr: string } {
+/** Runs `moe models ...` in this process, capturing what it prints. */
+async function models(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const { log, error } = console;
+  console.log = (...a: unknown[]) => out.push(a.join(' '));
+  console.error = (...a: unknown[]) => err.push(a.join(' '));
+  try {
+    const status = await run(args);
+    return { status, stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
+
+function moe(args: string[]): { status: number | null; stdout: string; stderr: string } {
   const r = spawnSync(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...args], {
     encoding: 'utf8',
     timeout: 60_000,
-    env: { ...process.env, ...env },
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -38,7 +54,7 @@ test('models list shows each expert and whether its model is ready', async (t) =
   const dir = await tempDir(t);
   const registry = await registryWithRemoteModel(dir);
   await writeFile(path.join(dir, 'finance.gguf'), 'garbage');
-  const r = moe(['models', 'list', '--registry', registry, '--json'], { DEMO_MODELS_DIR: path.join(dir, 'demo') });
+  const r = await models(['list', '--registry', registry, '--json']);
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout) as { fallback: string; experts: { id: string; status: string; detail: string | null }[] };
   const status = Object.fromEntries(out.experts.map((e) => [e.id, e]));
@@ -48,12 +64,15 @@ test('models list shows each expert and whether its model is ready', async (t) =
   assert.match(status.finance?.detail ?? '', /not a valid GGUF/);
   assert.equal(status.general?.status, 'ready');
 
-  const text = moe(['models', 'list', '--registry', registry]);
+  const text = await models(['list', '--registry', registry]);
   assert.equal(text.status, 0);
   assert.match(text.stdout, /🔐 cybersecurity .*not downloaded \(run: npx moe models pull\)/);
 
-  const bad = moe(['models', 'list', '--registry', path.join(dir, 'missing.json')]);
+  const bad = await models(['list', '--registry', path.join(dir, 'missing.json')]);
   assert.equal(bad.status, 1);
   assert.match(bad.stderr, /missing\.json: \(file\): file not found/);
-  assert.equal(moe(['models', 'frobnicate']).status, 2);
+  assert.equal((await models(['frobnicate'])).status, 2);
+  const nothing = await models(['pull', '--registry', await writeDemoRegistry(path.join(dir, 'all-demo'))]);
+  assert.equal(nothing.status, 0);
+  assert.match(nothing.stdout, /nothing to download/);
 });

@@ -148,3 +148,15 @@ test('unknown expert ids are rejected clearly', async (t) => {
   await assert.rejects(pool.generate('healthcare', 'x'), isExpertError('unknown_expert'));
   assert.throws(() => pool.info('healthcare'), isExpertError('unknown_expert'));
 });
+
+test('long-answer fixtures: an endless sentence-level model writes answers past 20,000 characters', async (t) => {
+  const dir = await tempDir(t);
+  const registryPath = await writeDemoRegistry(dir, { longAnswers: ['general'], maxTokens: 400 });
+  const pool = await createExpertPool(testConfig(dir), { registryPath });
+  t.after(() => pool.dispose());
+  const short = await pool.generate('general', 'a few thousand characters please', { maxTokens: 80 });
+  assert.ok(short.text.length > 4_000 && short.text.length < 8_000, `got ${short.text.length}`);
+  const long = await pool.generate('general', 'a very long answer please', { maxTokens: 400 });
+  assert.ok(long.text.length > 20_000, `got ${long.text.length}`);
+  assert.match(long.text, /^[A-Z].*\.$/s, 'whole sentences');
+});

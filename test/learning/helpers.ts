@@ -37,13 +37,13 @@ export interface LearningEnv {
   close(): void;
 }
 
-/** A temp dir with a small dataset CSV, a gate trained on it (also saved at GATE_PATH), a store and a retrainer. */
-export function learningEnv(env: Record<string, string> = {}): LearningEnv {
+/** A temp dir with a small dataset CSV (`perLabel` rows per label), a gate trained on it (also saved at GATE_PATH), a store and a retrainer. */
+export function learningEnv(env: Record<string, string> = {}, perLabel = 70): LearningEnv {
   const tmp = makeTempDir('moe-learning-');
   const datasetPath = path.join(tmp.dir, 'dataset.csv');
-  writeCsv(datasetPath, smallDataset());
+  writeCsv(datasetPath, smallDataset(perLabel));
   const config = testConfig(tmp.dir, { DATASET_PATH: datasetPath, RETRAIN_MARGIN: '0.02', ...env });
-  const initial = trainGate(smallDataset()).gate;
+  const initial = trainGate(smallDataset(perLabel)).gate;
   initial.save(config.gatePath);
   const store = Store.open(config.dbPath, { keepText: config.logQueryText });
   const activeGate = new ActiveGate(initial);

@@ -68,6 +68,8 @@ export class FakeDiscord {
   private rateLimits: { method: string; pattern: RegExp; retryAfterSec: number }[] = [];
 
   port = 0;
+  /** Bot token the fake rejects with 401 (as Discord does for a revoked or mistyped token). */
+  invalidToken: string | null = null;
 
   get apiUrl(): string {
     return `http://127.0.0.1:${this.port}/api`;
@@ -284,6 +286,9 @@ export class FakeDiscord {
     }
 
     let m: RegExpExecArray | null;
+    if (this.invalidToken !== null && req.headers.authorization === `Bot ${this.invalidToken}`) {
+      return send(401, { message: '401: Unauthorized', code: 0 });
+    }
     if (method === 'GET' && path === '/gateway/bot') {
       return send(200, { url: `ws://127.0.0.1:${this.port}`, shards: 1, session_start_limit: { total: 1000, remaining: 1000, reset_after: 14_400_000, max_concurrency: 1 } });
     }

@@ -57,6 +57,8 @@ interface Failure {
   error: string;
   retryAfterSec: number | null;
   times: number;
+  /** Only calls whose params match fail (default: every call of the method). */
+  when: ((params: Json) => boolean) | null;
 }
 
 const SECTION_TEXT_LIMIT = 3000;
@@ -190,10 +192,15 @@ export class FakeSlack {
   }
 
   /** The next `times` calls of `method` fail with `error` (`ratelimited` answers HTTP 429 with Retry-After). */
-  failNext(method: string, error: string, options: { retryAfterSec?: number; times?: number } = {}): void {
+  failNext(method: string, error: string, options: { retryAfterSec?: number; times?: number; when?: (params: Json) => boolean } = {}): void {
     const list = this.failures.get(method) ?? [];
-    list.push({ error, retryAfterSec: options.retryAfterSec ?? null, times: options.times ?? 1 });
+    list.push({ error, retryAfterSec: options.retryAfterSec ?? null, times: options.times ?? 1, when: options.when ?? null });
     this.failures.set(method, list);
+  }
+
+  /** Forgets failures set up with failNext that have not happened yet. */
+  clearFailures(): void {
+    this.failures.clear();
   }
 
   callsOf(method: string): RecordedCall[] {
@@ -279,7 +286,7 @@ export class FakeSlack {
 
   /** A signed slash-command delivery; its response_url points back at this fake. */
   deliverCommand(url: string, command: Json): Promise<Delivery> {
-    const body = new URLSearchParams(Object.entries(command).map(([k, v]) => [k, String(v)])).toString();
+    const body = new URLSearchParams(Object.entries(command).map(([k, v]): [string, string] => [k, String(v)])).toString();
     return this.post(url, body, 'application/x-www-form-urlencoded', this.sign(body));
   }
 
@@ -359,7 +366,7 @@ export class FakeSlack {
       const call: RecordedCall = { method, params, token, response: {}, status: 200, at: Date.now() };
       this.calls.push(call);
 
-      const failure = this.takeFailure(method);
+      const failure = this.takeFailure(method, params);
       if (failure) {
         call.response = { ok: false, error: failure.error };
         if (failure.error === 'ratelimited' && failure.retryAfterSec !== null) {
@@ -378,12 +385,12 @@ export class FakeSlack {
     }
   }
 
-  private takeFailure(method: string): Failure | null {
-    const list = this.failures.get(method);
-    const f = list?.[0];
+  private takeFailure(method: string, params: Json): Failure | null {
+    const list = this.failures.get(method) ?? [];
+    const f = list.find((x) => x.when === null || x.when(params));
     if (!f) return null;
     f.times -= 1;
-    if (f.times <= 0) list!.shift();
+    if (f.times <= 0) list.splice(list.indexOf(f), 1);
     return f;
   }
 

@@ -1,0 +1,62 @@
+/**
+ * A 20,000-character answer from a real (endless demo) node-llama-cpp expert through the Slack adapter: streamed
+ * previews and the final thread messages all stay inside Slack's block limits, and no text is lost.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { toMrkdwn } from '../../adapters/slack/mrkdwn.js';
+import { writeDemoModel } from '../../src/experts/demoModel.js';
+import { LONG_ANSWER_CORPUS } from '../../src/experts/demoCorpus.js';
+import { blockTexts, validateBlocks } from '../support/fakeSlack.js';
+import { REPO_ROOT } from '../support/testApp.js';
+import { makeTempDir } from '../support/tempDir.js';
+import { blocksOf, decisionIdOf, mention, query, sectionsText, startHarness, voteBlock, waitForAnswer, type Harness } from './slackHarness.js';
+
+describe('Slack adapter with a long-answer expert', () => {
+  let h: Harness;
+  let tmp: { dir: string; remove(): void };
+  before(async () => {
+    tmp = makeTempDir('moe-slack-long-');
+    const longModel = path.join(tmp.dir, 'long.gguf');
+    await writeDemoModel(longModel, { corpus: LONG_ANSWER_CORPUS, endless: true, name: 'long answers' });
+    const registry = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'models/experts.json'), 'utf8')) as {
+      experts: { id: string; model: string; generation?: Record<string, number> }[];
+    };
+    for (const e of registry.experts) {
+      // ~4.5 characters per token: 4,600 tokens ≈ 20,000 characters.
+      if (e.id === 'finance') Object.assign(e, { model: longModel, generation: { ...e.generation, maxTokens: 4600, contextSize: 6144 } });
+    }
+    const registryFile = path.join(tmp.dir, 'experts.json');
+    fs.writeFileSync(registryFile, JSON.stringify(registry));
+    h = await startHarness({ env: { EXPERTS_PATH: registryFile } });
+  });
+  after(async () => {
+    await h?.close();
+    tmp?.remove();
+  });
+
+  test('a 20,000-character answer continues in the thread; every message is within limits and the text is intact', async () => {
+    const { q } = await mention(h, 'How should I split my income between rent, savings and investing?', 'U0LONG01');
+    const messages = await waitForAnswer(h, q.channel, q.ts, 1, 180_000);
+    const [row] = query<{ answer: string; expert: string }>(h, 'SELECT answer, expert FROM decisions WHERE id = ?', decisionIdOf(messages.at(-1)!));
+    assert.equal(row!.expert, 'finance');
+    assert.ok(row!.answer.length >= 18_000, `a long answer (${row!.answer.length} chars)`);
+    assert.ok(messages.length >= 2, `continued over ${messages.length} messages`);
+    for (const [i, m] of messages.entries()) {
+      assert.equal(validateBlocks(m.blocks), null, `message ${i} blocks are valid`);
+      const sections = sectionsText(m);
+      for (const s of sections) assert.ok(s.length <= 2900, `section of ${s.length} chars`);
+      assert.ok(blockTexts(m.blocks).join('').length <= 10_000 + 500, `message ${i} holds ${blockTexts(m.blocks).join('').length} chars`);
+      assert.equal(voteBlock(m) !== null, i === messages.length - 1, 'controls only on the last message');
+      for (const u of m.updates) assert.equal(validateBlocks(u.blocks), null, 'every streamed preview is valid');
+    }
+    const shown = messages.flatMap(sectionsText).join(' ').split(/\s+/);
+    assert.deepEqual(shown, toMrkdwn(row!.answer.trim()).split(/\s+/), 'the whole answer, in order, when the messages are joined');
+    assert.ok(messages[0]!.updates.length >= 3, `streamed in ${messages[0]!.updates.length} updates`);
+    assert.ok(blocksOf(messages[0]).length > 0);
+    const rejected = h.fake.calls.filter((c) => c.response.ok === false);
+    assert.deepEqual(rejected.map((c) => `${c.method}: ${String(c.response.error)}`), [], 'Slack rejected nothing');
+  });
+});

@@ -1,0 +1,175 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { RouterError } from '../../src/errors.js';
+import { Gate } from '../../src/gate/Gate.js';
+import { loadActiveGate } from '../../src/gate/loadActiveGate.js';
+import { acquireRetrainLock, gatesDir, releaseRetrainLock, rollbackGate, scheduleRetraining, watchActiveGate } from '../../src/retrain.js';
+import { Store } from '../../src/store/Store.js';
+import { learningEnv, REPO_ROOT, smallDataset } from './helpers.js';
+
+const PHRASES = [
+  'my zorblat keeps asking for a kreplon code',
+  'the zorblat rejected my kreplon again',
+  'is it normal that zorblat locks the kreplon',
+  'zorblat kreplon reset does not work',
+  'how do I get a new kreplon for my zorblat',
+  'zorblat says the kreplon expired',
+  'someone changed my zorblat kreplon',
+  'zorblat kreplon warning on login',
+];
+
+test('corrections teach the gate: a similar new question is routed to the corrected expert after retraining', async (t) => {
+  const env = learningEnv();
+  t.after(env.close);
+  const probe = 'what should I do when my zorblat wants the kreplon';
+  assert.notEqual(env.activeGate.current().route(probe).expert, 'cybersecurity', 'the untrained gate does not know these words');
+  PHRASES.forEach((text, i) => env.vote(env.logQuestion(text), `user${i}`, -1, 'cybersecurity'));
+
+  const report = await env.retrainer.retrain({ requestedBy: 'test' });
+  assert.equal(report.promoted, true, report.reason);
+  assert.ok(report.feedbackExamples >= 6, `${report.feedbackExamples} feedback examples`);
+  assert.equal(env.activeGate.current().version, report.version, 'swapped in without a restart');
+  assert.equal(env.activeGate.current().route(probe).expert, 'cybersecurity');
+  assert.equal(env.store.activeGateVersion()?.version, report.version);
+  const row = env.store.getGateVersion(report.version)!;
+  assert.ok(fs.existsSync(row.path) && Gate.load(row.path).version === report.version, 'the promoted gate is saved under models/gates');
+  assert.equal(path.dirname(row.path), gatesDir(env.config));
+});
+
+test('a worse candidate is recorded but not promoted; the active gate keeps routing', async (t) => {
+  const env = learningEnv();
+  t.after(env.close);
+  // Admin votes are not capped: relabelling every healthcare question as finance makes a clearly worse gate.
+  for (const row of smallDataset().filter((r) => r.label === 'healthcare')) env.vote(env.logQuestion(row.text), 'admin1', -1, 'finance', true);
+  const report = await env.retrainer.retrain({ requestedBy: 'test' });
+  assert.equal(report.promoted, false, report.reason);
+  assert.ok(report.oldAccuracy !== null && report.newAccuracy < report.oldAccuracy - 0.02, `${report.oldAccuracy} → ${report.newAccuracy}`);
+  assert.match(report.reason, /kept the active gate/);
+  assert.equal(env.activeGate.current().version, env.initial.version);
+  assert.equal(env.store.activeGateVersion()?.version, env.initial.version);
+  const row = env.store.getGateVersion(report.version)!;
+  assert.equal(row.promoted, false);
+  assert.ok(fs.existsSync(row.path), 'every candidate is kept, promoted or not');
+  assert.equal(typeof row.metrics.heldOutAccuracy, 'number');
+});
+
+test('one user flooding wrong corrections is capped and barely moves the gate', async (t) => {
+  const env = learningEnv({}, 250);
+  t.after(env.close);
+  const healthcare = smallDataset(600).filter((r) => r.label === 'healthcare').slice(250, 550);
+  for (const row of healthcare) env.vote(env.logQuestion(row.text), 'mallory', -1, 'finance');
+  const report = await env.retrainer.retrain({ requestedBy: 'test' });
+  // Measured on our own held-out rows: the votes' held-out slice would carry mallory's own wrong labels.
+  const data = env.store.getGateVersion(report.version)!.metrics.dataHeldOut as { n: number; candidate: number; baseline: number };
+  assert.ok(data.candidate >= data.baseline - 0.01, `our held-out split: ${data.baseline} → ${data.candidate} on ${data.n} rows`);
+  const fresh = smallDataset(700).filter((r) => r.label === 'healthcare').slice(550, 700);
+  const before = fresh.filter((r) => env.initial.route(r.text).expert === 'healthcare').length;
+  const after = fresh.filter((r) => env.activeGate.current().route(r.text).expert === 'healthcare').length;
+  assert.ok(after >= before - 2, `${before} → ${after} of ${fresh.length} new healthcare questions routed right`);
+});
+
+test('votes whose question text was not kept (LOG_QUERY_TEXT=false) become no examples', async (t) => {
+  const env = learningEnv({ LOG_QUERY_TEXT: 'false' });
+  t.after(env.close);
+  PHRASES.forEach((text, i) => env.vote(env.logQuestion(text), `user${i}`, -1, 'cybersecurity'));
+  const report = await env.retrainer.retrain();
+  assert.equal(report.feedbackExamples, 0);
+});
+
+test('concurrent retrain requests make one run; another process holding the lock gets a clear "already running"', async (t) => {
+  const env = learningEnv();
+  t.after(env.close);
+  PHRASES.forEach((text, i) => env.vote(env.logQuestion(text), `user${i}`, -1, 'cybersecurity'));
+  const [a, b] = await Promise.all([env.retrainer.retrain(), env.retrainer.retrain()]);
+  assert.equal(a, b, 'the second caller gets the same report');
+  assert.equal(env.store.listGateVersions().length, 2, 'the initial gate and one candidate');
+
+  const other = Store.open(env.config.dbPath, { keepText: true });
+  t.after(() => other.close());
+  assert.equal(acquireRetrainLock(other, 'cli').ok, true);
+  await assert.rejects(env.retrainer.retrain(), (err: unknown) => err instanceof RouterError && err.code === 'retrain_unavailable' && /already running.*cli/.test(err.message));
+  releaseRetrainLock(other);
+  await env.retrainer.retrain();
+  assert.equal(env.store.listGateVersions().length, 3);
+});
+
+test('rollback returns to the previous gate (or a named one) and a watching process swaps within its interval', async (t) => {
+  const env = learningEnv();
+  t.after(env.close);
+  PHRASES.forEach((text, i) => env.vote(env.logQuestion(text), `user${i}`, -1, 'cybersecurity'));
+  const first = await env.retrainer.retrain();
+  assert.equal(first.promoted, true, first.reason);
+  const stop = watchActiveGate(env.store, env.activeGate, 50);
+  t.after(stop);
+
+  assert.deepEqual(rollbackGate(env.store), { from: first.version, to: env.initial.version });
+  await waitFor(() => env.activeGate.current().version === env.initial.version, 3000, 'the watcher to swap back');
+  assert.deepEqual(rollbackGate(env.store, first.version), { from: env.initial.version, to: first.version });
+  await waitFor(() => env.activeGate.current().version === first.version, 3000, 'the watcher to swap forward');
+  assert.throws(() => rollbackGate(env.store, 'g-nope'), /no gate version "g-nope"/);
+  assert.equal((await loadActiveGate(env.config)).version, first.version, '`moe route`/`moe eval` use the active version');
+});
+
+test('a retrain killed mid-way leaves the active gate, the database and the gate files as they were', async (t) => {
+  const env = learningEnv();
+  t.after(env.close);
+  PHRASES.forEach((text, i) => env.vote(env.logQuestion(text), `user${i}`, -1, 'cybersecurity'));
+  await env.retrainer.retrain(); // records the initial gate, promotes one
+  const activeBefore = env.store.activeGateVersion()!.version;
+  const rowsBefore = env.store.listGateVersions().length;
+  env.vote(env.logQuestion('zorblat kreplon again and again'), 'late', -1, 'cybersecurity');
+
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/learning/retrainChild.ts')], {
+    cwd: REPO_ROOT, env: { ...process.env, ...envOf(env.config) }, stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let errText = '';
+  child.stderr.on('data', (c: Buffer) => (errText += c.toString()));
+  await new Promise<void>((resolve, reject) => {
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString();
+      if (out.includes('saving')) resolve();
+    });
+    child.on('exit', (code) => reject(new Error(`child exited early (${code}): ${errText}`)));
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+
+  assert.equal(env.store.activeGateVersion()!.version, activeBefore);
+  assert.equal(env.store.listGateVersions().length, rowsBefore, 'no row for the unfinished candidate');
+  const report = await env.retrainer.retrain({ requestedBy: 'after-crash' }); // the dead holder's lock is taken over
+  assert.ok(report.version);
+  const files = fs.readdirSync(gatesDir(env.config));
+  assert.deepEqual(files.filter((f) => f.endsWith('.tmp')), [], 'the half-written file is gone');
+  for (const f of files) Gate.load(path.join(gatesDir(env.config), f)); // every file left is a whole gate
+});
+
+function envOf(config: { dbPath: string; gatePath: string; datasetPath: string; retrainMargin: number }): Record<string, string> {
+  return { DB_PATH: config.dbPath, GATE_PATH: config.gatePath, DATASET_PATH: config.datasetPath, RETRAIN_MARGIN: String(config.retrainMargin), LOG_LEVEL: 'silent' };
+}
+
+async function waitFor(check: () => boolean, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+test('the schedule retrains only once RETRAIN_MIN_FEEDBACK new votes with text have arrived', async (t) => {
+  const env = learningEnv({ RETRAIN_INTERVAL: '100ms', RETRAIN_MIN_FEEDBACK: '3' });
+  t.after(env.close);
+  const stop = scheduleRetraining(env.retrainer, env.store, env.config);
+  t.after(stop);
+  PHRASES.slice(0, 2).forEach((text, i) => env.vote(env.logQuestion(text), `user${i}`, -1, 'cybersecurity'));
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(env.store.listGateVersions().length, 0, 'two votes are not enough');
+  env.vote(env.logQuestion(PHRASES[2]!), 'user2', -1, 'cybersecurity');
+  await waitFor(() => env.store.listGateVersions().length === 2, 5000, 'the scheduled run');
+  await new Promise((r) => setTimeout(r, 400));
+  assert.equal(env.store.listGateVersions().length, 2, 'no new votes since, so no second run');
+});
