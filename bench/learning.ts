@@ -76,7 +76,7 @@ function simulate(s: Scenario, base: TrainingExample[], dataHeld: TrainingExampl
     const d = gate.route(question.text);
     const user = users[Math.floor(random() * users.length)]!;
     const decisionId = `d${seed}-${q}`;
-    logged.unshift({ decisionId, userId: user.id, query: question.text, routedLabel: d.fallback ? 'none' : d.label, confidence: d.confidence });
+    logged.unshift({ decisionId, userId: user.id, query: question.text, topLabel: d.label, confidence: d.confidence });
     const ask = s.askBelow === null || d.confidence < s.askBelow || random() < s.askElse;
     if (!ask) continue;
     const right = isCorrect(question.label, d);

@@ -1,6 +1,6 @@
 """Reference timing for bench/gate.ts: scikit-learn TfidfVectorizer(ngram_range=(1,2)) + MultinomialNB.
 
-Usage: python3 bench/sklearn_gate.py TRAIN.csv QUERIES.txt  -> one JSON line {trainSeconds, p50us, p99us, n}
+Usage: python3 bench/sklearn_gate.py TRAIN.csv QUERIES.txt  -> one JSON line {trainSeconds, cpuSeconds, p50us, p99us, n}
 """
 import csv
 import json
@@ -20,10 +20,16 @@ def main() -> None:
     with open(sys.argv[2], encoding="utf-8") as f:
         queries = [line.rstrip("\n") for line in f if line.strip()]
 
-    start = time.perf_counter()
-    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), MultinomialNB(alpha=0.1))
-    model.fit(texts, labels)
-    train_seconds = time.perf_counter() - start
+    # Best of a few runs, as for our gate: the machine is shared.
+    runs = 2 if len(rows) >= 50000 else 3
+    train_seconds = cpu_seconds = float("inf")
+    for _ in range(runs):
+        start, cpu = time.perf_counter(), time.process_time()
+        model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), MultinomialNB(alpha=0.1))
+        model.fit(texts, labels)
+        wall = time.perf_counter() - start
+        if wall < train_seconds:
+            train_seconds, cpu_seconds = wall, time.process_time() - cpu
 
     for q in queries[:50]:
         model.predict([q])
@@ -34,7 +40,7 @@ def main() -> None:
         times.append((time.perf_counter() - t) * 1e6)
     times.sort()
     pick = lambda p: times[min(len(times) - 1, int(p * len(times)))]
-    print(json.dumps({"trainSeconds": train_seconds, "p50us": pick(0.5), "p99us": pick(0.99), "n": len(rows)}))
+    print(json.dumps({"trainSeconds": train_seconds, "cpuSeconds": cpu_seconds, "p50us": pick(0.5), "p99us": pick(0.99), "n": len(rows)}))
 
 
 if __name__ == "__main__":

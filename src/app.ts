@@ -97,9 +97,10 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     const close = (): Promise<void> => {
       closing ??= (async () => {
         clearInterval(timer);
-        const httpClosed = http.close();
+        // Router first: during the grace period new questions get 503 shutting_down while answers in flight finish.
         await router.close((options.shutdownGraceSec ?? 5) * 1000);
-        await httpClosed;
+        await new Promise((resolve) => setImmediate(resolve)); // let finished handlers write their replies
+        await http.close(); // drops keep-alive connections too (forceCloseConnections)
         for (const step of cleanup) await step();
       })();
       return closing;

@@ -54,11 +54,11 @@ export interface FeedbackRules {
   /** Most total weight one (non-admin) user's votes may carry in one retraining; larger totals are scaled down. Default 20. */
   userWeightCap: number;
   /**
-   * Self-training: a logged question nobody voted on, routed with at least this confidence, counts as an example of the
-   * label it was routed to (null turns it off). Default 0.5.
+   * Self-training: a logged question nobody voted on, whose top label has at least this probability, counts as an example
+   * of that label (null turns it off). Default 0.3.
    */
   selfTrainingMinConfidence: number | null;
-  /** Weight of such an example; default 1. */
+  /** Weight of such an example; default 0.5 (a guess counts less than a vote). */
   selfTrainingWeight: number;
   /** Most recent logged questions considered; default 5,000 (keeps retraining fast on a big log). */
   selfTrainingLimit: number;
@@ -75,8 +75,8 @@ export const DEFAULT_FEEDBACK_RULES: FeedbackRules = {
   downvoteWeight: 1,
   adminMultiplier: 2,
   userWeightCap: 20,
-  selfTrainingMinConfidence: 0.5,
-  selfTrainingWeight: 1,
+  selfTrainingMinConfidence: 0.3,
+  selfTrainingWeight: 0.5,
   selfTrainingLimit: 5_000,
   selfTrainingPerUser: 100,
 };
@@ -181,8 +181,8 @@ export interface LoggedQuestion {
   decisionId: string;
   userId: string | null;
   query: string | null;
-  /** Label the gate routed to: its top label, or `none` when it fell back (off-topic or unsure). */
-  routedLabel: Label;
+  /** The gate's top label (before the fallback rule), and its probability. */
+  topLabel: Label;
   confidence: number;
 }
 
@@ -202,7 +202,7 @@ export function selfTrainingExamples(questions: readonly LoggedQuestion[], rules
     const n = perUser.get(user) ?? 0;
     if (n >= rules.selfTrainingPerUser) continue;
     perUser.set(user, n + 1);
-    out.push({ text, label: q.routedLabel, weight: rules.selfTrainingWeight, kind: 'self', decisionId: q.decisionId, userId: user, source: 'self' });
+    out.push({ text, label: q.topLabel, weight: rules.selfTrainingWeight, kind: 'self', decisionId: q.decisionId, userId: user, source: 'self' });
   }
   return out;
 }

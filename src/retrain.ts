@@ -16,7 +16,7 @@ import { Gate } from './gate/Gate.js';
 import { isCorrect } from './gate/evaluate.js';
 import { readLabelledCsv } from './gate/readLabelledCsv.js';
 import { trainGate } from './gate/trainGate.js';
-import { expertToLabel, type ExpertId, type GateModel, type Label, type TrainingExample } from './gate/types.js';
+import type { ExpertId, GateModel, Label, TrainingExample } from './gate/types.js';
 import {
   DEFAULT_FEEDBACK_RULES,
   isHeldOutDataRow,
@@ -194,11 +194,11 @@ function parseProbabilities(json: string): Record<Label, number> | null {
 /** Most recent logged questions (text kept, not a re-route, nobody voted), newest first, for self-training. */
 export function readLoggedQuestions(store: Store, limit: number): LoggedQuestion[] {
   const rows = store.db
-    .prepare(`SELECT d.id, d.user_id, d.query, d.gate_expert, d.confidence FROM decisions d
+    .prepare(`SELECT d.id, d.user_id, d.query, d.label, d.confidence FROM decisions d
       WHERE d.query IS NOT NULL AND d.rerouted_from IS NULL AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.decision_id = d.id)
       ORDER BY d.created_at DESC LIMIT ?`)
-    .all(limit) as { id: string; user_id: string | null; query: string; gate_expert: ExpertId; confidence: number }[];
-  return rows.map((r) => ({ decisionId: r.id, userId: r.user_id, query: r.query, routedLabel: expertToLabel(r.gate_expert), confidence: r.confidence }));
+    .all(limit) as { id: string; user_id: string | null; query: string; label: Label; confidence: number }[];
+  return rows.map((r) => ({ decisionId: r.id, userId: r.user_id, query: r.query, topLabel: r.label, confidence: r.confidence }));
 }
 
 /** Votes on decisions whose text is still kept, cast after `sinceMs`: what RETRAIN_MIN_FEEDBACK counts. */

@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, type webApi } from '@slack/bolt';
 import { ConfigError, type Config } from '../../src/config.js';
+import { RouterError } from '../../src/errors.js';
 import type { RouterApi } from '../../src/routerTypes.js';
 import { userErrorMessage } from '../shared/format.js';
 import { consoleLogger, errorFields, type AdapterLogger } from '../shared/logger.js';
@@ -76,7 +77,9 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
       try {
         await work();
       } catch (err) {
-        logger.error({ ...fields, ...errorFields(err) }, `slack: ${what} failed`);
+        // A RouterError is the user's input or a known state (told to the user); anything else is our bug.
+        if (err instanceof RouterError) logger.warn({ ...fields, ...errorFields(err) }, `slack: ${what} refused`);
+        else logger.error({ ...fields, ...errorFields(err) }, `slack: ${what} failed`);
         if (onError) await onError(err).catch((e: unknown) => logger.error({ ...fields, ...errorFields(e) }, 'slack: could not tell the user about an error'));
       }
     })();

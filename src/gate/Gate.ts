@@ -15,7 +15,7 @@ export const GATE_FORMAT_VERSION = 1;
 /** Held-out figures measured while training (stored in the gate file). */
 export interface GateTrainingMetrics {
   trainRows: number;
-  /** Rows used to fit temperature and fallback threshold. */
+  /** Rows whose out-of-fold probabilities fitted temperature and fallback thresholds. */
   calibrationRows: number;
   /** Rows the held-out metrics below were measured on (never seen by fit or calibration). */
   testRows: number;

@@ -26,7 +26,7 @@ export function normalizeText(text: string): string {
   // Only pay for NFKD when there is something non-ASCII to fold.
   if (/[^\x00-\x7f]/.test(t)) t = t.normalize('NFKD').replace(/\p{M}+/gu, '');
   // "e-mail" / "wi-fi" / "it's" become one token: such joins are words, not separators.
-  return t.replace(/(\p{L})['’-](\p{L})/gu, '$1$2');
+  return /['’-]/.test(t) ? t.replace(/(\p{L})['’-](\p{L})/gu, '$1$2') : t;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
- * Trains a gate: featurise once, fit on a stratified split, fit temperature and fallback threshold on half of the
- * held-out rows, measure on the other half, then refit on every row (one pass: NB counts of the parts add up).
+ * Trains a gate: featurise once; hold out a stratified test split; fit temperature and fallback thresholds on
+ * 5-fold out-of-fold probabilities of the other rows; measure on the test split; then fit on every row. One pass
+ * collects NB counts per part; they add up, so each fold's model is cheap.
  */
 import crypto from 'node:crypto';
 import { addNoise, seededRandom } from './addNoise.js';
@@ -10,12 +11,16 @@ import { decide, Gate, type GateTrainingMetrics } from './Gate.js';
 import { collectStats, DEFAULT_NB_OPTIONS, jointLogLikelihood, LocalDoc, modelFromStats, softmax, SparseCorpus, type NaiveBayesModel, type NaiveBayesOptions } from './NaiveBayes.js';
 import { isLabel, LABELS, type TrainingExample } from './types.js';
 
+/** Cross-fitting folds for the out-of-fold probabilities that temperature and thresholds are fitted on. */
+const FOLDS = 5;
 /** Most frequent words kept for typo correction (bounds file size and load time). */
 const MAX_LEXICON = 30_000;
 const DEFAULT_AUGMENT = { p: 0.05, weight: 0.5 };
+/** Above this many rows, augmentation is off by default. */
+export const AUGMENT_MAX_ROWS = 20_000;
 
 export interface TrainGateOptions {
-  /** Fraction of rows held out for calibration + metrics (default 0.2). */
+  /** Fraction of rows held out for the reported metrics (default 0.1); calibration uses out-of-fold rows of the rest. */
   heldOutFraction?: number;
   /** Seed of the split (default 1), so the same data gives the same gate. */
   seed?: number;
@@ -125,10 +130,10 @@ function fitThresholds(probs: Float64Array[], labels: number[], maxInDomainFallb
   return best;
 }
 
-function stratifiedSplit(labels: Int32Array, fraction: number, seed: number): { train: number[]; calib: number[]; test: number[] } {
+/** Stratified, seeded: `fraction` of each label goes to `test`, the rest is dealt round-robin into `folds`. */
+function stratifiedSplit(labels: Int32Array, fraction: number, folds: number, seed: number): { folds: number[][]; test: number[] } {
   const random = seededRandom(seed);
-  const train: number[] = [];
-  const calib: number[] = [];
+  const out = Array.from({ length: folds }, (): number[] => []);
   const test: number[] = [];
   for (let c = 0; c < LABELS.length; c++) {
     const rows: number[] = [];
@@ -140,9 +145,9 @@ function stratifiedSplit(labels: Int32Array, fraction: number, seed: number): { 
       [rows[i], rows[j]] = [rows[j]!, rows[i]!];
     }
     const held = Math.round(rows.length * fraction);
-    rows.forEach((r, i) => (i >= held ? train : i % 2 === 0 ? calib : test).push(r));
+    rows.forEach((r, i) => (i < held ? test : out[(i - held) % folds]!).push(r));
   }
-  return { train, calib, test };
+  return { folds: out, test };
 }
 
 function versionId(createdAt: Date, model: NaiveBayesModel): string {
@@ -155,7 +160,7 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   const started = performance.now();
   const features: FeatureOptions = { ...DEFAULT_FEATURE_OPTIONS, ...options.features };
   const nb: NaiveBayesOptions = { ...DEFAULT_NB_OPTIONS, ...options.naiveBayes };
-  const heldOutFraction = options.heldOutFraction ?? 0.2;
+  const heldOutFraction = options.heldOutFraction ?? 0.1;
   if (!(heldOutFraction >= 0 && heldOutFraction < 1)) throw new TrainingDataError(`heldOutFraction must be in [0, 1), got ${heldOutFraction}`);
 
   const labels = new Int32Array(examples.length);
@@ -205,7 +210,7 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   }
   // Words seen twice or more (before noisy copies add typos): the spellings typo correction maps unknown words onto.
   const lexicon = indexer.frequentWords(2).slice(0, MAX_LEXICON);
-  const augment = options.augment === undefined ? DEFAULT_AUGMENT : options.augment;
+  const augment = options.augment === undefined ? (examples.length <= AUGMENT_MAX_ROWS ? DEFAULT_AUGMENT : null) : options.augment;
   const n = examples.length;
   const docLabels = augment ? new Int32Array(2 * n) : labels;
   const docWeights = augment ? new Float64Array(2 * n) : weights;
@@ -226,51 +231,59 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   termGroups.fill(GROUP_CHAR, 0, CHAR_BUCKETS);
   const termName = (t: number): string => (t < CHAR_BUCKETS ? `c#${t}` : terms[t - CHAR_BUCKETS]!);
 
-  const { train, calib, test } = stratifiedSplit(labels, heldOutFraction, options.seed ?? 1);
-  const canCalibrate = calib.length >= 2 * LABELS.length && test.length > 0;
+  // Parts 0..FOLDS-1 are cross-fitting folds; part FOLDS is the test split. NB counts add up, so the model of any
+  // union of parts costs one pass over the vocabulary, and every non-test row gets an out-of-fold probability.
+  const { folds, test } = stratifiedSplit(labels, heldOutFraction, FOLDS, options.seed ?? 1);
+  const partOf = new Uint8Array(docs.length);
+  folds.forEach((rows, k) => rows.forEach((r) => (partOf[r] = k)));
+  for (const r of test) partOf[r] = FOLDS;
+  if (augment) for (let i = 0; i < n; i++) partOf[n + i] = partOf[i]!;
+  const nbOptions = nb;
+  const stats = collectStats(docs, docLabels, docWeights, partOf, FOLDS + 1, termGroups, LABELS.length, features, nbOptions);
+  const local = new LocalDoc(docs.maxDocLength);
+  const scoreRow = (model: NaiveBayesModel, r: number): { scores: Float64Array; hasEvidence: boolean } => {
+    local.load(docs, r, model.featureOf, model.idf, model.group, features);
+    const scores = jointLogLikelihood(local.ids.subarray(0, local.length), local.values, model.logProb, model.logPrior, new Float64Array(LABELS.length));
+    return { scores, hasEvidence: local.length > 0 };
+  };
+  const foldParts = folds.map((_, k) => k);
+
   let temperature = 1;
   let fallbackThreshold = options.defaultFallbackThreshold ?? 0.5;
   let noneThreshold = 1;
-  let heldOut = null;
-  let splitModel: NaiveBayesModel | null = null;
-  const nbOptions = nb;
-  const partOf = new Uint8Array(docs.length);
-  for (const r of [...calib, ...test]) {
-    partOf[r] = 1;
-    if (augment) partOf[n + r] = 1;
+  const calibRows = folds.flat();
+  const canCalibrate = calibRows.length >= 5 * LABELS.length && folds.every((f) => f.length > 0);
+  if (canCalibrate) {
+    const calibScores: Float64Array[] = [];
+    const calibLabels: number[] = [];
+    folds.forEach((rows, k) => {
+      const model = modelFromStats(stats, foldParts.filter((p) => p !== k), nbOptions);
+      for (const r of rows) {
+        calibScores.push(scoreRow(model, r).scores);
+        calibLabels.push(labels[r]!);
+      }
+    });
+    temperature = fitTemperature(calibScores, calibLabels);
+    const calibProbs = calibScores.map((s) => softmax(s, temperature, new Float64Array(LABELS.length)));
+    ({ threshold: fallbackThreshold, none: noneThreshold } = fitThresholds(calibProbs, calibLabels, options.maxInDomainFallback ?? 0.03));
   }
-  const stats = collectStats(docs, docLabels, docWeights, partOf, 2, termGroups, LABELS.length, features, nbOptions);
-  if (calib.length + test.length > 0) {
-    splitModel = modelFromStats(stats, [0], nbOptions);
-    const model = splitModel;
-    const local = new LocalDoc(docs.maxDocLength);
-    const scoresOf = (rows: number[]): Float64Array[] =>
-      rows.map((r) => {
-        local.load(docs, r, model.featureOf, model.idf, model.group, features);
-        return jointLogLikelihood(local.ids.subarray(0, local.length), local.values, model.logProb, model.logPrior, new Float64Array(LABELS.length));
-      });
-    const calibScores = scoresOf(calib);
-    const calibLabels = calib.map((r) => labels[r]!);
-    if (canCalibrate) {
-      temperature = fitTemperature(calibScores, calibLabels);
-      const calibProbs = calibScores.map((s) => softmax(s, temperature, new Float64Array(LABELS.length)));
-      ({ threshold: fallbackThreshold, none: noneThreshold } = fitThresholds(calibProbs, calibLabels, options.maxInDomainFallback ?? 0.03));
-    }
-    const testRows = test.length > 0 ? test : calib;
-    const testScores = test.length > 0 ? scoresOf(test) : calibScores;
-    const evalRows: EvalRow[] = testRows.map((r, i) => {
-      const hasEvidence = local.load(docs, r, model.featureOf, model.idf, model.group, features).length > 0;
-      const decision = decide(softmax(testScores[i]!, temperature, new Float64Array(LABELS.length)), fallbackThreshold, '', hasEvidence, noneThreshold);
+
+  let heldOut = null;
+  const splitModel = modelFromStats(stats, foldParts, nbOptions);
+  if (test.length > 0) {
+    const evalRows: EvalRow[] = test.map((r) => {
+      const { scores, hasEvidence } = scoreRow(splitModel, r);
+      const decision = decide(softmax(scores, temperature, new Float64Array(LABELS.length)), fallbackThreshold, '', hasEvidence, noneThreshold);
       return { label: examples[r]!.label, kind: examples[r]!.kind, decision };
     });
     heldOut = computeMetrics(evalRows);
   }
 
-  const finalModel = options.refitOnAll === false && splitModel ? splitModel : modelFromStats(stats, [0, 1], nbOptions);
+  const finalModel = options.refitOnAll === false ? splitModel : modelFromStats(stats, [...foldParts, FOLDS], nbOptions);
   const createdAt = new Date();
   const metrics: GateTrainingMetrics = {
-    trainRows: options.refitOnAll === false ? train.length : examples.length,
-    calibrationRows: canCalibrate ? calib.length : 0,
+    trainRows: options.refitOnAll === false ? calibRows.length : examples.length,
+    calibrationRows: canCalibrate ? calibRows.length : 0,
     testRows: test.length,
     featureCount: finalModel.termOf.length,
     temperature,

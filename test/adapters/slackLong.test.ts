@@ -12,7 +12,7 @@ import { LONG_ANSWER_CORPUS } from '../../src/experts/demoCorpus.js';
 import { blockTexts, validateBlocks } from '../support/fakeSlack.js';
 import { REPO_ROOT } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { blocksOf, decisionIdOf, mention, query, sectionsText, startHarness, voteBlock, waitForAnswer, type Harness } from './slackHarness.js';
+import { blocksOf, decisionIdOf, mention, query, sectionsText, startHarness, UPDATE_INTERVAL_MS, voteBlock, waitForAnswer, type Harness } from './slackHarness.js';
 
 describe('Slack adapter with a long-answer expert', () => {
   let h: Harness;
@@ -54,7 +54,12 @@ describe('Slack adapter with a long-answer expert', () => {
     }
     const shown = messages.flatMap(sectionsText).join(' ').split(/\s+/);
     assert.deepEqual(shown, toMrkdwn(row!.answer.trim()).split(/\s+/), 'the whole answer, in order, when the messages are joined');
-    assert.ok(messages[0]!.updates.length >= 3, `streamed in ${messages[0]!.updates.length} updates`);
+    const writing = messages[0]!.updates.filter((u) => JSON.stringify(u.blocks).includes('writing…'));
+    assert.ok(writing.length >= 2, `streamed: ${writing.length} updates while writing`);
+    for (let i = 1; i < messages[0]!.updates.length; i++) {
+      const gap = messages[0]!.updates[i]!.at - messages[0]!.updates[i - 1]!.at;
+      assert.ok(gap >= UPDATE_INTERVAL_MS - 20, `updates are throttled (${gap} ms apart)`);
+    }
     assert.ok(blocksOf(messages[0]).length > 0);
     const rejected = h.fake.calls.filter((c) => c.response.ok === false);
     assert.deepEqual(rejected.map((c) => `${c.method}: ${String(c.response.error)}`), [], 'Slack rejected nothing');

@@ -52,6 +52,12 @@ describe('gate training and routing', () => {
     }
   });
 
+  it('copes with typos (character n-grams and one-edit spelling correction)', () => {
+    assert.equal(gate.route('how do i creat a strong pasword').expert, 'cybersecurity');
+    assert.equal(gate.route('what are the symptons of diabetis').expert, 'healthcare');
+    assert.equal(gate.route('how shuold i save for retirment').expert, 'finance');
+  });
+
   it('is more confident on a question full of domain words than on a vague one', () => {
     const clear = gate.route('phishing email hacked password malware ransomware firewall');
     const vague = gate.route('what should i do about it');

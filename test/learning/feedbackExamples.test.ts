@@ -65,9 +65,9 @@ test('one user\'s votes are capped in total weight; admins count double and are 
 
 test('self-training keeps confident routes only, at most N per user, and never a voted decision', () => {
   const logged = [
-    { decisionId: 'a', userId: 'u1', query: 'is my firewall enough', routedLabel: 'cybersecurity' as const, confidence: 0.9 },
-    { decisionId: 'b', userId: 'u1', query: 'what is this rash', routedLabel: 'healthcare' as const, confidence: 0.3 },
-    ...Array.from({ length: 150 }, (_, i) => ({ decisionId: `s${i}`, userId: 'spammer', query: `best pizza ${i}`, routedLabel: 'none' as const, confidence: 0.95 })),
+    { decisionId: 'a', userId: 'u1', query: 'is my firewall enough', topLabel: 'cybersecurity' as const, confidence: 0.9 },
+    { decisionId: 'b', userId: 'u1', query: 'what is this rash', topLabel: 'healthcare' as const, confidence: 0.1 },
+    ...Array.from({ length: 150 }, (_, i) => ({ decisionId: `s${i}`, userId: 'spammer', query: `best pizza ${i}`, topLabel: 'none' as const, confidence: 0.95 })),
   ];
   const examples = selfTrainingExamples(logged);
   assert.equal(examples.filter((e) => e.userId === 'u1').length, 1);
