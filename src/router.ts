@@ -148,7 +148,7 @@ export class Router implements RouterApi {
       throw new RouterError('invalid_expert', `There is no expert called "${String(correctedExpert)}".`);
     }
     if (typeof userId !== 'string' || userId.trim() === '') throw new RouterError('invalid_vote', 'A vote needs a user id.');
-    if (!this.store.getDecision(decisionId)) throw new RouterError('not_found', 'That answer is not in the log any more, so it cannot be rated.');
+    if (!this.store.hasDecision(decisionId)) throw new RouterError('not_found', 'That answer is not in the log any more, so it cannot be rated.');
     const { replaced } = this.store.recordFeedback({
       decisionId, userId, vote, correctedExpert, isAdmin: options.admin === true, createdAt: this.now(),
     });

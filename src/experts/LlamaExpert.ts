@@ -2,7 +2,8 @@
  * One expert on node-llama-cpp: a model, one context with `batchSize` sequences (concurrent questions are evaluated
  * in the same batches), and a bounded queue for the questions that wait for a free sequence.
  */
-import { GgufInsights, LlamaChatSession, type GgufFileInfo, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
+import { GgufInsights, type GgufFileInfo, type Llama, type LlamaContext, type LlamaContextSequence, type LlamaModel } from 'node-llama-cpp';
+import { generateOnSequence, PromptTooLongError } from './generateOnSequence.js';
 import { inspectModelFile } from './inspectModelFile.js';
 import { nativeErrorSince, nativeLogMark } from './llamaRuntime.js';
 import type { ExpertEntry } from './registry.js';
@@ -160,6 +161,8 @@ export class LlamaExpert {
       this.opts.log(`expert ${this.id} loaded in ${Date.now() - started} ms (${this.opts.modelPath}, ${threads} thread${threads === 1 ? '' : 's'})`);
     } catch (err) {
       await this.releaseNative();
+      // llama.cpp's log lines reach JavaScript asynchronously, sometimes after the rejection; give them a moment.
+      await new Promise((resolve) => setTimeout(resolve, 100));
       const why = nativeErrorSince(mark) ?? (err as Error).message.split('\n')[0];
       this.markUnavailable(`failed to load ${this.opts.modelPath}: ${why}`);
       throw this.unavailableError();
@@ -241,35 +244,30 @@ export class LlamaExpert {
       controller.abort();
     }, this.opts.timeoutMs);
 
-    const session = new LlamaChatSession({ contextSequence: sequence, systemPrompt: this.opts.entry.systemPrompt, autoDisposeSequence: false });
-    const inputBefore = sequence.tokenMeter.usedInputTokens;
-    const outputBefore = sequence.tokenMeter.usedOutputTokens;
     let firstChunkAt: number | null = null;
     let sequenceReusable = true;
-    const prompt = session.prompt(query, {
+    const generation = generateOnSequence(sequence, {
+      systemPrompt: this.opts.entry.systemPrompt,
+      query,
       signal: controller.signal,
-      stopOnAbortSignal: false,
       maxTokens: Math.max(1, Math.min(options.maxTokens ?? gen.maxTokens, 1_000_000)),
       temperature: gen.temperature,
       ...(gen.topP !== undefined ? { topP: gen.topP } : {}),
-      // A fresh seed per question; the library's fixed default would give every user the same answer.
-      seed: Math.floor(Math.random() * 2 ** 31),
-      onTextChunk: (text) => {
-        if (text === '') return;
+      onText: (text) => {
         firstChunkAt ??= Date.now();
         options.onTextChunk?.(text);
       },
     });
 
     try {
-      const text = await this.raceHang(prompt, controller.signal, () => {
+      const result = await this.raceHang(generation, controller.signal, () => {
         sequenceReusable = false;
       });
       const finished = Date.now();
       return {
-        text: text.trim(),
-        promptTokens: sequence.tokenMeter.usedInputTokens - inputBefore,
-        completionTokens: sequence.tokenMeter.usedOutputTokens - outputBefore,
+        text: result.text,
+        promptTokens: result.promptTokens,
+        completionTokens: result.completionTokens,
         timeToFirstTokenMs: (firstChunkAt ?? finished) - startedAt,
         totalMs: finished - startedAt,
         demo: this.opts.demo,
@@ -280,21 +278,19 @@ export class LlamaExpert {
       }
       if (options.signal?.aborted) throw new ExpertError('aborted', this.id, 'the question was cancelled');
       if (err instanceof ExpertError) throw err;
+      if (err instanceof PromptTooLongError) throw new ExpertError('expert_unavailable', this.id, `${this.opts.entry.displayName}: ${err.message}`);
       this.markUnavailable(`generation failed: ${(err as Error).message.split('\n')[0]}`);
       throw this.unavailableError();
     } finally {
       clearTimeout(timer);
       options.signal?.removeEventListener('abort', onAbort);
-      if (sequenceReusable) {
-        session.dispose({ disposeSequence: false });
-        if (this.state === 'loaded') this.freeSequences.push(sequence);
-      }
+      if (sequenceReusable && this.state === 'loaded') this.freeSequences.push(sequence);
     }
   }
 
   /** Rejects right after an abort; if the native generation then does not stop within the grace period, the expert is hung. */
-  private raceHang(prompt: Promise<string>, signal: AbortSignal, onHung: () => void): Promise<string> {
-    return new Promise<string>((resolve, reject) => {
+  private raceHang<T>(prompt: Promise<T>, signal: AbortSignal, onHung: () => void): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
       let settled = false;
       prompt.then(
         (v) => {

@@ -15,7 +15,7 @@ import { isLabel, LABELS, type TrainingExample } from './types.js';
 const FOLDS = 5;
 /** Most frequent words kept for typo correction (bounds file size and load time). */
 const MAX_LEXICON = 30_000;
-const DEFAULT_AUGMENT = { p: 0.05, weight: 0.5 };
+const DEFAULT_AUGMENT = { p: 0.08, weight: 0.5 };
 /** Above this many rows, augmentation is off by default. */
 export const AUGMENT_MAX_ROWS = 20_000;
 
@@ -26,13 +26,14 @@ export interface TrainGateOptions {
   seed?: number;
   features?: Partial<FeatureOptions>;
   naiveBayes?: Partial<NaiveBayesOptions>;
-  /** Upper bound on the share of in-domain calibration rows the threshold may send to the fallback (default 0.03). */
+  /** Upper bound on the share of in-domain calibration rows the thresholds may send to the fallback (default 0.05). */
   maxInDomainFallback?: number;
   /** Threshold used when there are too few rows to fit one (default 0.5). */
   defaultFallbackThreshold?: number;
   /**
    * Typo augmentation: each training row also enters as a seeded noisy copy (probability `p` per character) with
-   * weight `weight` × its own (default { p: 0.08, weight: 0.5 }; null turns it off). Held-out rows get no copies.
+   * weight `weight` × its own. Default { p: 0.08, weight: 0.5 } up to AUGMENT_MAX_ROWS rows and off above (it doubles
+   * the training work, and big corpora carry their own typos); null turns it off. Test rows are scored clean.
    */
   augment?: { p: number; weight: number } | null;
   /** Refit on all rows after measuring (default true); false keeps the split model, as the metrics describe. */
@@ -265,7 +266,7 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     });
     temperature = fitTemperature(calibScores, calibLabels);
     const calibProbs = calibScores.map((s) => softmax(s, temperature, new Float64Array(LABELS.length)));
-    ({ threshold: fallbackThreshold, none: noneThreshold } = fitThresholds(calibProbs, calibLabels, options.maxInDomainFallback ?? 0.03));
+    ({ threshold: fallbackThreshold, none: noneThreshold } = fitThresholds(calibProbs, calibLabels, options.maxInDomainFallback ?? 0.05));
   }
 
   let heldOut = null;

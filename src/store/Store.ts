@@ -212,6 +212,7 @@ export class Store {
       failDecision: p(`UPDATE decisions SET status = 'failed', expert = @expert, fallback_reason = @fallbackReason, error = @error,
         latency_ms = @latencyMs, completed_at = @completedAt WHERE id = @id AND status = 'pending'`),
       getDecision: p('SELECT * FROM decisions WHERE id = ?'),
+      hasDecision: p('SELECT 1 FROM decisions WHERE id = ?'),
       getVote: p('SELECT vote FROM feedback WHERE decision_id = ? AND user_id = ?'),
       upsertFeedback: p(`INSERT INTO feedback (decision_id, user_id, vote, corrected_expert, is_admin, created_at)
         VALUES (@decisionId, @userId, @vote, @correctedExpert, @isAdmin, @createdAt)
@@ -271,6 +272,10 @@ export class Store {
   getDecision(id: string): DecisionRow | null {
     const row = this.s.getDecision!.get(id) as RawDecision | undefined;
     return row ? toDecision(row) : null;
+  }
+
+  hasDecision(id: string): boolean {
+    return this.s.hasDecision!.get(id) !== undefined;
   }
 
   /** Start-up: answers that were in flight when the process died will never complete. */
