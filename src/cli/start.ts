@@ -6,6 +6,8 @@ import { loadConfig, ConfigError, type Config } from '../config.js';
 import { createApp, type App } from '../app.js';
 import { createLogger, type Logger } from '../logger.js';
 import { parseArgs } from './args.js';
+import { startDiscord } from '../../adapters/discord/index.js';
+import { startSlack } from '../../adapters/slack/index.js';
 
 /** Something started alongside the HTTP API (a chat adapter) that must stop before the app closes. */
 interface Surface {
@@ -42,8 +44,14 @@ export async function run(args: string[]): Promise<number> {
     logger.info({ address, docs: `${address}/docs`, gateVersion: app.router.gateVersion() }, 'HTTP API listening');
 
     // --- Chat adapters: the lead wires them here (each returns { stop() }). ---
-    // if (config.discord.token) surfaces.push({ name: 'discord', ...(await startDiscord({ router: app.router, config, logger })) });
-    // if (config.slack.botToken) surfaces.push({ name: 'slack', ...(await startSlack({ router: app.router, config, logger })) });
+    if (config.discord.token) {
+      const discord = await startDiscord({ router: app.router, config, logger: logger.child({ component: 'discord' }) });
+      surfaces.push({ name: 'discord', stop: () => discord.stop() });
+    }
+    if (config.slack.botToken) {
+      const slack = await startSlack({ router: app.router, config, logger: logger.child({ component: 'slack' }) });
+      surfaces.push({ name: 'slack', stop: () => slack.stop() });
+    }
     // --- end of chat adapters ---
   } catch (err) {
     const message = (err as NodeJS.ErrnoException).code === 'EADDRINUSE'

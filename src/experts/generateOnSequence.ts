@@ -66,7 +66,7 @@ export async function generateOnSequence(sequence: LlamaContextSequence, o: Sequ
   let pending = '';
   const emit = (upTo: number): void => {
     if (upTo <= emittedUpTo) return;
-    const context = [...prompt, ...out.slice(0, emittedUpTo)].slice(-8);
+    const context = emittedUpTo >= 8 ? out.slice(emittedUpTo - 8, emittedUpTo) : [...prompt.slice(-8), ...out.slice(0, emittedUpTo)].slice(-8);
     const piece = model.detokenize(out.slice(emittedUpTo, upTo), false, context);
     // An unfinished UTF-8 sequence (byte tokens) shows as U+FFFD; wait for the rest of it.
     if (piece.endsWith('\uFFFD') && upTo - emittedUpTo < 8) return;

@@ -13,6 +13,8 @@ import { isLabel, LABELS, type TrainingExample } from './types.js';
 
 /** Cross-fitting folds for the out-of-fold probabilities that temperature and thresholds are fitted on. */
 const FOLDS = 5;
+/** Out-of-fold rows used at most for temperature and thresholds. */
+const MAX_CALIBRATION_ROWS = 8_000;
 /** Most frequent words kept for typo correction (bounds file size and load time). */
 const MAX_LEXICON = 30_000;
 const DEFAULT_AUGMENT = { p: 0.08, weight: 0.5 };
@@ -259,9 +261,15 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     const calibLabels: number[] = [];
     folds.forEach((rows, k) => {
       const model = modelFromStats(stats, foldParts.filter((p) => p !== k), nbOptions);
-      for (const r of rows) {
+      // Three scalars need a few thousand rows, not all of a big corpus; folds are already in shuffled order.
+      for (const r of rows.slice(0, Math.ceil(MAX_CALIBRATION_ROWS / FOLDS))) {
         calibScores.push(scoreRow(model, r).scores);
         calibLabels.push(labels[r]!);
+        // Users make typos: the noisy copy (same fold, so still out-of-fold) calibrates for them too.
+        if (augment) {
+          calibScores.push(scoreRow(model, n + r).scores);
+          calibLabels.push(labels[r]!);
+        }
       }
     });
     temperature = fitTemperature(calibScores, calibLabels);
@@ -284,7 +292,7 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   const createdAt = new Date();
   const metrics: GateTrainingMetrics = {
     trainRows: options.refitOnAll === false ? calibRows.length : examples.length,
-    calibrationRows: canCalibrate ? calibRows.length : 0,
+    calibrationRows: canCalibrate ? Math.min(calibRows.length, folds.reduce((a, f) => a + Math.min(f.length, Math.ceil(MAX_CALIBRATION_ROWS / FOLDS)), 0)) : 0,
     testRows: test.length,
     featureCount: finalModel.termOf.length,
     temperature,
