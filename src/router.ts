@@ -8,6 +8,7 @@ import type { Store } from './store/Store.js';
 import { newDecisionId } from './store/newDecisionId.js';
 import type { Retrainer } from './retrain.js';
 import { RouterError } from './errors.js';
+import { FEEDBACK_ASK_BELOW } from './feedbackExamples.js';
 import { ExpertError, type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateResult } from './experts/types.js';
 import { DOMAIN_LABELS, isExpertId, expertToLabel, type ExpertId, type Label } from './gate/types.js';
 import type {
@@ -278,6 +279,7 @@ export class Router implements RouterApi {
           ...this.decisionInfo(plan, expert, fallbackReason, generated.demo),
           response: generated.text,
           latencyMs,
+          feedbackWanted: plan.reroutedFrom !== null || plan.confidence < FEEDBACK_ASK_BELOW,
         };
         for (const o of this.observers) {
           o.onAnswered?.(result, { platform: options.platform, promptTokens: generated.promptTokens, completionTokens: generated.completionTokens });

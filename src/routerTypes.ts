@@ -51,6 +51,8 @@ export interface AskResult {
   /** Decision this one re-routes, if any. */
   reroutedFrom: string | null;
   latencyMs: number;
+  /** The gate was unsure (or the user re-asked): a vote on this answer teaches the gate most, so adapters invite one. */
+  feedbackWanted: boolean;
 }
 
 export type Vote = 1 | -1;

@@ -47,10 +47,19 @@ export function answerHeader(result: HeaderInfo): string {
   return parts.join(' · ');
 }
 
-/** Header, blank line, answer: the full text that is split into messages. */
+/** Shown under answers the gate was unsure about: votes there teach it most (see README, "How votes become training examples"). */
+export const FEEDBACK_INVITE = '_Not sure I picked the right expert: a 👍 or 👎 below teaches me to route better._';
+
+/** The invite line for this answer, or null when it needs none. */
+export function feedbackInvite(result: Pick<AskResult, 'feedbackWanted'>): string | null {
+  return result.feedbackWanted ? FEEDBACK_INVITE : null;
+}
+
+/** Header, blank line, answer (and the feedback invite when wanted): the full text that is split into messages. */
 export function answerText(result: AskResult): string {
   const body = result.response.trim() || '_(the expert returned an empty answer)_';
-  return `${answerHeader(result)}\n\n${body}`;
+  const invite = feedbackInvite(result);
+  return `${answerHeader(result)}\n\n${body}${invite ? `\n\n${invite}` : ''}`;
 }
 
 export function retrainSummary(report: RetrainReport): string {

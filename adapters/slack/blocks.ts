@@ -6,7 +6,7 @@
 import type { AskResult } from '../../src/routerTypes.js';
 import type { ExpertInfo } from '../../src/experts/types.js';
 import type { ExpertId } from '../../src/gate/types.js';
-import { answerHeader, expertLabel } from '../shared/format.js';
+import { answerHeader, expertLabel, feedbackInvite } from '../shared/format.js';
 import { splitMessage } from '../shared/splitMessage.js';
 import { ACTION, encodeValue } from './actionIds.js';
 import { escapeMrkdwn, toMrkdwn } from './mrkdwn.js';
@@ -87,7 +87,12 @@ export function answerMessages(result: AskResult): SlackMessage[] {
   return chunks.map((chunk, i) => {
     const blocks = splitForSlack(chunk, SECTION_LIMIT).map(section);
     const last = i === chunks.length - 1;
-    if (last) blocks.push(contextLine(escapeMrkdwn(header)), voteActions(result));
+    if (last) {
+      const invite = feedbackInvite(result);
+      blocks.push(contextLine(escapeMrkdwn(header)));
+      if (invite) blocks.push(contextLine(invite));
+      blocks.push(voteActions(result));
+    }
     const part = chunks.length > 1 ? ` (${i + 1}/${chunks.length})` : '';
     return { text: fallbackText(`${header}${part}`, chunk), blocks };
   });

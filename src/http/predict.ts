@@ -33,6 +33,7 @@ const predictResponse = {
     expertId: { type: 'string' },
     expertName: { type: 'string' },
     latencyMs: { type: 'integer' },
+    feedbackWanted: { type: 'boolean', description: 'The gate was unsure: a vote (POST /feedback) on this answer teaches it most' },
   },
   required: ['expert', 'response', 'confidence', 'decisionId', 'fallback', 'fallbackReason'],
 } as const;
@@ -52,7 +53,7 @@ function decisionBody(d: DecisionInfo): Record<string, unknown> {
 }
 
 function resultBody(r: AskResult): Record<string, unknown> {
-  return { ...decisionBody(r), response: r.response, latencyMs: r.latencyMs };
+  return { ...decisionBody(r), response: r.response, latencyMs: r.latencyMs, feedbackWanted: r.feedbackWanted };
 }
 
 export function registerPredict(app: FastifyInstance, router: Router): void {

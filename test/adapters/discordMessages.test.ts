@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { splitMessage } from '../../adapters/shared/splitMessage.js';
-import { answerHeader, userErrorMessage } from '../../adapters/shared/format.js';
+import { answerHeader, answerText, userErrorMessage } from '../../adapters/shared/format.js';
 import { encodeCustomId, parseCustomId } from '../../adapters/discord/customIds.js';
 import { streamingPreview } from '../../adapters/discord/StreamingReply.js';
 import { buildCommands } from '../../adapters/discord/commands.js';
@@ -83,6 +83,17 @@ test('the header names the expert and confidence, explains a fallback and labels
   assert.match(off, /^💬 General Assistant · fallback: the question looks off-topic/);
   assert.match(off, /_demo model output_$/);
   assert.match(answerHeader({ expert: general, confidence: 0.4, probabilities, fallbackReason: 'expert_unavailable', reroutedFrom: null, demo: false }), /unavailable/);
+});
+
+test('the final text invites a vote only when the gate was unsure', () => {
+  const expert = { id: 'finance', displayName: 'Finance Expert', legacyName: 'FinanceExpert', description: 'd', emoji: '💰', isFallback: false, demo: false } as const;
+  const base = {
+    decisionId: 'd1', expert, runnerUp: expert, confidence: 0.45, probabilities: { healthcare: 0.2, finance: 0.45, cybersecurity: 0.2, none: 0.15 },
+    fallbackReason: null, response: 'Index funds spread risk.', demo: false, reroutedFrom: null, latencyMs: 3,
+  };
+  const unsure = answerText({ ...base, feedbackWanted: true });
+  assert.match(unsure, /Index funds spread risk\.\n\n_Not sure I picked the right expert: a 👍 or 👎 below teaches me to route better\._$/);
+  assert.doesNotMatch(answerText({ ...base, confidence: 0.93, feedbackWanted: false }), /Not sure/);
 });
 
 test('the streaming preview never exceeds a Discord message', () => {

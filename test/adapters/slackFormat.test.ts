@@ -17,7 +17,7 @@ function result(response: string, extra: Partial<AskResult> = {}): AskResult {
   return {
     decisionId: '3f2c1a9e-1b2c-4d5e-8f90-123456789abc', expert: cyber, confidence: 0.92,
     probabilities: { healthcare: 0.02, finance: 0.03, cybersecurity: 0.92, none: 0.03 }, fallbackReason: null, runnerUp: finance,
-    response, demo: true, reroutedFrom: null, latencyMs: 5, ...extra,
+    response, demo: true, reroutedFrom: null, latencyMs: 5, feedbackWanted: false, ...extra,
   };
 }
 
@@ -80,6 +80,16 @@ test('the expert line: confidence, fallback reason, demo label; an empty answer 
   assert.match(JSON.stringify(fb), /empty answer/);
   const preview = streamingMessage('🔐 Cybersecurity Expert · 92%', 'x '.repeat(9000));
   assert.equal(validateBlocks(preview.blocks), null, 'a long streaming preview is valid too');
+});
+
+test('an answer the gate was unsure about invites a vote above the buttons; a confident one does not', () => {
+  const contexts = (r: AskResult): string[] => answerMessages(r).flatMap((m) => m.blocks.filter((b) => b.type === 'context').map((b) => JSON.stringify(b)));
+  const unsure = answerMessages(result('maybe', { confidence: 0.41, feedbackWanted: true }));
+  const blocks = unsure[unsure.length - 1]!.blocks;
+  assert.equal(validateBlocks(blocks), null);
+  const inviteAt = blocks.findIndex((b) => b.type === 'context' && JSON.stringify(b).includes('Not sure I picked the right expert'));
+  assert.ok(inviteAt > 0 && blocks[inviteAt + 1]?.type === 'actions', 'the invite sits right above the 👍/👎 buttons');
+  assert.ok(contexts(result('sure')).every((c) => !c.includes('Not sure')));
 });
 
 test('action values round-trip and malformed or foreign ones are refused', () => {

@@ -46,6 +46,7 @@ test('a finance question is answered by the finance expert, and the decision is 
   assert.equal(r.demo, true);
   assert.notEqual(r.runnerUp.id, 'finance');
   assert.equal(r.reroutedFrom, null);
+  assert.equal(r.feedbackWanted, false, 'a confident route needs no invitation to vote');
 
   const row = app.store.getDecision(r.decisionId)!;
   assert.equal(row.status, 'answered');
@@ -90,6 +91,7 @@ test('a question the gate is unsure about goes to the general expert with reason
   const r = await app.router.ask(q, { platform: 'http', userId: null });
   assert.equal(r.expert.id, 'general');
   assert.equal(r.fallbackReason, 'unsure');
+  assert.equal(r.feedbackWanted, r.confidence < 0.5, 'a vote is invited when the gate is below 50%');
   assert.equal(app.store.getDecision(r.decisionId)!.fallbackReason, 'unsure');
 });
 
@@ -98,6 +100,7 @@ test('reroute answers the same question with another expert and links the decisi
   const second = await app.router.reroute(first.decisionId, 'healthcare', { platform: 'slack', userId: 'u3' });
   assert.equal(second.expert.id, 'healthcare');
   assert.equal(second.reroutedFrom, first.decisionId);
+  assert.equal(second.feedbackWanted, true, 'a vote on a re-asked answer is a correction: always invited');
   assert.notEqual(second.decisionId, first.decisionId);
   const row = app.store.getDecision(second.decisionId)!;
   assert.equal(row.reroutedFrom, first.decisionId);
