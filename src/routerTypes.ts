@@ -25,19 +25,6 @@ export interface AskOptions {
 export interface DecisionInfo {
   decisionId: string;
   expert: ExpertInfo;
-  confidence: number;
-  probabilities: Record<Label, number>;
-  fallbackReason: AnswerFallbackReason;
-  runnerUp: ExpertInfo;
-  demo: boolean;
-  reroutedFrom: string | null;
-}
-
-export type AnswerFallbackReason = FallbackReason | 'expert_unavailable' | 'expert_busy' | null;
-
-export interface AskResult {
-  decisionId: string;
-  expert: ExpertInfo;
   /** Calibrated gate confidence in the label that was routed to (0..1). */
   confidence: number;
   probabilities: Record<Label, number>;
@@ -45,11 +32,16 @@ export interface AskResult {
   fallbackReason: AnswerFallbackReason;
   /** Best other domain expert, for "Ask <runner-up> instead". */
   runnerUp: ExpertInfo;
-  response: string;
   /** The answer was written by a generated demo model. */
   demo: boolean;
   /** Decision this one re-routes, if any. */
   reroutedFrom: string | null;
+}
+
+export type AnswerFallbackReason = FallbackReason | 'expert_unavailable' | 'expert_busy' | null;
+
+export interface AskResult extends DecisionInfo {
+  response: string;
   latencyMs: number;
   /** The gate was unsure (or the user re-asked): a vote on this answer teaches the gate most, so adapters invite one. */
   feedbackWanted: boolean;
