@@ -22,7 +22,7 @@ export interface VoteRecord {
   fallbackReason: string | null;
   /** Set when this answer came from "ask another expert" on that decision. */
   reroutedFrom: string | null;
-  /** The gate's probabilities when it routed (for spreading a bare 👎 over the other labels). */
+  /** The gate's probabilities when it routed, for spreading a bare 👎 over the other labels (readVotes reads them for those only). */
   probabilities: Record<Label, number> | null;
 }
 
@@ -36,9 +36,9 @@ export interface FeedbackTrainingExample extends TrainingExample {
 }
 
 export interface FeedbackRules {
-  /** Weight of a correction ("the finance expert should have answered"); default 1. */
+  /** Weight of a correction ("the finance expert should have answered"); default 2 (it names the right expert). */
   correctionWeight: number;
-  /** Weight of 👍 on an answer from "ask another expert" (it corrects the first route); default 1. */
+  /** Weight of 👍 on an answer from "ask another expert" (it corrects the first route); default 2, as a correction. */
   rerouteWeight: number;
   /** Weight of 👍 confirming the expert that answered; default 1. */
   confirmWeight: number;
@@ -54,22 +54,32 @@ export interface FeedbackRules {
   /** Most total weight one (non-admin) user's votes may carry in one retraining; larger totals are scaled down. Default 20. */
   userWeightCap: number;
   /**
-   * Self-training: a logged question nobody voted on, whose top label has at least this probability, counts as an example
-   * of that label (null turns it off). Default 0.3.
+   * Self-training: a logged question nobody voted on, whose top label has at least this probability under the active
+   * gate, counts as an example of that label (null turns it off). Default 0.3.
    */
   selfTrainingMinConfidence: number | null;
   /** Weight of such an example; default 0.5 (a guess counts less than a vote). */
   selfTrainingWeight: number;
   /** Most recent logged questions considered; default 5,000 (keeps retraining fast on a big log). */
   selfTrainingLimit: number;
-  /** Most self-training examples from one user's questions; default 100. */
+  /** Most self-training questions from one user; default 100. */
   selfTrainingPerUser: number;
+  /**
+   * Soft labels (default true): every label with at least `selfTrainingMinConfidence` probability gets an example
+   * weighted by that probability, so a 55/40 guess teaches both labels instead of betting on one.
+   */
+  selfTrainingSoft: boolean;
+  /**
+   * Class balance (default true): every label's self-training examples weigh the same in total (none above the weight
+   * of a vote), so they teach words, not "most questions are X": without it the gate's own bias grows with each round.
+   */
+  selfTrainingBalanced: boolean;
 }
 
-/** Chosen with bench/learning.ts (see the README section "How votes become training examples"). */
+/** Chosen with bench/learning.ts (the figures are in its output). */
 export const DEFAULT_FEEDBACK_RULES: FeedbackRules = {
-  correctionWeight: 1,
-  rerouteWeight: 1,
+  correctionWeight: 2,
+  rerouteWeight: 2,
   confirmWeight: 1,
   downvote: 'spread',
   downvoteWeight: 1,
@@ -79,16 +89,16 @@ export const DEFAULT_FEEDBACK_RULES: FeedbackRules = {
   selfTrainingWeight: 0.5,
   selfTrainingLimit: 5_000,
   selfTrainingPerUser: 100,
+  selfTrainingSoft: true,
+  selfTrainingBalanced: true,
 };
 
-/** Active learning: ask for a vote on every answer routed with confidence below this… */
+/** Active learning: adapters invite a vote on every answer routed with confidence below this (they teach the gate most). */
 export const FEEDBACK_ASK_BELOW = 0.5;
-/** …and on this share of the others. */
-export const FEEDBACK_ASK_ELSE = 0.02;
 
-/** Whether an adapter should invite a vote on this answer (low-confidence answers teach the gate most). */
-export function shouldAskForFeedback(confidence: number, random: () => number = Math.random): boolean {
-  return confidence < FEEDBACK_ASK_BELOW || random() < FEEDBACK_ASK_ELSE;
+/** Whether an adapter should invite a vote: the gate was unsure, or the answer came from "ask another expert". */
+export function shouldAskForFeedback(confidence: number, rerouted = false): boolean {
+  return rerouted || confidence < FEEDBACK_ASK_BELOW;
 }
 
 /** Why a vote became no example (counted in the retrain report). */
@@ -184,11 +194,14 @@ export interface LoggedQuestion {
   /** The gate's top label (before the fallback rule), and its probability. */
   topLabel: Label;
   confidence: number;
+  /** Every label's probability (soft labels); null = top label only. */
+  probabilities: Record<Label, number> | null;
 }
 
 /**
  * Self-training (Nigam et al. 2000, EM for Naive Bayes): confidently routed questions teach the gate the words users
  * really use. Never held out (they are not ground truth); the promotion guard catches a drift on our own data.
+ * Pass questions re-scored by the active gate (buildTrainingSet does), not the guesses logged when they were routed.
  */
 export function selfTrainingExamples(questions: readonly LoggedQuestion[], rules: FeedbackRules = DEFAULT_FEEDBACK_RULES): FeedbackTrainingExample[] {
   const min = rules.selfTrainingMinConfidence;
@@ -202,14 +215,45 @@ export function selfTrainingExamples(questions: readonly LoggedQuestion[], rules
     const n = perUser.get(user) ?? 0;
     if (n >= rules.selfTrainingPerUser) continue;
     perUser.set(user, n + 1);
-    out.push({ text, label: q.topLabel, weight: rules.selfTrainingWeight, kind: 'self', decisionId: q.decisionId, userId: user, source: 'self' });
+    const example = (label: Label, weight: number): FeedbackTrainingExample =>
+      ({ text, label, weight, kind: 'self', decisionId: q.decisionId, userId: user, source: 'self' });
+    const probabilities = rules.selfTrainingSoft ? q.probabilities : null;
+    if (probabilities) {
+      for (const label of LABELS) {
+        const p = label === q.topLabel ? q.confidence : (probabilities[label] ?? 0);
+        if (p >= min) out.push(example(label, rules.selfTrainingWeight * p));
+      }
+    } else {
+      out.push(example(q.topLabel, rules.selfTrainingWeight));
+    }
   }
+  if (rules.selfTrainingBalanced) balanceLabels(out, 1 / rules.selfTrainingWeight);
   return out;
 }
 
+/** Scales each label's examples to the same total weight (the mean label total), scaling none up more than `maxUp`. */
+function balanceLabels(examples: FeedbackTrainingExample[], maxUp: number): void {
+  const totals = new Map<Label, number>();
+  for (const e of examples) totals.set(e.label, (totals.get(e.label) ?? 0) + e.weight);
+  const mean = [...totals.values()].reduce((a, b) => a + b, 0) / LABELS.length;
+  for (const e of examples) {
+    const total = totals.get(e.label) ?? 0;
+    if (total > 0) e.weight *= Math.min(maxUp, mean / total);
+  }
+}
+
+const fractions = new Map<string, number>();
+
 /** A stable number in [0, 1) from a string, for splits that stay the same from one retraining to the next. */
 export function stableFraction(key: string): number {
-  return crypto.createHash('sha1').update(key).digest().readUInt32BE(0) / 2 ** 32;
+  let f = fractions.get(key);
+  if (f === undefined) {
+    // Remembered: each retraining asks again for every data row and vote (tens of thousands of hashes).
+    if (fractions.size >= 500_000) fractions.clear();
+    f = crypto.createHash('sha1').update(key).digest().readUInt32BE(0) / 2 ** 32;
+    fractions.set(key, f);
+  }
+  return f;
 }
 
 /** True for the fixed share of our own rows kept out of every retrained gate, to compare gates fairly. */

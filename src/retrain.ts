@@ -82,7 +82,14 @@ export function buildTrainingSet(
   data: readonly TrainingExample[],
   votes: readonly VoteRecord[],
   rules: FeedbackRules = DEFAULT_FEEDBACK_RULES,
-  options: { dataHoldout?: number; feedbackHoldout?: number; logged?: readonly LoggedQuestion[] } = {},
+  options: {
+    dataHoldout?: number;
+    feedbackHoldout?: number;
+    /** Logged questions for self-training (newest first). */
+    logged?: readonly LoggedQuestion[];
+    /** Re-scores the logged questions (the gate routing now knows more than the one that routed them); default none. */
+    activeGate?: GateModel;
+  } = {},
 ): TrainingSet {
   const dataFraction = options.dataHoldout ?? DATA_HOLDOUT_FRACTION;
   const fbFraction = options.feedbackHoldout ?? FEEDBACK_HOLDOUT_FRACTION;
@@ -107,7 +114,10 @@ export function buildTrainingSet(
     feedbackHeldOut.push({ text: e.text, label: e.label, kind: `feedback:${e.source}` });
   }
   const voted = new Set(votes.map((v) => v.decisionId));
-  const selfTrain = selfTrainingExamples((options.logged ?? []).filter((q) => !voted.has(q.decisionId)), rules);
+  let logged = (options.logged ?? []).filter((q) => !voted.has(q.decisionId));
+  const gate = options.activeGate;
+  if (gate && rules.selfTrainingMinConfidence !== null) logged = logged.slice(0, rules.selfTrainingLimit).map((q) => rescore(gate, q));
+  const selfTrain = selfTrainingExamples(logged, rules);
   return {
     train: [...dataTrain, ...feedbackTrain, ...selfTrain],
     heldOut: [...dataHeldOut, ...feedbackHeldOut],
@@ -119,6 +129,12 @@ export function buildTrainingSet(
     votesUsed: used,
     votesSkipped: skipped,
   };
+}
+
+function rescore(gate: GateModel, q: LoggedQuestion): LoggedQuestion {
+  if (q.query === null) return q;
+  const d = gate.route(q.query);
+  return { ...q, topLabel: d.label, confidence: d.confidence, probabilities: d.probabilities };
 }
 
 /** Share of rows routed right (a `none` row is right when the gate falls back). Works on any GateModel. */
@@ -157,14 +173,15 @@ interface RawVote {
   expert: ExpertId;
   fallback_reason: string | null;
   rerouted_from: string | null;
-  probabilities_json: string;
+  probabilities_json: string | null;
 }
 
-/** Every vote with the decision it rates (oldest first). */
+/** Every vote with the decision it rates (oldest first). Probabilities only for bare 👎 (the only rule that reads them). */
 export function readVotes(store: Store): VoteRecord[] {
   const rows = store.db
     .prepare(`SELECT f.decision_id, f.user_id, f.vote, f.corrected_expert, f.is_admin, f.created_at,
-        d.query, d.expert, d.fallback_reason, d.rerouted_from, d.probabilities_json
+        d.query, d.expert, d.fallback_reason, d.rerouted_from,
+        CASE WHEN f.vote = -1 AND f.corrected_expert IS NULL THEN d.probabilities_json END AS probabilities_json
       FROM feedback f JOIN decisions d ON d.id = f.decision_id ORDER BY f.created_at, f.rowid`)
     .all() as RawVote[];
   return rows.map((r) => ({
@@ -182,7 +199,8 @@ export function readVotes(store: Store): VoteRecord[] {
   }));
 }
 
-function parseProbabilities(json: string): Record<Label, number> | null {
+function parseProbabilities(json: string | null): Record<Label, number> | null {
+  if (json === null) return null;
   try {
     const p = JSON.parse(json) as Record<Label, number>;
     return typeof p === 'object' && p !== null ? p : null;
@@ -198,7 +216,7 @@ export function readLoggedQuestions(store: Store, limit: number): LoggedQuestion
       WHERE d.query IS NOT NULL AND d.rerouted_from IS NULL AND NOT EXISTS (SELECT 1 FROM feedback f WHERE f.decision_id = d.id)
       ORDER BY d.created_at DESC LIMIT ?`)
     .all(limit) as { id: string; user_id: string | null; query: string; label: Label; confidence: number }[];
-  return rows.map((r) => ({ decisionId: r.id, userId: r.user_id, query: r.query, topLabel: r.label, confidence: r.confidence }));
+  return rows.map((r) => ({ decisionId: r.id, userId: r.user_id, query: r.query, topLabel: r.label, confidence: r.confidence, probabilities: null }));
 }
 
 /** Votes on decisions whose text is still kept, cast after `sinceMs`: what RETRAIN_MIN_FEEDBACK counts. */
@@ -247,6 +265,17 @@ export function releaseRetrainLock(store: Store): void {
 }
 
 // --- files ---
+
+let datasetCache: { file: string; mtimeMs: number; size: number; rows: TrainingExample[] } | null = null;
+
+/** Our training set, parsed again only when the file changed (parsing is a tenth of a retraining). */
+function readDataset(file: string): TrainingExample[] {
+  const { mtimeMs, size } = fs.statSync(file);
+  if (datasetCache?.file !== file || datasetCache.mtimeMs !== mtimeMs || datasetCache.size !== size) {
+    datasetCache = { file, mtimeMs, size, rows: readLabelledCsv(file) };
+  }
+  return datasetCache.rows;
+}
 
 /** Gate files of every version live beside GATE_PATH, in gates/<version>.json. */
 export function gatesDir(config: Pick<Config, 'gatePath'>): string {
@@ -311,9 +340,9 @@ export function createRetrainer(deps: RetrainerDeps): Retrainer {
       removeStaleTempFiles(dir);
       recordInitialGate(store, config, activeGate.current());
 
-      const data = readLabelledCsv(config.datasetPath);
+      const data = readDataset(config.datasetPath);
       const logged = rules.selfTrainingMinConfidence === null ? [] : readLoggedQuestions(store, rules.selfTrainingLimit);
-      const set = buildTrainingSet(data, readVotes(store), rules, { logged });
+      const set = buildTrainingSet(data, readVotes(store), rules, { logged, activeGate: activeGate.current() });
       await options.onStage?.('training');
       const { gate: trained } = trainGate(set.train);
       const candidate = uniqueVersion(store, trained);

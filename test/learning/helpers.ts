@@ -1,7 +1,6 @@
 /** Shared setup for the learning tests: a small real dataset in a temp dir, a real SQLite store, the real gate. */
 import fs from 'node:fs';
 import path from 'node:path';
-import { randomUUID } from 'node:crypto';
 import type { Config } from '../../src/config.js';
 import { ActiveGate } from '../../src/ActiveGate.js';
 import { Gate } from '../../src/gate/Gate.js';
@@ -49,6 +48,8 @@ export function learningEnv(env: Record<string, string> = {}, perLabel = 70): Le
   const activeGate = new ActiveGate(initial);
   const retrainer = createRetrainer({ config, store, activeGate });
   let clock = Date.now();
+  // Deterministic ids: which votes the retrainer holds out depends on them, and tests must not depend on the draw.
+  let nextId = 0;
   return {
     dir: tmp.dir,
     config,
@@ -58,7 +59,7 @@ export function learningEnv(env: Record<string, string> = {}, perLabel = 70): Le
     initial,
     logQuestion(text, options = {}) {
       const route = activeGate.current().route(text);
-      const id = randomUUID();
+      const id = `00000000-0000-4000-8000-${(++nextId).toString(16).padStart(12, '0')}`;
       store.insertDecision({
         id, createdAt: clock++, platform: 'http', channelId: null, userId: options.userId ?? 'asker', query: text,
         gateVersion: route.gateVersion, label: route.label, gateExpert: route.expert, expert: options.expert ?? route.expert,

@@ -10,7 +10,7 @@ import { trainGate } from '../../src/gate/trainGate.js';
 import { DEFAULT_FEEDBACK_RULES } from '../../src/feedbackExamples.js';
 import { acquireRetrainLock, buildTrainingSet, gatesDir, readVotes, releaseRetrainLock, rollbackGate, scheduleRetraining, watchActiveGate } from '../../src/retrain.js';
 import { Store } from '../../src/store/Store.js';
-import { learningEnv, REPO_ROOT, smallDataset } from './helpers.js';
+import { learningEnv, REPO_ROOT, smallDataset, writeCsv } from './helpers.js';
 
 const PHRASES = [
   'my zorblat keeps asking for a kreplon code',
@@ -84,6 +84,29 @@ test('votes whose question text was not kept (LOG_QUERY_TEXT=false) become no ex
   PHRASES.forEach((text, i) => env.vote(env.logQuestion(text), `user${i}`, -1, 'cybersecurity'));
   const report = await env.retrainer.retrain();
   assert.equal(report.feedbackExamples, 0);
+});
+
+test('a retraining after the dataset file changed trains on its new rows', async (t) => {
+  const env = learningEnv();
+  t.after(env.close);
+  const first = await env.retrainer.retrain();
+  writeCsv(env.config.datasetPath, smallDataset(90));
+  const second = await env.retrainer.retrain();
+  assert.ok(second.examplesUsed > first.examplesUsed, `${first.examplesUsed} → ${second.examplesUsed} examples`);
+});
+
+test('the retrainer self-trains on what the active gate says about logged questions, not on the logged guess', async (t) => {
+  const env = learningEnv();
+  t.after(env.close);
+  const text = smallDataset().find((r) => env.activeGate.current().route(r.text).confidence > 0.8)!.text;
+  // Logged by an earlier gate that had no idea (below the self-training minimum); the active gate is sure.
+  env.store.insertDecision({
+    id: '00000000-0000-4000-8000-00000000ffff', createdAt: Date.now(), platform: 'http', channelId: null, userId: 'asker', query: text,
+    gateVersion: 'g-old', label: 'none', gateExpert: 'general', expert: 'general', confidence: 0.26,
+    probabilities: { healthcare: 0.25, finance: 0.25, cybersecurity: 0.24, none: 0.26 }, fallbackReason: 'off_topic', reroutedFrom: null,
+  });
+  const report = await env.retrainer.retrain();
+  assert.equal(env.store.getGateVersion(report.version)!.metrics.selfTrainingExamples, 1);
 });
 
 test('concurrent retrain requests make one run; another process holding the lock gets a clear "already running"', async (t) => {
