@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
-import { Store } from '../../src/store/Store.js';
+import { Store, type NewDecision } from '../../src/store/Store.js';
 import { openDatabase } from '../../src/store/openDatabase.js';
 import { migrate, readMigrations, schemaVersion, DatabaseError } from '../../src/store/migrate.js';
 import { makeTempDir } from '../support/tempDir.js';
@@ -100,4 +100,92 @@ test('a file that is not a database gives a clear error naming it', (t) => {
   const file = path.join(tmp.dir, 'junk.sqlite');
   fs.writeFileSync(file, 'this is not a database, just some text that is long enough to have a header\n'.repeat(20));
   assert.throws(() => openDatabase(file), (err: unknown) => err instanceof DatabaseError && /junk\.sqlite/.test(err.message));
+});
+
+// --- group commit ---
+
+function decision(id: string, query = 'how do I budget'): NewDecision {
+  return {
+    id, createdAt: Date.now(), platform: 'http', channelId: null, userId: 'u1', query, gateVersion: 'g1', label: 'finance',
+    gateExpert: 'finance', expert: 'finance', confidence: 0.9, probabilities: { finance: 0.9, healthcare: 0.05, cybersecurity: 0.03, none: 0.02 },
+    fallbackReason: null, reroutedFrom: null,
+  };
+}
+
+function openPair(t: import('node:test').TestContext, keepText = true): { store: Store; other: BetterSqlite3.Database } {
+  const tmp = makeTempDir();
+  const file = path.join(tmp.dir, 'moe.sqlite');
+  const store = Store.open(file, { keepText, onWriteError: () => undefined });
+  const other = new BetterSqlite3(file, { readonly: true });
+  t.after(() => {
+    store.close();
+    other.close();
+    tmp.remove();
+  });
+  return { store, other };
+}
+
+const count = (db: BetterSqlite3.Database, sql: string): number => (db.prepare(sql).get() as { n: number }).n;
+
+test('batched pending rows are committed together at the end of the turn; a failing one is refused alone', async (t) => {
+  const { store, other } = openPair(t);
+  const first = store.insertDecisionBatched(decision('d1'));
+  const duplicate = store.insertDecisionBatched(decision('d1'));
+  const second = store.insertDecisionBatched(decision('d2'));
+  assert.equal(count(other, 'SELECT COUNT(*) AS n FROM decisions'), 0, 'nothing is committed before the turn ends');
+  await first;
+  await second;
+  await assert.rejects(duplicate, /UNIQUE constraint failed/);
+  assert.equal(count(other, 'SELECT COUNT(*) AS n FROM decisions'), 2);
+});
+
+test('queued completions are read back at once by the store, committed with the next vote, and honour LOG_QUERY_TEXT', async (t) => {
+  const { store, other } = openPair(t, false);
+  await store.insertDecisionBatched(decision('d1', 'my secret question'));
+  store.completeDecision('d1', { expert: 'finance', fallbackReason: null, latencyMs: 5, completedAt: 2, answer: 'my secret answer', promptTokens: 3, completionTokens: 4 });
+  assert.equal(store.getDecision('d1')?.status, 'answered', 'reads commit the queue first');
+  await store.insertDecisionBatched(decision('d2'));
+  store.failDecision('d2', { expert: 'general', fallbackReason: 'expert_busy', latencyMs: 1, completedAt: 3, error: 'expert_busy: busy' });
+  assert.equal((other.prepare("SELECT status FROM decisions WHERE id = 'd2'").get() as { status: string }).status, 'pending');
+  assert.deepEqual(store.recordFeedback({ decisionId: 'd2', userId: 'v', vote: -1, correctedExpert: 'finance', isAdmin: false, createdAt: 4 }), { replaced: false });
+  assert.deepEqual(other.prepare('SELECT id, status, query, answer, query_chars FROM decisions ORDER BY id').all(), [
+    { id: 'd1', status: 'answered', query: null, answer: null, query_chars: 18 },
+    { id: 'd2', status: 'failed', query: null, answer: null, query_chars: 15 },
+  ]);
+  assert.equal(count(other, 'SELECT COUNT(*) AS n FROM feedback'), 1);
+  assert.equal(store.recordFeedback({ decisionId: 'nope', userId: 'v', vote: 1, correctedExpert: null, isAdmin: false, createdAt: 5 }), null);
+});
+
+test('inside a caller\'s transaction the store\'s writes join it, and `db` commits the queue before handing it out', async (t) => {
+  const { store, other } = openPair(t);
+  store.db.transaction(() => {
+    store.insertDecision(decision('d1'));
+    store.recordFeedback({ decisionId: 'd1', userId: 'v', vote: 1, correctedExpert: null, isAdmin: false, createdAt: 1 });
+  })();
+  assert.equal(count(other, 'SELECT COUNT(*) AS n FROM feedback'), 1);
+  await store.insertDecisionBatched(decision('d2'));
+  store.completeDecision('d2', { expert: 'finance', fallbackReason: null, latencyMs: 5, completedAt: 2, answer: 'a', promptTokens: 1, completionTokens: 1 });
+  store.db.prepare('SELECT 1').get();
+  assert.equal(count(other, "SELECT COUNT(*) AS n FROM decisions WHERE status = 'answered'"), 1);
+});
+
+test('a group commit that fails refuses the rows awaited (nothing is generated for them) and keeps completions for the next one', async (t) => {
+  const tmp = makeTempDir();
+  t.after(tmp.remove);
+  const file = path.join(tmp.dir, 'moe.sqlite');
+  const errors: string[] = [];
+  const store = Store.open(file, { keepText: true, busyTimeoutMs: 10, onWriteError: (m) => errors.push(m) });
+  const other = new BetterSqlite3(file);
+  t.after(() => {
+    store.close();
+    other.close();
+  });
+  await store.insertDecisionBatched(decision('d1'));
+  other.exec('BEGIN IMMEDIATE'); // another process holds the write lock for longer than busy_timeout
+  store.completeDecision('d1', { expert: 'finance', fallbackReason: null, latencyMs: 5, completedAt: 2, answer: 'a', promptTokens: 1, completionTokens: 1 });
+  await assert.rejects(store.insertDecisionBatched(decision('d2')), /database is locked/);
+  assert.match(errors.join('\n'), /group commit failed: database is locked/);
+  other.exec('COMMIT');
+  store.flush();
+  assert.deepEqual(other.prepare('SELECT id, status FROM decisions ORDER BY id').all(), [{ id: 'd1', status: 'answered' }]);
 });

@@ -1,0 +1,92 @@
+/**
+ * When the router's writes become durable, now that pending rows and completions share one commit per event-loop turn:
+ * a second connection to the same file (another process, in effect) is the judge. Instant fake experts, real SQLite.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import BetterSqlite3 from 'better-sqlite3';
+import { ActiveGate } from '../../src/ActiveGate.js';
+import { Router } from '../../src/router.js';
+import { Store } from '../../src/store/Store.js';
+import { RouterError } from '../../src/errors.js';
+import { EXPERT_IDS, type ExpertId } from '../../src/gate/types.js';
+import type { ExpertInfo, ExpertProvider, ExpertStatus, GenerateResult } from '../../src/experts/types.js';
+import { testConfig, testGate } from '../support/testApp.js';
+import { makeTempDir } from '../support/tempDir.js';
+
+/** Experts that answer at once; `onGenerate` runs when generation starts. */
+function instantExperts(onGenerate: () => void = () => undefined): ExpertProvider {
+  const info = (id: ExpertId): ExpertInfo => ({ id, displayName: id, legacyName: id, description: id, emoji: '*', isFallback: id === 'general', demo: false });
+  return {
+    list: () => EXPERT_IDS.map(info),
+    info,
+    fallbackId: () => 'general',
+    status: () => EXPERT_IDS.map((id): ExpertStatus => ({ ...info(id), state: 'loaded', unavailableReason: null, active: 0, queued: 0 })),
+    generate: async (): Promise<GenerateResult> => {
+      onGenerate();
+      return { text: 'an answer', promptTokens: 3, completionTokens: 2, timeToFirstTokenMs: 0, totalMs: 0, demo: false };
+    },
+    dispose: async () => undefined,
+  };
+}
+
+function setup(t: import('node:test').TestContext, onGenerate?: (other: BetterSqlite3.Database) => void): { router: Router; store: Store; other: BetterSqlite3.Database } {
+  const tmp = makeTempDir();
+  const config = testConfig(tmp.dir);
+  const store = Store.open(config.dbPath, { keepText: true, backgroundCheckpoints: true });
+  const other = new BetterSqlite3(config.dbPath, { readonly: true });
+  const activeGate = new ActiveGate(testGate());
+  const retrainer = { retrain: () => Promise.reject(new RouterError('retrain_unavailable', 'not in this test')) };
+  const router = new Router({ config, store, experts: instantExperts(() => onGenerate?.(other)), gate: activeGate, retrainer });
+  t.after(async () => {
+    await router.close(100);
+    store.close();
+    other.close();
+    tmp.remove();
+  });
+  return { router, store, other };
+}
+
+const statusOf = (db: BetterSqlite3.Database, id: string): string | undefined =>
+  (db.prepare('SELECT status FROM decisions WHERE id = ?').get(id) as { status: string } | undefined)?.status;
+
+test('generation starts only once the pending row is committed: another connection already sees it', async (t) => {
+  const seen: (string | undefined)[] = [];
+  const { router } = setup(t, (other) => {
+    const row = other.prepare("SELECT status FROM decisions WHERE platform = 'cli' ORDER BY created_at DESC LIMIT 1").get() as { status: string } | undefined;
+    seen.push(row?.status);
+  });
+  await router.ask('how do I spot a phishing email', { platform: 'cli', userId: 'u1' });
+  assert.deepEqual(seen, ['pending']);
+});
+
+test('concurrent questions share commits; every row is there and answered, for this store at once and for others after the turn', async (t) => {
+  const { router, store, other } = setup(t);
+  const questions = ['how do I spot a phishing email', 'what is a good way to save for retirement', 'how much sleep do adults need', 'recommend a good movie'];
+  const results = await Promise.all(Array.from({ length: 100 }, (_, i) => router.ask(`${questions[i % 4]} (${i})`, { platform: 'http', userId: `user${i}` })));
+  assert.equal(new Set(results.map((r) => r.decisionId)).size, 100);
+  assert.ok(results.every((r) => store.getDecision(r.decisionId)?.status === 'answered'), 'this store reads its own writes');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(other.prepare("SELECT status, COUNT(*) AS n FROM decisions WHERE platform = 'http' GROUP BY status").all(), [{ status: 'answered', n: 100 }]);
+});
+
+test('a vote is committed before feedback() returns; an unknown decision is not_found', async (t) => {
+  const { router, other } = setup(t);
+  const r = await router.ask('what is a good way to save for retirement', { platform: 'discord', userId: 'u1' });
+  assert.equal(router.feedback(r.decisionId, 'voter', -1, 'cybersecurity').replaced, false);
+  // No await: another process reading now sees the vote, and the completion committed with it.
+  assert.deepEqual(other.prepare('SELECT user_id, vote, corrected_expert FROM feedback WHERE decision_id = ?').all(r.decisionId),
+    [{ user_id: 'voter', vote: -1, corrected_expert: 'cybersecurity' }]);
+  assert.equal(statusOf(other, r.decisionId), 'answered');
+  assert.equal(router.feedback(r.decisionId, 'voter', 1).replaced, true);
+  assert.equal((other.prepare('SELECT vote FROM feedback WHERE decision_id = ?').get(r.decisionId) as { vote: number }).vote, 1);
+  assert.throws(() => router.feedback('no-such-decision', 'voter', 1), (e: unknown) => e instanceof RouterError && e.code === 'not_found');
+});
+
+test('closing the store commits the completions still queued', async (t) => {
+  const { router, store, other } = setup(t);
+  const r = await router.ask('how much sleep do adults need', { platform: 'slack', userId: 'u1' });
+  assert.equal(statusOf(other, r.decisionId), 'pending', 'the completion waits for the end of the turn');
+  store.close();
+  assert.equal(statusOf(other, r.decisionId), 'answered');
+});
