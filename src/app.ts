@@ -63,6 +63,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     keepText: config.logQueryText,
     backgroundCheckpoints: true,
     onCheckpointError: (message) => logger.warn({ error: message }, 'database checkpoint failed'),
+    onWriteError: (message) => logger.error({ error: message }, 'database write failed'),
   });
   const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
   try {
