@@ -9,7 +9,7 @@ import type { NewDecision, Store } from './store/Store.js';
 import { newDecisionId } from './store/newDecisionId.js';
 import type { Retrainer } from './retrain.js';
 import { RouterError } from './errors.js';
-import { FEEDBACK_ASK_BELOW } from './feedbackExamples.js';
+import { shouldAskForFeedback } from './feedbackExamples.js';
 import { ExpertError, type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateResult } from './experts/types.js';
 import { DOMAIN_LABELS, isExpertId, expertToLabel, type ExpertId, type Label } from './gate/types.js';
 import type {
@@ -350,7 +350,7 @@ export class Router implements RouterApi {
       reroutedFrom: plan.reroutedFrom,
       response: generated.text,
       latencyMs,
-      feedbackWanted: plan.reroutedFrom !== null || plan.confidence < FEEDBACK_ASK_BELOW,
+      feedbackWanted: shouldAskForFeedback(plan.confidence, plan.reroutedFrom !== null),
     };
   }
 
