@@ -234,7 +234,8 @@ describe('Slack adapter over HTTP with demo experts', () => {
     const plain = await mention(h, 'Should I click links in unexpected text messages from my bank?', 'U0USER13');
     const shown = await h.fake.waitFor(() => h.fake.thread(plain.q.channel, plain.q.ts).find((m) => m.updates.length > 0 && m.blocks.length === 0), 60_000, 'plain-text answer');
     assert.match(shown.text, /^🔐 Cybersecurity Expert · \d{1,3}%/, 'refused blocks → the answer as plain text');
-    assert.ok(h.app.router.findDecisionByMessage('slack', `${shown.channel}:${shown.ts}`), 'reactions on it still count');
+    // The adapter links the message after Slack accepted the update, so the link may land a moment after the fake saw it.
+    assert.ok(await eventually(() => h.app.router.findDecisionByMessage('slack', `${shown.channel}:${shown.ts}`)), 'reactions on it still count');
 
     h.fake.failNext('chat.update', 'invalid_blocks', { times: 50 });
     const second = await mention(h, 'What is two-factor authentication?', 'U0USER12');
