@@ -4,7 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { GateFileError } from './errors.js';
 import { computeMetrics, type EvalMetrics } from './evaluate.js';
-import { CHAR_BUCKETS, SpellIndex, TermCounter, TermIndexer, tfidfValues, termGroup, type FeatureOptions } from './featurize.js';
+import { CHAR_BUCKETS, GROUP_CHAR, PairTable, SpellIndex, TermCounter, TermIndexer, tfidfInto, termGroup, type FeatureOptions } from './featurize.js';
 import { jointLogLikelihood, softmax } from './NaiveBayes.js';
 import { DOMAIN_LABELS, LABELS, labelToExpert, type DomainLabel, type GateModel, type Label, type RouteDecision, type TrainingExample } from './types.js';
 
@@ -24,14 +24,34 @@ export interface GateTrainingMetrics {
   fallbackThreshold: number;
   noneThreshold: number;
   trainSeconds: number;
+  /** Where trainSeconds went (absent in gates trained before it was recorded). */
+  phaseSeconds?: TrainPhaseSeconds;
   heldOut: EvalMetrics | null;
+}
+
+/**
+ * Seconds per training phase: featurize (tokens, stems, n-grams, counts of the rows, and the typo lexicon),
+ * augment (noisy copies of the rows, when on), fit (vocabulary, idf, NB sums per part), calibrate (out-of-fold
+ * scores, temperature, thresholds), evaluate (held-out metrics), finish (final model and the gate around it).
+ */
+export interface TrainPhaseSeconds {
+  featurize: number;
+  augment: number;
+  fit: number;
+  calibrate: number;
+  evaluate: number;
+  finish: number;
 }
 
 export interface GateParams {
   version: string;
   createdAt: string;
   features: FeatureOptions;
-  vocabulary: string[];
+  /**
+   * Term names by feature ("w:stem", "b:stem stem", "c#bucket"), or a function that builds them: routing only needs
+   * `index`, so training leaves the names to the first save. A function needs `index`.
+   */
+  vocabulary: readonly string[] | (() => readonly string[]);
   /** Known words, most frequent first, for typo correction of unknown words. */
   lexicon: string[];
   idf: Float64Array;
@@ -44,6 +64,54 @@ export interface GateParams {
   /** A question whose `none` probability reaches this falls back as `off_topic` even when a domain ranks first. */
   noneThreshold: number;
   metrics: GateTrainingMetrics | null;
+  /** The vocabulary's lookup tables when the caller has them already (training); otherwise parsed from `vocabulary`. */
+  index?: GateIndex;
+}
+
+/** Term → feature id tables of a vocabulary. */
+export interface GateIndex {
+  /** Stem → feature id of its "w:stem" term. */
+  words: Map<string, number>;
+  /** Character bucket → feature id of its "c#bucket" term, or -1. */
+  chars: Int32Array;
+  /** (feature id of the first word, of the second) → feature id of the "b:first second" term. */
+  bigrams: PairTable;
+  /** Feature id → GROUP_WORD / GROUP_CHAR. */
+  group: Uint8Array;
+}
+
+/** Builds the lookup tables of a vocabulary of "w:stem", "b:stem stem" and "c#bucket" terms. */
+export function indexVocabulary(vocabulary: readonly string[]): GateIndex {
+  const v = vocabulary.length;
+  const group = new Uint8Array(v);
+  const words = new Map<string, number>();
+  const chars = new Int32Array(CHAR_BUCKETS).fill(-1);
+  const bigramTerms: number[] = [];
+  for (let i = 0; i < v; i++) {
+    const term = vocabulary[i]!;
+    const kind = term.charCodeAt(0);
+    const colon = term.charCodeAt(1);
+    if (kind === 99 && colon === 35) {
+      // c#bucket
+      group[i] = GROUP_CHAR;
+      chars[Number(term.slice(2)) & (CHAR_BUCKETS - 1)] = i;
+    } else {
+      group[i] = termGroup(term);
+      if (kind === 119 && colon === 58) words.set(term.slice(2), i);
+      else if (kind === 98 && colon === 58) bigramTerms.push(i);
+    }
+  }
+  const bigrams = new PairTable(bigramTerms.length);
+  for (const i of bigramTerms) {
+    const term = vocabulary[i]!;
+    const space = term.indexOf(' ', 2);
+    if (space < 0) continue;
+    const ia = words.get(term.slice(2, space));
+    const ib = words.get(term.slice(space + 1));
+    if (ia === undefined || ib === undefined) continue;
+    bigrams.setIfAbsent(ia, ib, i);
+  }
+  return { words, chars, bigrams, group };
 }
 
 const finite = z.number().finite();
@@ -104,7 +172,6 @@ export class Gate implements GateModel {
   readonly version: string;
   readonly createdAt: string;
   readonly features: FeatureOptions;
-  readonly vocabulary: readonly string[];
   readonly lexicon: readonly string[];
   readonly temperature: number;
   readonly fallbackThreshold: number;
@@ -117,16 +184,19 @@ export class Gate implements GateModel {
   private readonly indexer: TermIndexer;
   private readonly counter = new TermCounter();
   private readonly scores = new Float64Array(LABELS.length);
+  private values = new Float64Array(256);
+  private names: readonly string[] | (() => readonly string[]);
 
   constructor(params: GateParams) {
-    const v = params.vocabulary.length;
-    if (params.idf.length !== v || params.logProb.length !== v * LABELS.length || params.logPrior.length !== LABELS.length) {
-      throw new Error(`inconsistent gate parameters: ${v} terms, ${params.idf.length} idf, ${params.logProb.length} log-probabilities`);
+    const vocabularySize = params.idf.length;
+    const names = typeof params.vocabulary === 'function' ? vocabularySize : params.vocabulary.length;
+    if (names !== vocabularySize || params.logProb.length !== vocabularySize * LABELS.length || params.logPrior.length !== LABELS.length) {
+      throw new Error(`inconsistent gate parameters: ${names} terms, ${params.idf.length} idf, ${params.logProb.length} log-probabilities`);
     }
     this.version = params.version;
     this.createdAt = params.createdAt;
     this.features = { ...params.features };
-    this.vocabulary = params.vocabulary;
+    this.names = params.vocabulary;
     this.lexicon = params.lexicon;
     this.idf = params.idf;
     this.logProb = params.logProb;
@@ -135,32 +205,31 @@ export class Gate implements GateModel {
     this.fallbackThreshold = params.fallbackThreshold;
     this.noneThreshold = params.noneThreshold;
     this.metrics = params.metrics;
-    this.group = Uint8Array.from(params.vocabulary, termGroup);
-    const words = new Map<string, number>();
-    const chars = new Int32Array(CHAR_BUCKETS).fill(-1);
-    params.vocabulary.forEach((term, i) => {
-      if (term.startsWith('w:')) words.set(term.slice(2), i);
-      else if (term.startsWith('c#')) chars[Number(term.slice(2)) & (CHAR_BUCKETS - 1)] = i;
-    });
-    // Nested maps keep keys small integers: a combined key above 2^31 would be a heap number per lookup.
-    const bigrams = new Map<number, Map<number, number>>();
-    params.vocabulary.forEach((term, i) => {
-      if (!term.startsWith('b:')) return;
-      const [a, b] = term.slice(2).split(' ');
-      const ia = words.get(a ?? '');
-      const ib = words.get(b ?? '');
-      if (ia === undefined || ib === undefined) return;
-      let row = bigrams.get(ia);
-      if (row === undefined) bigrams.set(ia, (row = new Map()));
-      row.set(ib, i);
-    });
+    let index = params.index;
+    if (!index) {
+      if (typeof params.vocabulary === 'function') throw new Error('a gate with lazily built term names needs their index');
+      index = indexVocabulary(params.vocabulary);
+    }
+    const { words, chars, bigrams, group } = index;
+    if (group.length !== vocabularySize) throw new Error(`inconsistent gate index: ${group.length} groups for ${vocabularySize} terms`);
+    this.group = group;
     const spelling = new SpellIndex(params.lexicon);
     this.indexer = new TermIndexer(this.features, {
       correct: (w) => spelling.correct(w),
       word: (s) => words.get(s) ?? -1,
-      bigram: (a, b) => bigrams.get(a)?.get(b) ?? -1,
+      bigram: (a, b) => bigrams.get(a, b),
       char: (bucket) => chars[bucket]!,
     });
+  }
+
+  /** Term names by feature id. */
+  get vocabulary(): readonly string[] {
+    if (typeof this.names === 'function') {
+      const names = this.names();
+      if (names.length !== this.idf.length) throw new Error(`inconsistent gate vocabulary: ${names.length} names for ${this.idf.length} terms`);
+      this.names = names;
+    }
+    return this.names;
   }
 
   /** Calibrated probabilities in LABELS order, and whether any known term was seen. */
@@ -169,9 +238,11 @@ export class Gate implements GateModel {
     counter.reset();
     this.indexer.countText(typeof text === 'string' ? text : '', counter);
     const ids = counter.ids;
-    const values = tfidfValues(ids, counter.alignedCounts(), this.idf, this.group, this.features);
-    jointLogLikelihood(ids, values, this.logProb, this.logPrior, this.scores);
-    const hasEvidence = ids.length > 0;
+    const n = counter.length;
+    if (this.values.length < n) this.values = new Float64Array(Math.max(n, this.values.length * 2));
+    const values = tfidfInto(ids, counter.alignedCounts(), n, this.idf, this.group, this.features, this.values);
+    jointLogLikelihood(ids, values, this.logProb, this.logPrior, this.scores, n);
+    const hasEvidence = n > 0;
     counter.reset();
     return { probabilities: softmax(this.scores, this.temperature, new Float64Array(LABELS.length)), hasEvidence };
   }

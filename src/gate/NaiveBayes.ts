@@ -1,64 +1,4 @@
 /** Sparse multinomial Naive Bayes over TF-IDF values, with per-example weights (feedback can count more or less). */
-import { tfidfInto, type FeatureOptions } from './featurize.js';
-
-/** Documents as raw term counts over training-time term ids, in one flat (CSR) store: no object per document. */
-export class SparseCorpus {
-  offsets: Int32Array<ArrayBuffer> = new Int32Array(1024);
-  ids: Int32Array<ArrayBuffer> = new Int32Array(1 << 16);
-  counts: Int32Array<ArrayBuffer> = new Int32Array(1 << 16);
-  length = 0;
-  maxDocLength = 0;
-
-  add(ids: ArrayLike<number>, counts: ArrayLike<number>): void {
-    const start = this.offsets[this.length]!;
-    const end = start + ids.length;
-    if (this.length + 2 > this.offsets.length) this.offsets = grow(this.offsets, this.length + 2);
-    if (end > this.ids.length) {
-      this.ids = grow(this.ids, end);
-      this.counts = grow(this.counts, end);
-    }
-    for (let k = 0; k < ids.length; k++) {
-      this.ids[start + k] = ids[k]!;
-      this.counts[start + k] = counts[k]!;
-    }
-    this.offsets[++this.length] = end;
-    this.maxDocLength = Math.max(this.maxDocLength, ids.length);
-  }
-}
-
-function grow(a: Int32Array, min: number): Int32Array<ArrayBuffer> {
-  const out = new Int32Array(Math.max(min, a.length * 2));
-  out.set(a);
-  return out;
-}
-
-/** Scratch buffers for one document mapped to model features. */
-export class LocalDoc {
-  ids: Int32Array;
-  counts: Int32Array;
-  values: Float64Array;
-  length = 0;
-  constructor(capacity: number) {
-    this.ids = new Int32Array(capacity);
-    this.counts = new Int32Array(capacity);
-    this.values = new Float64Array(capacity);
-  }
-
-  /** Loads document `d` of `corpus`, keeping the terms the model knows, and computes its TF-IDF values. */
-  load(corpus: SparseCorpus, d: number, featureOf: Int32Array, idf: Float64Array, group: Uint8Array, features: FeatureOptions): this {
-    let k = 0;
-    for (let i = corpus.offsets[d]!, end = corpus.offsets[d + 1]!; i < end; i++) {
-      const f = featureOf[corpus.ids[i]!]!;
-      if (f >= 0) {
-        this.ids[k] = f;
-        this.counts[k++] = corpus.counts[i]!;
-      }
-    }
-    this.length = k;
-    tfidfInto(this.ids, this.counts, k, idf, group, features, this.values);
-    return this;
-  }
-}
 
 export interface NaiveBayesOptions {
   /** Additive smoothing (default 0.1; TF-IDF values are fractions, so a small alpha fits). */
@@ -77,7 +17,7 @@ export interface NaiveBayesModel {
   classCount: number;
   /** Training term id → model feature id, or -1 when pruned. */
   featureOf: Int32Array;
-  /** Model feature id → training term id. */
+  /** Model feature id → its term (for a TrainingCorpus: the bucket of a character term, CHAR_BUCKETS + word index otherwise). */
   termOf: Int32Array;
   idf: Float64Array;
   group: Uint8Array;
@@ -87,133 +27,138 @@ export interface NaiveBayesModel {
 }
 
 /**
- * Sufficient statistics of NB, kept per part (e.g. 0 = training split, 1 = held-out) so that a model of the split and
- * a model of all rows come out of one pass: NB counts add up. Vocabulary and idf are shared (computed on all rows,
- * without labels), which keeps the values of a document identical in both models.
+ * Sufficient statistics of NB, kept per part (e.g. cross-fitting folds and a held-out split) so that the model of any
+ * union of parts comes out of one pass: NB counts add up. Vocabulary and idf are shared (computed on all rows,
+ * without labels), which keeps the values of a document identical in every model.
  */
 export interface NaiveBayesStats {
   classCount: number;
+  partCount: number;
   featureOf: Int32Array;
   termOf: Int32Array;
   idf: Float64Array;
   group: Uint8Array;
-  /** Per part: [f * classCount + c] summed weighted TF-IDF. */
-  featureSum: Float32Array[];
-  classMass: Float64Array[];
-  classWeight: Float64Array[];
+  /**
+   * Summed weighted TF-IDF, [(part * classCount + c) * v + f]: one v-long run per (part, class), so the documents of
+   * one group scatter into a few hundred kilobytes, and a sweep over features in order reads a few sequential
+   * streams. Float32: half the memory matters more than the 7th digit.
+   */
+  featureSum: Float32Array;
+  /** [part * classCount + c] */
+  classMass: Float64Array;
+  classWeight: Float64Array;
 }
 
-export function collectStats(
-  docs: SparseCorpus,
-  labels: Int32Array,
-  weights: Float64Array,
-  partOf: Uint8Array,
-  partCount: number,
-  termGroup: Uint8Array,
-  classCount: number,
-  features: FeatureOptions,
-  options: NaiveBayesOptions = DEFAULT_NB_OPTIONS,
-): NaiveBayesStats {
-  const termCount = termGroup.length;
-  const df = new Int32Array(termCount);
-  // Noisy copies count too: their typo n-grams are what makes the gate robust (measured: keeping them out lost ~1 pt).
-  const totalTerms = docs.offsets[docs.length]!;
-  for (let i = 0; i < totalTerms; i++) df[docs.ids[i]!]!++;
-  const featureOf = new Int32Array(termCount).fill(-1);
-  const termList: number[] = [];
-  for (let t = 0; t < termCount; t++) {
-    if (df[t]! >= options.minDf) {
-      featureOf[t] = termList.length;
-      termList.push(t);
-    }
-  }
-  const v = termList.length;
-  const n = docs.length;
-  const idf = new Float64Array(v);
-  const group = new Uint8Array(v);
-  for (let f = 0; f < v; f++) {
-    const t = termList[f]!;
-    // sklearn's smooth idf, so results compare with the Python service.
-    idf[f] = Math.log((1 + n) / (1 + df[t]!)) + 1;
-    group[f] = termGroup[t]!;
-  }
-  // Float32: one array per part, and half the memory to touch at random matters more than the 7th digit.
-  const featureSum = Array.from({ length: partCount }, () => new Float32Array(v * classCount));
-  const classMass = Array.from({ length: partCount }, () => new Float64Array(classCount));
-  const classWeight = Array.from({ length: partCount }, () => new Float64Array(classCount));
-  const local = new LocalDoc(docs.maxDocLength);
-  for (let r = 0; r < docs.length; r++) {
-    local.load(docs, r, featureOf, idf, group, features);
-    const values = local.values;
-    const c = labels[r]!;
-    const w = weights[r]!;
-    const part = partOf[r]!;
-    const sums = featureSum[part]!;
-    classWeight[part]![c]! += w;
-    let mass = 0;
-    for (let k = 0; k < local.length; k++) {
-      const x = values[k]! * w;
-      sums[local.ids[k]! * classCount + c]! += x;
-      mass += x;
-    }
-    classMass[part]![c]! += mass;
-  }
-  return { classCount, featureOf, termOf: new Int32Array(termList), idf, group, featureSum, classMass, classWeight };
-}
+/**
+ * The model of the union of `parts` of a NaiveBayesStats. Log-probabilities are computed for the features asked
+ * for, in feature order (`computeMarked`: scoring a few thousand calibration rows needs a fraction of the
+ * vocabulary, and a sweep in order reads the sums as a few sequential streams), or for all (`complete`).
+ */
+export class PartsModel {
+  /** [f * classCount + c], valid for the features computed so far. */
+  readonly logProb: Float64Array;
+  readonly logPrior: Float64Array;
+  private readonly denom: Float64Array;
+  private readonly partList: Int32Array;
+  private readonly alpha: number;
 
-/** The model of the union of `parts`. */
-export function modelFromStats(stats: NaiveBayesStats, parts: readonly number[], options: NaiveBayesOptions = DEFAULT_NB_OPTIONS): NaiveBayesModel {
-  const { classCount, idf } = stats;
-  const v = idf.length;
-  const featureSum = new Float64Array(v * classCount);
-  const classMass = new Float64Array(classCount);
-  const classWeight = new Float64Array(classCount);
-  for (const p of parts) {
-    const sums = stats.featureSum[p]!;
-    for (let i = 0; i < sums.length; i++) featureSum[i]! += sums[i]!;
+  /** `buffer`: room for the log-probabilities to reuse (models used one after another may share one). */
+  constructor(
+    private readonly stats: NaiveBayesStats,
+    parts: readonly number[],
+    private readonly options: NaiveBayesOptions = DEFAULT_NB_OPTIONS,
+    buffer?: Float64Array,
+  ) {
+    const { classCount, idf } = stats;
+    const v = idf.length;
+    this.partList = Int32Array.from(parts);
+    this.logProb = buffer && buffer.length >= v * classCount ? buffer : new Float64Array(v * classCount);
+    this.alpha = options.alpha;
+    const classMass = new Float64Array(classCount);
+    const classWeight = new Float64Array(classCount);
+    for (const p of parts) {
+      for (let c = 0; c < classCount; c++) {
+        classMass[c]! += stats.classMass[p * classCount + c]!;
+        classWeight[c]! += stats.classWeight[p * classCount + c]!;
+      }
+    }
+    this.denom = new Float64Array(classCount);
+    if (options.complement) {
+      const totalMass = classMass.reduce((a, b) => a + b, 0);
+      for (let c = 0; c < classCount; c++) this.denom[c] = Math.log(totalMass - classMass[c]! + this.alpha * v);
+    } else {
+      for (let c = 0; c < classCount; c++) this.denom[c] = Math.log(classMass[c]! + this.alpha * v);
+    }
+    this.logPrior = new Float64Array(classCount);
+    const totalWeight = classWeight.reduce((a, b) => a + b, 0);
     for (let c = 0; c < classCount; c++) {
-      classMass[c]! += stats.classMass[p]![c]!;
-      classWeight[c]! += stats.classWeight[p]![c]!;
+      this.logPrior[c] = options.fitPrior && totalWeight > 0 ? Math.log((classWeight[c]! + 1) / (totalWeight + classCount)) : -Math.log(classCount);
     }
   }
-  const logProb = new Float64Array(v * classCount);
-  const alpha = options.alpha;
-  if (options.complement) {
-    const totalMass = classMass.reduce((a, b) => a + b, 0);
-    const denom = Array.from(classMass, (m) => Math.log(totalMass - m + alpha * v));
-    for (let f = 0; f < v; f++) {
-      const base = f * classCount;
-      let fTotal = 0;
-      for (let c = 0; c < classCount; c++) fTotal += featureSum[base + c]!;
+
+  /** Computes the log-probabilities of the features whose bit is set in `bits` (feature f: bit f & 31 of word f >> 5). */
+  computeMarked(bits: Uint32Array): void {
+    const c = this.stats.classCount;
+    for (let w = 0; w < bits.length; w++) {
+      let word = bits[w]!;
+      while (word !== 0) {
+        const bit = 31 - Math.clz32(word & -word);
+        word &= word - 1;
+        const f = (w << 5) | bit;
+        this.compute(f, this.logProb, f * c);
+      }
+    }
+  }
+
+  /** Writes the log-probabilities of feature `f` into out[at..at + classCount). */
+  private compute(f: number, out: Float64Array, at: number): void {
+    const { classCount, featureSum } = this.stats;
+    const v = this.stats.idf.length;
+    const parts = this.partList;
+    const alpha = this.alpha;
+    if (classCount === 4 && this.options.complement) {
+      // The common case, unrolled: the sums of the four classes over the parts, in part order.
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      for (let k = 0; k < parts.length; k++) {
+        const o = parts[k]! * 4 * v + f;
+        s0 += featureSum[o]!;
+        s1 += featureSum[o + v]!;
+        s2 += featureSum[o + 2 * v]!;
+        s3 += featureSum[o + 3 * v]!;
+      }
+      const total = s0 + s1 + s2 + s3;
+      const denom = this.denom;
       // Negated so that, as in plain NB, a higher score means "more this class".
-      for (let c = 0; c < classCount; c++) logProb[base + c] = denom[c]! - Math.log(fTotal - featureSum[base + c]! + alpha);
+      out[at] = denom[0]! - Math.log(total - s0 + alpha);
+      out[at + 1] = denom[1]! - Math.log(total - s1 + alpha);
+      out[at + 2] = denom[2]! - Math.log(total - s2 + alpha);
+      out[at + 3] = denom[3]! - Math.log(total - s3 + alpha);
+      return;
     }
-  } else {
+    let total = 0;
     for (let c = 0; c < classCount; c++) {
-      const denom = Math.log(classMass[c]! + alpha * v);
-      for (let f = 0; f < v; f++) logProb[f * classCount + c] = Math.log(featureSum[f * classCount + c]! + alpha) - denom;
+      let s = 0;
+      for (let k = 0; k < parts.length; k++) s += featureSum[(parts[k]! * classCount + c) * v + f]!;
+      out[at + c] = s;
+      total += s;
+    }
+    for (let c = 0; c < classCount; c++) {
+      const s = out[at + c]!;
+      out[at + c] = this.options.complement ? this.denom[c]! - Math.log(total - s + alpha) : Math.log(s + alpha) - this.denom[c]!;
     }
   }
-  const logPrior = new Float64Array(classCount);
-  const totalWeight = classWeight.reduce((a, b) => a + b, 0);
-  for (let c = 0; c < classCount; c++) {
-    logPrior[c] = options.fitPrior && totalWeight > 0 ? Math.log((classWeight[c]! + 1) / (totalWeight + classCount)) : -Math.log(classCount);
-  }
-  return { classCount, featureOf: stats.featureOf, termOf: stats.termOf, idf, group: stats.group, logProb, logPrior };
-}
 
-/** Fits one model on every document. */
-export function fitNaiveBayes(
-  docs: SparseCorpus,
-  labels: Int32Array,
-  weights: Float64Array,
-  termGroup: Uint8Array,
-  classCount: number,
-  features: FeatureOptions,
-  options: NaiveBayesOptions = DEFAULT_NB_OPTIONS,
-): NaiveBayesModel {
-  const stats = collectStats(docs, labels, weights, new Uint8Array(docs.length), 1, termGroup, classCount, features, options);
-  return modelFromStats(stats, [0], options);
+  /** The full model, in a new array. */
+  complete(): NaiveBayesModel {
+    const { classCount, featureOf, termOf, idf, group } = this.stats;
+    const v = idf.length;
+    const logProb = new Float64Array(v * classCount);
+    for (let f = 0; f < v; f++) this.compute(f, logProb, f * classCount);
+    return { classCount, featureOf, termOf, idf, group, logProb, logPrior: this.logPrior };
+  }
 }
 
 /** Joint log-likelihood per class of a vector given as model feature ids and their TF-IDF values. */
@@ -223,10 +168,30 @@ export function jointLogLikelihood(
   logProb: Float64Array,
   logPrior: Float64Array,
   out: Float64Array,
+  length = ids.length,
 ): Float64Array {
   const c = logPrior.length;
   for (let j = 0; j < c; j++) out[j] = logPrior[j]!;
-  for (let k = 0; k < ids.length; k++) {
+  if (c === 4) {
+    let o0 = out[0]!;
+    let o1 = out[1]!;
+    let o2 = out[2]!;
+    let o3 = out[3]!;
+    for (let k = 0; k < length; k++) {
+      const base = ids[k]! * 4;
+      const x = values[k]!;
+      o0 += x * logProb[base]!;
+      o1 += x * logProb[base + 1]!;
+      o2 += x * logProb[base + 2]!;
+      o3 += x * logProb[base + 3]!;
+    }
+    out[0] = o0;
+    out[1] = o1;
+    out[2] = o2;
+    out[3] = o3;
+    return out;
+  }
+  for (let k = 0; k < length; k++) {
     const base = ids[k]! * c;
     const x = values[k]!;
     for (let j = 0; j < c; j++) out[j]! += x * logProb[base + j]!;

@@ -6,9 +6,10 @@
 import crypto from 'node:crypto';
 import { addNoise, seededRandom } from './addNoise.js';
 import { computeMetrics, type EvalRow } from './evaluate.js';
-import { CHAR_BUCKETS, DEFAULT_FEATURE_OPTIONS, GROUP_CHAR, TermCounter, TermIndexer, type FeatureOptions } from './featurize.js';
-import { decide, Gate, type GateTrainingMetrics } from './Gate.js';
-import { collectStats, DEFAULT_NB_OPTIONS, jointLogLikelihood, LocalDoc, modelFromStats, softmax, SparseCorpus, type NaiveBayesModel, type NaiveBayesOptions } from './NaiveBayes.js';
+import { TrainingCorpus } from './corpus.js';
+import { DEFAULT_FEATURE_OPTIONS, type FeatureOptions } from './featurize.js';
+import { decide, Gate, type GateTrainingMetrics, type TrainPhaseSeconds } from './Gate.js';
+import { DEFAULT_NB_OPTIONS, PartsModel, softmax, type NaiveBayesOptions } from './NaiveBayes.js';
 import { isLabel, LABELS, type TrainingExample } from './types.js';
 
 /** Cross-fitting folds for the out-of-fold probabilities that temperature and thresholds are fitted on. */
@@ -55,38 +56,63 @@ export class TrainingDataError extends Error {
   }
 }
 
-/** Golden-section search of the temperature minimising negative log-likelihood of the true labels. */
+/**
+ * The temperature minimising the negative log-likelihood of the true labels (each row's loss capped at -ln 1e-12),
+ * for T in [1e-3, 1e3]: Newton's method on u = ln T, kept inside a bracket that every step narrows (bisection when a
+ * step would leave it). Half a dozen passes over the rows where golden-section search took 62 to get as close.
+ */
 function fitTemperature(scores: Float64Array[], labels: number[]): number {
-  const probs = new Float64Array(LABELS.length);
-  const nll = (logT: number): number => {
-    const t = Math.exp(logT);
-    let sum = 0;
-    for (let i = 0; i < scores.length; i++) sum -= Math.log(Math.max(1e-12, softmax(scores[i]!, t, probs)[labels[i]!]!));
-    return sum;
+  const c = LABELS.length;
+  const n = scores.length;
+  const flat = new Float64Array(n * c);
+  for (let i = 0; i < n; i++) flat.set(scores[i]!, i * c);
+  const z = new Float64Array(c);
+  const p = new Float64Array(c);
+  // First and second derivatives in u of the summed loss; rows at the cap contribute nothing.
+  const derivatives = (u: number): [number, number] => {
+    const inv = Math.exp(-u);
+    let d1 = 0;
+    let d2 = 0;
+    for (let i = 0, base = 0; i < n; i++, base += c) {
+      let max = -Infinity;
+      for (let j = 0; j < c; j++) {
+        z[j] = flat[base + j]! * inv;
+        if (z[j]! > max) max = z[j]!;
+      }
+      let total = 0;
+      for (let j = 0; j < c; j++) {
+        p[j] = Math.exp(z[j]! - max);
+        total += p[j]!;
+      }
+      const y = labels[i]!;
+      if (p[y]! / total < 1e-12) continue;
+      // loss = logsumexp(z) - z_y with dz/du = -z: d1 = z_y - E[z], d2 = -z_y + E[z] + Var[z].
+      let mean = 0;
+      let square = 0;
+      for (let j = 0; j < c; j++) {
+        const q = p[j]! / total;
+        mean += q * z[j]!;
+        square += q * z[j]! * z[j]!;
+      }
+      d1 += z[y]! - mean;
+      d2 += -z[y]! + mean + square - mean * mean;
+    }
+    return [d1, d2];
   };
   let lo = Math.log(1e-3);
   let hi = Math.log(1e3);
-  const g = (Math.sqrt(5) - 1) / 2;
-  let a = hi - g * (hi - lo);
-  let b = lo + g * (hi - lo);
-  let fa = nll(a);
-  let fb = nll(b);
-  for (let it = 0; it < 60; it++) {
-    if (fa < fb) {
-      hi = b;
-      b = a;
-      fb = fa;
-      a = hi - g * (hi - lo);
-      fa = nll(a);
-    } else {
-      lo = a;
-      a = b;
-      fa = fb;
-      b = lo + g * (hi - lo);
-      fb = nll(b);
-    }
+  let u = 0;
+  for (let it = 0; it < 200; it++) {
+    const [d1, d2] = derivatives(u);
+    if (d1 > 0) hi = u;
+    else lo = u;
+    let next = d2 > 0 ? u - d1 / d2 : NaN;
+    if (!(next > lo && next < hi)) next = (lo + hi) / 2;
+    const step = Math.abs(next - u);
+    u = next;
+    if (step < 1e-12 || hi - lo < 1e-12) break;
   }
-  return Math.exp((lo + hi) / 2);
+  return Math.exp(u);
 }
 
 /**
@@ -109,20 +135,39 @@ function fitThresholds(probs: Float64Array[], labels: number[], maxInDomainFallb
     pNone[i] = p[noneIdx]!;
   }
   const inDomain = labels.filter((l) => l !== noneIdx).length;
+  // Rows by pTop ascending: raising the domain threshold t sends a growing prefix of them to the fallback, so each
+  // (none, t) cell is counted by a sweep instead of a pass over every row.
+  const byTop = Int32Array.from({ length: n }, (_, i) => i).sort((x, y) => pTop[x]! - pTop[y]!);
   let best = { threshold: 0, none: 1 };
   let bestAcc = -1;
   // Highest none-threshold first and lowest domain threshold first: on a tie the rule with fewer fallbacks wins.
   for (const none of [1, 0.5, 0.45, 0.4, 0.35, 0.3, 0.25, 0.2]) {
+    // Rows that fall back whatever t is (top label none, or p(none) over the bar), and how the others fare at t = -∞.
+    let okForced = 0;
+    let domainForced = 0;
+    let okOpen = 0;
+    for (let i = 0; i < n; i++) {
+      if (top[i] === noneIdx || pNone[i]! >= none) {
+        if (labels[i] === noneIdx) okForced++;
+        else domainForced++;
+      } else if (top[i] === labels[i]) okOpen++;
+    }
+    // Among the other rows with pTop < t: right as top, right as fallback (label none), domain rows.
+    let belowTopRight = 0;
+    let belowNoneRight = 0;
+    let belowDomain = 0;
+    let next = 0;
     for (let step = 0; step <= 90; step += 2) {
       const t = step / 100;
-      let ok = 0;
-      let domainFallbacks = 0;
-      for (let i = 0; i < n; i++) {
-        const fallback = top[i] === noneIdx || pNone[i]! >= none || pTop[i]! < t;
-        const predicted = fallback ? noneIdx : top[i];
-        if (predicted === labels[i]) ok++;
-        if (fallback && labels[i] !== noneIdx) domainFallbacks++;
+      while (next < n && pTop[byTop[next]!]! < t) {
+        const i = byTop[next++]!;
+        if (top[i] === noneIdx || pNone[i]! >= none) continue;
+        if (top[i] === labels[i]) belowTopRight++;
+        if (labels[i] === noneIdx) belowNoneRight++;
+        else belowDomain++;
       }
+      const ok = okForced + okOpen - belowTopRight + belowNoneRight;
+      const domainFallbacks = domainForced + belowDomain;
       if (inDomain > 0 && domainFallbacks / inDomain > maxInDomainFallback) break;
       if (ok > bestAcc) {
         bestAcc = ok;
@@ -153,8 +198,8 @@ function stratifiedSplit(labels: Int32Array, fraction: number, folds: number, se
   return { folds: out, test };
 }
 
-function versionId(createdAt: Date, model: NaiveBayesModel): string {
-  const hash = crypto.createHash('sha1').update(Buffer.from(model.logProb.buffer)).digest('hex').slice(0, 4);
+function versionId(createdAt: Date, logProb: Float64Array): string {
+  const hash = crypto.createHash('sha1').update(Buffer.from(logProb.buffer, logProb.byteOffset, logProb.byteLength)).digest('hex').slice(0, 4);
   const iso = createdAt.toISOString();
   return `g-${iso.slice(0, 10).replace(/-/g, '')}-${iso.slice(11, 19).replace(/:/g, '')}-${hash}`;
 }
@@ -181,39 +226,22 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   const missing = LABELS.filter((_, c) => perLabel[c] === 0);
   if (missing.length) throw new TrainingDataError(`training data has no rows labelled ${missing.join(', ')} (every label needs examples)`);
 
-  // Featurise every row once; both fits reuse the sparse counts. Ids below CHAR_BUCKETS are character buckets.
-  const terms: string[] = [];
-  const stemIds = new Map<string, number>();
-  const bigramIds = new Map<number, Map<number, number>>();
-  const intern = (term: string): number => {
-    terms.push(term);
-    return CHAR_BUCKETS + terms.length - 1;
-  };
-  const indexer = new TermIndexer(features, {
-    word: (s) => {
-      let id = stemIds.get(s);
-      if (id === undefined) stemIds.set(s, (id = intern(`w:${s}`)));
-      return id;
-    },
-    bigram: (a, b) => {
-      let row = bigramIds.get(a);
-      if (row === undefined) bigramIds.set(a, (row = new Map()));
-      let id = row.get(b);
-      if (id === undefined) row.set(b, (id = intern(`b:${terms[a - CHAR_BUCKETS]!.slice(2)} ${terms[b - CHAR_BUCKETS]!.slice(2)}`)));
-      return id;
-    },
-    char: (bucket) => bucket,
-  }, Infinity);
-  const counter = new TermCounter();
-  const docs = new SparseCorpus();
-  for (const e of examples) {
-    counter.reset();
-    indexer.countText(e.text, counter);
-    docs.add(counter.ids, counter.alignedCounts());
-  }
-  // Words seen twice or more (before noisy copies add typos): the spellings typo correction maps unknown words onto.
-  const lexicon = indexer.frequentWords(2).slice(0, MAX_LEXICON);
+  // Featurise every row once; every fit reuses the corpus.
   const augment = options.augment === undefined ? (examples.length <= AUGMENT_MAX_ROWS ? DEFAULT_AUGMENT : null) : options.augment;
+  let chars = 0;
+  for (const e of examples) chars += e.text.length;
+  const corpus = new TrainingCorpus(features, augment ? 2 * chars : chars);
+  const phaseSeconds: TrainPhaseSeconds = { featurize: 0, augment: 0, fit: 0, calibrate: 0, evaluate: 0, finish: 0 };
+  let phaseStart = started;
+  const endPhase = (phase: keyof TrainPhaseSeconds): void => {
+    const now = performance.now();
+    phaseSeconds[phase] = (now - phaseStart) / 1000;
+    phaseStart = now;
+  };
+  for (let i = 0; i < examples.length; i++) corpus.addText(examples[i]!.text);
+  // Words seen twice or more (before noisy copies add typos): the spellings typo correction maps unknown words onto.
+  const lexicon = corpus.frequentWords(2).slice(0, MAX_LEXICON);
+  endPhase('featurize');
   const n = examples.length;
   const docLabels = augment ? new Int32Array(2 * n) : labels;
   const docWeights = augment ? new Float64Array(2 * n) : weights;
@@ -223,33 +251,47 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     docLabels.set(labels);
     docWeights.set(weights);
     for (let i = 0; i < n; i++) {
-      counter.reset();
-      indexer.countText(addNoise(examples[i]!.text, augment.p, random), counter);
-      docs.add(counter.ids, counter.alignedCounts());
+      corpus.addText(addNoise(examples[i]!.text, augment.p, random));
       docLabels[n + i] = labels[i]!;
       docWeights[n + i] = weights[i]! * augment.weight;
     }
   }
-  const termGroups = new Uint8Array(CHAR_BUCKETS + terms.length);
-  termGroups.fill(GROUP_CHAR, 0, CHAR_BUCKETS);
-  const termName = (t: number): string => (t < CHAR_BUCKETS ? `c#${t}` : terms[t - CHAR_BUCKETS]!);
+  endPhase('augment');
 
   // Parts 0..FOLDS-1 are cross-fitting folds; part FOLDS is the test split. NB counts add up, so the model of any
   // union of parts costs one pass over the vocabulary, and every non-test row gets an out-of-fold probability.
   const { folds, test } = stratifiedSplit(labels, heldOutFraction, FOLDS, options.seed ?? 1);
-  const partOf = new Uint8Array(docs.length);
+  const partOf = new Uint8Array(corpus.length);
   folds.forEach((rows, k) => rows.forEach((r) => (partOf[r] = k)));
   for (const r of test) partOf[r] = FOLDS;
   if (augment) for (let i = 0; i < n; i++) partOf[n + i] = partOf[i]!;
   const nbOptions = nb;
-  const stats = collectStats(docs, docLabels, docWeights, partOf, FOLDS + 1, termGroups, LABELS.length, features, nbOptions);
-  const local = new LocalDoc(docs.maxDocLength);
-  const scoreRow = (model: NaiveBayesModel, r: number): { scores: Float64Array; hasEvidence: boolean } => {
-    local.load(docs, r, model.featureOf, model.idf, model.group, features);
-    const scores = jointLogLikelihood(local.ids.subarray(0, local.length), local.values, model.logProb, model.logPrior, new Float64Array(LABELS.length));
-    return { scores, hasEvidence: local.length > 0 };
+  // Rows that get scored: the calibration rows of each fold (and their noisy copies), and the test split.
+  const perFold = Math.ceil(MAX_CALIBRATION_ROWS / FOLDS);
+  const keep = new Uint8Array(corpus.length);
+  for (const rows of folds) {
+    for (const r of rows.slice(0, perFold)) {
+      keep[r] = 1;
+      if (augment) keep[n + r] = 1;
+    }
+  }
+  for (const r of test) keep[r] = 1;
+  const { stats, rows: scored } = corpus.collectStats(docLabels, docWeights, partOf, FOLDS + 1, keep, LABELS.length, nbOptions);
+  TrainingCorpus.trimCache();
+  // Scores rows with a model: first the log-probabilities of every feature they use, in feature order (one
+  // sequential sweep over the sums instead of a cache miss per feature), then the rows.
+  const used = new Uint32Array((stats.idf.length + 31) >>> 5);
+  const scoreRows = (model: PartsModel, rows: readonly number[]): Float64Array[] => {
+    used.fill(0);
+    for (const r of rows) scored.markFeatures(r, used);
+    model.computeMarked(used);
+    return rows.map((r) => scored.score(r, model.logProb, model.logPrior, new Float64Array(LABELS.length)));
   };
   const foldParts = folds.map((_, k) => k);
+  // The fold models and the split model are used one after another: they share one buffer.
+  const scratch = new Float64Array(stats.idf.length * LABELS.length);
+
+  endPhase('fit');
 
   let temperature = 1;
   let fallbackThreshold = options.defaultFallbackThreshold ?? 0.5;
@@ -260,60 +302,70 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     const calibScores: Float64Array[] = [];
     const calibLabels: number[] = [];
     folds.forEach((rows, k) => {
-      const model = modelFromStats(stats, foldParts.filter((p) => p !== k), nbOptions);
+      // Only the features of the scored rows get log-probabilities.
+      const model = new PartsModel(stats, foldParts.filter((p) => p !== k), nbOptions, scratch);
       // Three scalars need a few thousand rows, not all of a big corpus; folds are already in shuffled order.
-      for (const r of rows.slice(0, Math.ceil(MAX_CALIBRATION_ROWS / FOLDS))) {
-        calibScores.push(scoreRow(model, r).scores);
-        calibLabels.push(labels[r]!);
-        // Users make typos: the noisy copy (same fold, so still out-of-fold) calibrates for them too.
-        if (augment) {
-          calibScores.push(scoreRow(model, n + r).scores);
-          calibLabels.push(labels[r]!);
-        }
-      }
+      // Users make typos: each row's noisy copy (same fold, so still out-of-fold) calibrates for them too.
+      const chosen = rows.slice(0, perFold).flatMap((r) => (augment ? [r, n + r] : [r]));
+      calibScores.push(...scoreRows(model, chosen));
+      for (const r of chosen) calibLabels.push(labels[r % n]!);
     });
     temperature = fitTemperature(calibScores, calibLabels);
     const calibProbs = calibScores.map((s) => softmax(s, temperature, new Float64Array(LABELS.length)));
     ({ threshold: fallbackThreshold, none: noneThreshold } = fitThresholds(calibProbs, calibLabels, options.maxInDomainFallback ?? 0.05));
   }
 
+  endPhase('calibrate');
+
   let heldOut = null;
-  const splitModel = modelFromStats(stats, foldParts, nbOptions);
+  const splitModel = new PartsModel(stats, foldParts, nbOptions, scratch);
   if (test.length > 0) {
-    const evalRows: EvalRow[] = test.map((r) => {
-      const { scores, hasEvidence } = scoreRow(splitModel, r);
-      const decision = decide(softmax(scores, temperature, new Float64Array(LABELS.length)), fallbackThreshold, '', hasEvidence, noneThreshold);
+    const testScores = scoreRows(splitModel, test);
+    const evalRows: EvalRow[] = test.map((r, i) => {
+      const hasEvidence = scored.length(r) > 0;
+      const decision = decide(softmax(testScores[i]!, temperature, new Float64Array(LABELS.length)), fallbackThreshold, '', hasEvidence, noneThreshold);
       return { label: examples[r]!.label, kind: examples[r]!.kind, decision };
     });
     heldOut = computeMetrics(evalRows);
   }
 
-  const finalModel = options.refitOnAll === false ? splitModel : modelFromStats(stats, [...foldParts, FOLDS], nbOptions);
+  endPhase('evaluate');
+  const finalModel = (options.refitOnAll === false ? splitModel : new PartsModel(stats, [...foldParts, FOLDS], nbOptions, scratch)).complete();
+  const { idf, logProb } = finalModel;
   const createdAt = new Date();
   const metrics: GateTrainingMetrics = {
     trainRows: options.refitOnAll === false ? calibRows.length : examples.length,
-    calibrationRows: canCalibrate ? Math.min(calibRows.length, folds.reduce((a, f) => a + Math.min(f.length, Math.ceil(MAX_CALIBRATION_ROWS / FOLDS)), 0)) : 0,
+    calibrationRows: canCalibrate ? Math.min(calibRows.length, folds.reduce((a, f) => a + Math.min(f.length, perFold), 0)) : 0,
     testRows: test.length,
-    featureCount: finalModel.termOf.length,
+    featureCount: stats.termOf.length,
     temperature,
     fallbackThreshold,
     noneThreshold,
-    trainSeconds: (performance.now() - started) / 1000,
+    trainSeconds: 0,
+    phaseSeconds,
     heldOut,
   };
+  const version = versionId(createdAt, logProb);
+  // Term names are only needed to save the gate: built then.
+  const vocabulary = corpus.termNames(stats.termOf);
+  const index = corpus.gateIndex(stats.termOf);
   const gate = new Gate({
-    version: versionId(createdAt, finalModel),
+    version,
     createdAt: createdAt.toISOString(),
     features,
-    vocabulary: Array.from(finalModel.termOf, termName),
+    vocabulary,
+    index,
     lexicon,
-    idf: finalModel.idf,
-    logProb: finalModel.logProb,
+    idf,
+    logProb,
     logPrior: finalModel.logPrior,
     temperature,
     fallbackThreshold,
     noneThreshold,
     metrics,
   });
+  // The gate holds this same metrics object: the totals include building it.
+  endPhase('finish');
+  metrics.trainSeconds = (performance.now() - started) / 1000;
   return { gate, metrics };
 }
