@@ -36,12 +36,9 @@ export function testConfig(dir: string, env: Record<string, string> = {}): Confi
   });
 }
 
-/** Our own training data (data/dataset.csv; while it is being assembled, its parts in data/parts). */
+/** Our own training data, data/dataset.csv. */
 export function datasetExamples(): TrainingExample[] {
-  const file = path.join(REPO_ROOT, 'data/dataset.csv');
-  if (fs.existsSync(file)) return readLabelledCsv(file);
-  const partsDir = path.join(REPO_ROOT, 'data/parts');
-  return fs.readdirSync(partsDir).filter((f) => f.includes('.csv')).flatMap((f) => readLabelledCsv(path.join(partsDir, f)));
+  return readLabelledCsv(path.join(REPO_ROOT, 'data/dataset.csv'));
 }
 
 let gate: Gate | null = null;
