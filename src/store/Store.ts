@@ -76,15 +76,6 @@ export interface FeedbackRow {
   createdAt: number;
 }
 
-/** A vote joined with its decision: what retraining learns from. */
-export interface FeedbackExample extends FeedbackRow {
-  query: string | null;
-  label: Label;
-  gateExpert: ExpertId;
-  expert: ExpertId;
-  gateVersion: string;
-}
-
 export interface GateVersionRow {
   version: string;
   createdAt: number;
@@ -260,9 +251,6 @@ export class Store {
       countByStatus: p('SELECT status, COUNT(*) AS n FROM decisions GROUP BY status'),
       countFallbacks: p('SELECT COUNT(*) AS n FROM decisions WHERE fallback_reason IS NOT NULL'),
       countVotes: p('SELECT SUM(vote = 1) AS up, SUM(vote = -1) AS down FROM feedback'),
-      feedbackExamples: p(`SELECT f.decision_id, f.user_id, f.vote, f.corrected_expert, f.is_admin, f.created_at,
-        d.query, d.label, d.gate_expert, d.expert, d.gate_version
-        FROM feedback f JOIN decisions d ON d.id = f.decision_id WHERE f.created_at >= ? ORDER BY f.created_at`),
       insertGate: p(`INSERT INTO gate_versions (version, created_at, path, metrics_json, examples, feedback_examples, promoted, active, reason)
         VALUES (@version, @createdAt, @path, @metrics, @examples, @feedbackExamples, @promoted, 0, @reason)`),
       listGates: p('SELECT * FROM gate_versions ORDER BY created_at DESC, rowid DESC'),
@@ -377,28 +365,6 @@ export class Store {
       const replaced = this.s.replaceVote!.run(f.vote, f.correctedExpert, isAdmin, f.createdAt, f.decisionId, f.userId).changes === 1;
       return replaced ? { replaced: true } : null;
     });
-  }
-
-  /** Votes (oldest first) with their decisions, for retraining. */
-  feedbackExamples(sinceMs = 0): FeedbackExample[] {
-    this.flush();
-    type Raw = {
-      decision_id: string; user_id: string; vote: Vote; corrected_expert: ExpertId | null; is_admin: number; created_at: number;
-      query: string | null; label: Label; gate_expert: ExpertId; expert: ExpertId; gate_version: string;
-    };
-    return (this.s.feedbackExamples!.all(sinceMs) as Raw[]).map((r) => ({
-      decisionId: r.decision_id,
-      userId: r.user_id,
-      vote: r.vote,
-      correctedExpert: r.corrected_expert,
-      isAdmin: r.is_admin === 1,
-      createdAt: r.created_at,
-      query: r.query,
-      label: r.label,
-      gateExpert: r.gate_expert,
-      expert: r.expert,
-      gateVersion: r.gate_version,
-    }));
   }
 
   // --- platform messages and deliveries ---

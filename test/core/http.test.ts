@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../support/testApp.js';
+import { readVotes } from '../../src/retrain.js';
 
 let app: TestApp;
 
@@ -142,7 +143,7 @@ test('POST /feedback: up, then down with a correction replaces it; errors are 4x
   assert.deepEqual(down.body, { decisionId: id, vote: 'down', expert: 'HealthcareExpert', replaced: true });
   const named = await post('/feedback', { decisionId: id, vote: -1, expert: 'finance', userId: 'bob' });
   assert.equal(named.status, 200);
-  const votes = app.store.feedbackExamples().filter((v) => v.decisionId === id);
+  const votes = readVotes(app.store).filter((v) => v.decisionId === id);
   assert.deepEqual(votes.map((v) => [v.userId, v.vote, v.correctedExpert]).sort(), [['bob', -1, 'finance'], ['http:anonymous', -1, 'healthcare']]);
 
   const cases: [unknown, number, string][] = [

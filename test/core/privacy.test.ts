@@ -8,6 +8,7 @@ import { createApp } from '../../src/app.js';
 import { silentLogger } from '../../src/logger.js';
 import { createTestApp, testConfig, testGate, REPO_ROOT } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { readVotes } from '../../src/retrain.js';
 
 const Q = 'how do I spot a phishing email';
 
@@ -69,7 +70,7 @@ test('`moe forget --user` deletes that user\'s text and votes, keeps others, and
   assert.equal(row.query, null);
   assert.equal(row.answer, null);
   assert.equal(row.userId, null);
-  const votes = app.store.feedbackExamples();
+  const votes = readVotes(app.store);
   assert.deepEqual(votes.map((v) => v.userId), ['keep-me']);
   assert.equal(app.store.getDecision(theirs.decisionId)!.query, 'what is a good way to save for retirement');
 

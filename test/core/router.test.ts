@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { RouterError } from '../../src/errors.js';
 import { Store } from '../../src/store/Store.js';
 import { createTestApp, testGate, type TestApp } from '../support/testApp.js';
+import { readVotes } from '../../src/retrain.js';
 
 let app: TestApp;
 
@@ -118,7 +119,7 @@ test('feedback: one vote per user and decision, a second replaces the first, cor
   const second = app.router.feedback(r.decisionId, 'voter', -1, 'healthcare', { admin: true });
   assert.equal(second.replaced, true);
   app.router.feedback(r.decisionId, 'other', 1);
-  const votes = app.store.feedbackExamples().filter((v) => v.decisionId === r.decisionId);
+  const votes = readVotes(app.store).filter((v) => v.decisionId === r.decisionId);
   assert.equal(votes.length, 2);
   const mine = votes.find((v) => v.userId === 'voter')!;
   assert.equal(mine.vote, -1);

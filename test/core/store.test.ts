@@ -7,6 +7,7 @@ import { Store, type NewDecision } from '../../src/store/Store.js';
 import { openDatabase } from '../../src/store/openDatabase.js';
 import { migrate, readMigrations, schemaVersion, DatabaseError } from '../../src/store/migrate.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { readVotes } from '../../src/retrain.js';
 
 const migrations = readMigrations();
 const LATEST = migrations.length;
@@ -50,7 +51,7 @@ for (let from = 1; from < LATEST; from++) {
     t.after(() => store.close());
     assert.equal(schemaVersion(store.db), LATEST);
     assert.equal(store.getDecision('d1')?.query, 'how do I budget');
-    const votes = store.feedbackExamples();
+    const votes = readVotes(store);
     assert.equal(votes.length, 1);
     assert.equal(votes[0]!.isAdmin, false, 'votes from before the is_admin column are not admin votes');
     const applied = (store.db.prepare('SELECT version FROM schema_migrations ORDER BY version').all() as { version: number }[]).map((r) => r.version);
