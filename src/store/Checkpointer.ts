@@ -41,6 +41,7 @@ export interface CheckpointerOptions {
 export class Checkpointer {
   private readonly worker: Worker;
   private stopped: Promise<void> | null = null;
+  private exited = false;
 
   constructor(file: string, options: CheckpointerOptions = {}) {
     const driver = createRequire(import.meta.url).resolve('better-sqlite3');
@@ -51,6 +52,9 @@ export class Checkpointer {
       workerData: { driver, file, intervalMs: options.intervalMs ?? 1000, truncateAboveBytes: options.truncateAboveBytes ?? 64e6 },
     });
     this.worker.unref();
+    this.worker.once('exit', () => {
+      this.exited = true;
+    });
     this.worker.on('message', (m: { error?: string }) => {
       if (m.error) options.onError?.(m.error);
     });
@@ -60,7 +64,10 @@ export class Checkpointer {
   /** Stops the worker and closes its connection. */
   stop(): Promise<void> {
     this.stopped ??= new Promise<void>((resolve) => {
+      if (this.exited) return resolve();
       this.worker.once('exit', () => resolve());
+      // Unref'd while running so it never keeps the process alive; ref'd while stopping so awaiting stop() can finish.
+      this.worker.ref();
       this.worker.postMessage('stop');
       setTimeout(() => void this.worker.terminate(), 2_000).unref();
     });

@@ -428,7 +428,11 @@ export class Store {
     }).immediate();
   }
 
-  close(): void {
+  /**
+   * Commits what is queued and closes the connection. The returned promise settles when the background checkpoint
+   * worker (if any) has closed its own connection too; await it before deleting or moving the database files.
+   */
+  close(): Promise<void> {
     if (this.database.open) {
       try {
         this.flush();
@@ -436,8 +440,9 @@ export class Store {
         this.onWriteError(`queued writes lost at close: ${(err as Error).message}`);
       }
     }
-    void this.checkpointer?.stop();
+    const stopped = this.checkpointer?.stop() ?? Promise.resolve();
     if (this.database.open) this.database.close();
+    return stopped;
   }
 
   // --- group commit ---
