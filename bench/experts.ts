@@ -14,7 +14,7 @@ import { parseArgs, numberFlag } from '../src/cli/args.js';
 import { loadConfig } from '../src/config.js';
 import { createExpertPool } from '../src/experts/createExpertPool.js';
 import type { ExpertPool } from '../src/experts/ExpertPool.js';
-import { writeDemoRegistry } from '../src/experts/fixtures.js';
+import { writeDemoRegistry } from '../test/support/writeDemoRegistry.js';
 
 const parsed = parseArgs(process.argv.slice(2), { embedding: 'string', tokens: 'string', repeats: 'string' });
 const embedding = numberFlag(parsed, 'embedding', 0, 8192) ?? 0;

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:learning`: proves the gate learns from votes. Simulated users ask public questions the gate never
- * trained on, vote, and the gate is retrained every few votes with the production rules (src/feedbackExamples.ts,
- * buildTrainingSet/decidePromotion in src/retrain.ts). Prints the learning curve, the share of the gap to a gate
+ * trained on, vote, and the gate is retrained every few votes with the production rules (src/learning/feedbackExamples.ts,
+ * buildTrainingSet/decidePromotion in src/learning/Retrainer.ts). Prints the learning curve, the share of the gap to a gate
  * trained on all our data that was recovered, a poisoning run, and the time to retrain on 100,000 logged decisions.
  * Public data is read in place from ../shared/data and never used to train a shipped gate.
  *
@@ -19,11 +19,11 @@ import { trainGate } from '../src/gate/trainGate.js';
 import { isCorrect } from '../src/gate/evaluate.js';
 import { LABELS, labelToExpert, type ExpertId, type TrainingExample } from '../src/gate/types.js';
 import type { Gate } from '../src/gate/Gate.js';
-import { DEFAULT_FEEDBACK_RULES, FEEDBACK_ASK_BELOW, isHeldOutDataRow, shouldAskForFeedback, type FeedbackRules, type LoggedQuestion, type VoteRecord } from '../src/feedbackExamples.js';
-import { accuracyOf, buildTrainingSet, createRetrainer, DATA_HOLDOUT_FRACTION, decidePromotion } from '../src/retrain.js';
+import { DEFAULT_FEEDBACK_RULES, FEEDBACK_ASK_BELOW, isHeldOutDataRow, shouldAskForFeedback, type FeedbackRules, type LoggedQuestion, type VoteRecord } from '../src/learning/feedbackExamples.js';
+import { accuracyOf, buildTrainingSet, createRetrainer, DATA_HOLDOUT_FRACTION, decidePromotion } from '../src/learning/Retrainer.js';
 import { loadConfig } from '../src/config.js';
 import { Store } from '../src/store/Store.js';
-import { ActiveGate } from '../src/ActiveGate.js';
+import { ActiveGate } from '../src/learning/ActiveGate.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const SHARED = path.resolve(ROOT, '../shared/data');

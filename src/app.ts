@@ -7,15 +7,15 @@ import type { Registry } from 'prom-client';
 import type { Config } from './config.js';
 import type { GateModel } from './gate/types.js';
 import type { ExpertProvider } from './experts/types.js';
-import { loadActiveGate } from './gate/loadActiveGate.js';
+import { loadActiveGate } from './learning/loadActiveGate.js';
 import { createExpertPool } from './experts/createExpertPool.js';
-import { ActiveGate } from './ActiveGate.js';
-import { Router } from './router.js';
+import { ActiveGate } from './learning/ActiveGate.js';
+import { Router } from './core/Router.js';
 import { Store } from './store/Store.js';
-import { createRetrainer, scheduleRetraining, watchActiveGate, type Retrainer } from './retrain.js';
+import { createRetrainer, scheduleRetraining, watchActiveGate, type Retrainer } from './learning/Retrainer.js';
 import { createLogger, type Logger } from './logger.js';
-import { createRouterMetrics } from './http/metrics.js';
-import { createHttpServer } from './http/createHttpServer.js';
+import { createRouterMetrics } from '../adapters/http/metrics.js';
+import { createHttpServer } from '../adapters/http/createHttpServer.js';
 
 export interface CreateAppOptions {
   /** An already-trained gate. Default: loadActiveGate(config), which trains from DATASET_PATH when GATE_PATH is missing. */
@@ -28,7 +28,7 @@ export interface CreateAppOptions {
   dbPath?: string;
   /** Default: pino JSON on stdout at config.logLevel. */
   logger?: Logger;
-  /** Default: createRetrainer (src/retrain.ts). */
+  /** Default: createRetrainer (src/learning/Retrainer.ts). */
   retrainer?: Retrainer;
   /** Clock for timestamps, rate limits and retention (tests). */
   now?: () => number;

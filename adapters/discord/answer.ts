@@ -4,7 +4,7 @@
  * and the 👍/👎 buttons on the last message.
  */
 import type { RepliableInteraction } from 'discord.js';
-import type { AskOptions, AskResult } from '../../src/routerTypes.js';
+import type { AskOptions, AskResult } from '../../src/core/types.js';
 import { answerHeader, answerText, userErrorMessage } from '../shared/format.js';
 import { errorFields } from '../shared/logger.js';
 import { splitMessage } from '../shared/splitMessage.js';

@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
 import { ConfigError, type Config } from '../../src/config.js';
-import type { RouterApi } from '../../src/routerTypes.js';
+import type { RouterApi } from '../../src/core/types.js';
 import { isExpectedError, userErrorMessage } from '../shared/format.js';
 import { consoleLogger, errorFields, type AdapterLogger } from '../shared/logger.js';
 import { handleRetrain, handleStats } from './admin.js';

@@ -10,7 +10,7 @@ import {
 } from 'discord.js';
 import type { ExpertInfo } from '../../src/experts/types.js';
 import type { ExpertId } from '../../src/gate/types.js';
-import type { AskResult } from '../../src/routerTypes.js';
+import type { AskResult } from '../../src/core/types.js';
 import { expertLabel } from '../shared/format.js';
 import { encodeCustomId } from './customIds.js';
 

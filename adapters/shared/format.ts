@@ -2,7 +2,7 @@
  * Platform-neutral text for chat adapters: the answer header, the demo label, retrain/stats summaries and
  * the short messages users see for errors. Plain text plus `_italics_`, which Discord and Slack both render.
  */
-import type { AskResult, RetrainReport, RouterStats } from '../../src/routerTypes.js';
+import type { AskResult, RetrainReport, RouterStats } from '../../src/core/types.js';
 import type { ExpertInfo } from '../../src/experts/types.js';
 
 export const DEMO_LABEL = '_demo model output_';

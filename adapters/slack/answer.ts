@@ -4,7 +4,7 @@
  * messages past the size limits) with the expert line and vote buttons on the last message.
  */
 import type { webApi } from '@slack/bolt';
-import type { AskOptions, AskResult } from '../../src/routerTypes.js';
+import type { AskOptions, AskResult } from '../../src/core/types.js';
 import { answerHeader, userErrorMessage } from '../shared/format.js';
 import { errorFields } from '../shared/logger.js';
 import { answerMessages, noticeMessage, plainTextMessages, streamingMessage, type SlackMessage } from './blocks.js';

@@ -3,7 +3,7 @@
  * in practice, a message whose blocks hold more than ~12-13k characters in total (msg_blocks_too_long,
  * bolt-js#2509), so sections stay under 2,900 and a message under 10,000; the rest continues in the thread.
  */
-import type { AskResult } from '../../src/routerTypes.js';
+import type { AskResult } from '../../src/core/types.js';
 import type { ExpertInfo } from '../../src/experts/types.js';
 import type { ExpertId } from '../../src/gate/types.js';
 import { answerHeader, expertLabel, feedbackInvite } from '../shared/format.js';

@@ -1,5 +1,5 @@
 import type { Config } from '../../src/config.js';
-import type { RouterApi } from '../../src/routerTypes.js';
+import type { RouterApi } from '../../src/core/types.js';
 import type { AdapterLogger } from '../shared/logger.js';
 import type { AnswerThreads } from './AnswerThreads.js';
 

@@ -4,7 +4,7 @@
  */
 import type { webApi } from '@slack/bolt';
 import type { ExpertId } from '../../src/gate/types.js';
-import type { Vote } from '../../src/routerTypes.js';
+import type { Vote } from '../../src/core/types.js';
 import { expertLabel } from '../shared/format.js';
 import { deliverAnswer } from './answer.js';
 import type { SlackAction } from './actionIds.js';

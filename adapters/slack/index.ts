@@ -6,8 +6,8 @@
 import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, type webApi } from '@slack/bolt';
 import { ConfigError, type Config } from '../../src/config.js';
-import { RouterError } from '../../src/errors.js';
-import type { RouterApi } from '../../src/routerTypes.js';
+import { RouterError } from '../../src/core/errors.js';
+import type { RouterApi } from '../../src/core/types.js';
 import { userErrorMessage } from '../shared/format.js';
 import { consoleLogger, errorFields, type AdapterLogger } from '../shared/logger.js';
 import { parseAction } from './actionIds.js';

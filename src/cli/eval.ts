@@ -4,7 +4,7 @@ import { addNoise, seededRandom } from '../gate/addNoise.js';
 import { DatasetError, GateFileError } from '../gate/errors.js';
 import { formatMetrics } from '../gate/formatMetrics.js';
 import { Gate } from '../gate/Gate.js';
-import { loadActiveGate } from '../gate/loadActiveGate.js';
+import { loadActiveGate } from '../learning/loadActiveGate.js';
 import { readLabelledCsv } from '../gate/readLabelledCsv.js';
 import { TrainingDataError } from '../gate/trainGate.js';
 import { CliUsageError, numberFlag, parseArgs, stringFlag } from './args.js';

@@ -1,9 +1,9 @@
 /** `moe gate list [--json]` and `moe gate rollback [version]`: gate versions recorded by retraining. */
 import fs from 'node:fs';
 import { loadConfig } from '../config.js';
-import { RouterError } from '../errors.js';
+import { RouterError } from '../core/errors.js';
 import { GateFileError } from '../gate/errors.js';
-import { rollbackGate } from '../retrain.js';
+import { rollbackGate } from '../learning/Retrainer.js';
 import { Store, type GateVersionRow } from '../store/Store.js';
 import { CliUsageError, parseArgs } from './args.js';
 

@@ -1,12 +1,12 @@
 /** `moe retrain [--json]`: retrains the gate from votes now; a running bot on the same DB_PATH picks up a promotion. */
 import fs from 'node:fs';
 import { loadConfig } from '../config.js';
-import { ActiveGate } from '../ActiveGate.js';
-import { RouterError } from '../errors.js';
+import { ActiveGate } from '../learning/ActiveGate.js';
+import { RouterError } from '../core/errors.js';
 import { DatasetError, GateFileError } from '../gate/errors.js';
-import { loadActiveGate } from '../gate/loadActiveGate.js';
+import { loadActiveGate } from '../learning/loadActiveGate.js';
 import { TrainingDataError } from '../gate/trainGate.js';
-import { createRetrainer, formatRetrainReport } from '../retrain.js';
+import { createRetrainer, formatRetrainReport } from '../learning/Retrainer.js';
 import { Store } from '../store/Store.js';
 import { CliUsageError, parseArgs } from './args.js';
 

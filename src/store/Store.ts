@@ -10,7 +10,7 @@
  * calls, so other processes and connections never wait on one.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { Platform, Vote } from '../routerTypes.js';
+import type { Platform, Vote } from '../core/types.js';
 import type { ExpertId, Label } from '../gate/types.js';
 import { openDatabase, type OpenDatabaseOptions } from './openDatabase.js';
 import { Checkpointer } from './Checkpointer.js';

@@ -6,7 +6,7 @@ import { answerHeader, answerText, userErrorMessage } from '../../adapters/share
 import { encodeCustomId, parseCustomId } from '../../adapters/discord/customIds.js';
 import { streamingPreview } from '../../adapters/discord/StreamingReply.js';
 import { buildCommands } from '../../adapters/discord/commands.js';
-import { RouterError } from '../../src/errors.js';
+import { RouterError } from '../../src/core/errors.js';
 
 const sentence = (i: number): string => `Sentence number ${i} explains one more detail about password managers.`;
 

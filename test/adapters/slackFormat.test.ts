@@ -7,7 +7,7 @@ import { ACTION, encodeValue, parseAction, type SlackAction } from '../../adapte
 import { voteFromReaction } from '../../adapters/slack/feedback.js';
 import { slackSettings } from '../../adapters/slack/connection.js';
 import { loadConfig } from '../../src/config.js';
-import type { AskResult } from '../../src/routerTypes.js';
+import type { AskResult } from '../../src/core/types.js';
 import { blockTexts, validateBlocks } from '../support/fakeSlack.js';
 
 const cyber = { id: 'cybersecurity', displayName: 'Cybersecurity Expert', legacyName: 'CybersecurityExpert', description: 'd', emoji: '🔐', isFallback: false, demo: true } as const;

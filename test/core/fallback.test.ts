@@ -1,7 +1,7 @@
 /** When the chosen expert cannot answer, the fallback expert does, and the decision says why. Real experts throughout. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RouterError } from '../../src/errors.js';
+import { RouterError } from '../../src/core/errors.js';
 import { createTestApp } from '../support/testApp.js';
 
 const FINANCE_Q = 'my card got declined at the shop but I have money in my account';

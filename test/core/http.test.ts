@@ -2,7 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createTestApp, type TestApp } from '../support/testApp.js';
-import { readVotes } from '../../src/retrain.js';
+import { readVotes } from '../../src/learning/Retrainer.js';
 
 let app: TestApp;
 

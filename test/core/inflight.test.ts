@@ -2,8 +2,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { RouterError } from '../../src/errors.js';
-import { writeDemoModel } from '../../src/experts/demoModel.js';
+import { RouterError } from '../../src/core/errors.js';
+import { writeDemoModel } from '../../src/experts/demo/demoModel.js';
 import { EXPERT_IDS, type ExpertId } from '../../src/gate/types.js';
 import { createTestApp, type ExpertOverride, type TestApp } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';

@@ -3,12 +3,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
-import { RouterError } from '../../src/errors.js';
+import { RouterError } from '../../src/core/errors.js';
 import { createApp } from '../../src/app.js';
 import { silentLogger } from '../../src/logger.js';
 import { createTestApp, testConfig, testGate, REPO_ROOT } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { readVotes } from '../../src/retrain.js';
+import { readVotes } from '../../src/learning/Retrainer.js';
 
 const Q = 'how do I spot a phishing email';
 

@@ -1,10 +1,10 @@
 /** Router.ask end to end: real gate, real node-llama-cpp demo experts, real SQLite file. */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { RouterError } from '../../src/errors.js';
+import { RouterError } from '../../src/core/errors.js';
 import { Store } from '../../src/store/Store.js';
 import { createTestApp, testGate, type TestApp } from '../support/testApp.js';
-import { readVotes } from '../../src/retrain.js';
+import { readVotes } from '../../src/learning/Retrainer.js';
 
 let app: TestApp;
 

@@ -5,10 +5,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import BetterSqlite3 from 'better-sqlite3';
-import { ActiveGate } from '../../src/ActiveGate.js';
-import { Router } from '../../src/router.js';
+import { ActiveGate } from '../../src/learning/ActiveGate.js';
+import { Router } from '../../src/core/Router.js';
 import { Store } from '../../src/store/Store.js';
-import { RouterError } from '../../src/errors.js';
+import { RouterError } from '../../src/core/errors.js';
 import { EXPERT_IDS, type ExpertId } from '../../src/gate/types.js';
 import type { ExpertInfo, ExpertProvider, ExpertStatus, GenerateResult } from '../../src/experts/types.js';
 import { testConfig, testGate } from '../support/testApp.js';

@@ -3,10 +3,10 @@ import { spawnSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
-import { DEMO_CORPUS } from '../../src/experts/demoCorpus.js';
-import { buildDemoModel } from '../../src/experts/demoModel.js';
-import { writeDemoRegistry } from '../../src/experts/fixtures.js';
-import { encodeGguf, writeGguf } from '../../src/experts/writeGguf.js';
+import { DEMO_CORPUS } from '../../src/experts/demo/demoCorpus.js';
+import { buildDemoModel } from '../../src/experts/demo/demoModel.js';
+import { writeDemoRegistry } from '../support/writeDemoRegistry.js';
+import { encodeGguf, writeGguf } from '../../src/experts/demo/writeGguf.js';
 import { tempDir } from './helpers.js';
 
 interface Outcome {

@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { test } from 'node:test';
 import { run } from '../../src/cli/models.js';
-import { writeDemoRegistry } from '../../src/experts/fixtures.js';
+import { writeDemoRegistry } from '../support/writeDemoRegistry.js';
 import { tempDir } from './helpers.js';
 
 /** Runs `moe models ...` in this process, capturing what it prints. */

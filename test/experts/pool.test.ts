@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createExpertPool } from '../../src/experts/createExpertPool.js';
-import { writeDemoRegistry } from '../../src/experts/fixtures.js';
+import { writeDemoRegistry } from '../support/writeDemoRegistry.js';
 import { ExpertError } from '../../src/experts/types.js';
 import { tempDir, testConfig } from './helpers.js';
 

@@ -8,9 +8,9 @@ import {
   votesToExamples,
   type LoggedQuestion,
   type VoteRecord,
-} from '../../src/feedbackExamples.js';
+} from '../../src/learning/feedbackExamples.js';
 import { LABELS, type GateModel, type Label } from '../../src/gate/types.js';
-import { buildTrainingSet } from '../../src/retrain.js';
+import { buildTrainingSet } from '../../src/learning/Retrainer.js';
 
 let n = 0;
 function vote(overrides: Partial<VoteRecord> = {}): VoteRecord {

@@ -2,11 +2,11 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { Config } from '../../src/config.js';
-import { ActiveGate } from '../../src/ActiveGate.js';
+import { ActiveGate } from '../../src/learning/ActiveGate.js';
 import { Gate } from '../../src/gate/Gate.js';
 import { trainGate } from '../../src/gate/trainGate.js';
 import { LABELS, type ExpertId, type TrainingExample } from '../../src/gate/types.js';
-import { createRetrainer, type Retrainer } from '../../src/retrain.js';
+import { createRetrainer, type Retrainer } from '../../src/learning/Retrainer.js';
 import { Store } from '../../src/store/Store.js';
 import { datasetExamples, testConfig, REPO_ROOT } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';

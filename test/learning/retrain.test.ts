@@ -3,12 +3,12 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
-import { RouterError } from '../../src/errors.js';
+import { RouterError } from '../../src/core/errors.js';
 import { Gate } from '../../src/gate/Gate.js';
-import { loadActiveGate } from '../../src/gate/loadActiveGate.js';
+import { loadActiveGate } from '../../src/learning/loadActiveGate.js';
 import { trainGate } from '../../src/gate/trainGate.js';
-import { DEFAULT_FEEDBACK_RULES } from '../../src/feedbackExamples.js';
-import { acquireRetrainLock, buildTrainingSet, gatesDir, readVotes, releaseRetrainLock, rollbackGate, scheduleRetraining, watchActiveGate } from '../../src/retrain.js';
+import { DEFAULT_FEEDBACK_RULES } from '../../src/learning/feedbackExamples.js';
+import { acquireRetrainLock, buildTrainingSet, gatesDir, readVotes, releaseRetrainLock, rollbackGate, scheduleRetraining, watchActiveGate } from '../../src/learning/Retrainer.js';
 import { Store } from '../../src/store/Store.js';
 import { learningEnv, REPO_ROOT, smallDataset, writeCsv } from './helpers.js';
 

@@ -4,9 +4,9 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { EXPERT_IDS, type ExpertId } from '../gate/types.js';
-import { DEMO_CORPUS, LONG_ANSWER_CORPUS } from './demoCorpus.js';
-import { writeDemoModel } from './demoModel.js';
+import { EXPERT_IDS, type ExpertId } from '../../src/gate/types.js';
+import { DEMO_CORPUS, LONG_ANSWER_CORPUS } from '../../src/experts/demo/demoCorpus.js';
+import { writeDemoModel } from '../../src/experts/demo/demoModel.js';
 
 export interface DemoRegistryOptions {
   /**

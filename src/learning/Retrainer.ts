@@ -6,17 +6,17 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import type { Config } from './config.js';
-import type { Store } from './store/Store.js';
+import type { Config } from '../config.js';
+import type { Store } from '../store/Store.js';
 import type { ActiveGate } from './ActiveGate.js';
-import type { RetrainReport } from './routerTypes.js';
-import type { Logger } from './logger.js';
-import { RouterError } from './errors.js';
-import { Gate } from './gate/Gate.js';
-import { isCorrect } from './gate/evaluate.js';
-import { readLabelledCsv } from './gate/readLabelledCsv.js';
-import { trainGate } from './gate/trainGate.js';
-import type { ExpertId, GateModel, Label, TrainingExample } from './gate/types.js';
+import type { RetrainReport } from '../core/types.js';
+import type { Logger } from '../logger.js';
+import { RouterError } from '../core/errors.js';
+import { Gate } from '../gate/Gate.js';
+import { isCorrect } from '../gate/evaluate.js';
+import { readLabelledCsv } from '../gate/readLabelledCsv.js';
+import { trainGate } from '../gate/trainGate.js';
+import type { ExpertId, GateModel, Label, TrainingExample } from '../gate/types.js';
 import {
   DEFAULT_FEEDBACK_RULES,
   isHeldOutDataRow,

@@ -2,7 +2,7 @@
  * Our own small answer corpora for the demo experts (written for this project, not taken from any dataset).
  * The Markov chain recombines these sentences, so each demo expert sounds like its domain.
  */
-import type { ExpertId } from '../gate/types.js';
+import type { ExpertId } from '../../gate/types.js';
 
 export const DEMO_CORPUS: Record<ExpertId, readonly string[]> = {
   healthcare: [

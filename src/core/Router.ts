@@ -3,15 +3,15 @@
  * Read `ask()` top to bottom to know the product; the helpers below it are the details.
  */
 import { setMaxListeners } from 'node:events';
-import type { Config } from './config.js';
-import type { ActiveGate } from './ActiveGate.js';
-import type { NewDecision, Store } from './store/Store.js';
-import { newDecisionId } from './store/newDecisionId.js';
-import type { Retrainer } from './retrain.js';
+import type { Config } from '../config.js';
+import type { ActiveGate } from '../learning/ActiveGate.js';
+import type { NewDecision, Store } from '../store/Store.js';
+import { newDecisionId } from '../store/newDecisionId.js';
+import type { Retrainer } from '../learning/Retrainer.js';
 import { RouterError } from './errors.js';
-import { shouldAskForFeedback } from './feedbackExamples.js';
-import { ExpertError, type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateResult } from './experts/types.js';
-import { DOMAIN_LABELS, isExpertId, expertToLabel, type ExpertId, type Label } from './gate/types.js';
+import { shouldAskForFeedback } from '../learning/feedbackExamples.js';
+import { ExpertError, type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateResult } from '../experts/types.js';
+import { DOMAIN_LABELS, isExpertId, expertToLabel, type ExpertId, type Label } from '../gate/types.js';
 import type {
   AnswerFallbackReason,
   AskOptions,
@@ -23,7 +23,7 @@ import type {
   RouterApi,
   RouterStats,
   Vote,
-} from './routerTypes.js';
+} from './types.js';
 
 /** What the router tells observers (metrics, logs) after each question or vote. */
 export interface RouterObserver {

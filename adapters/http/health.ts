@@ -1,7 +1,7 @@
 /** GET /healthz and GET /metrics. */
 import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
-import type { Router } from '../router.js';
+import type { Router } from '../../src/core/Router.js';
 
 export function registerHealth(app: FastifyInstance, router: Router, registry: Registry): void {
   const startedAt = Date.now();

@@ -1,4 +1,4 @@
-import { isExpertId, type ExpertId } from '../gate/types.js';
+import { isExpertId, type ExpertId } from '../../src/gate/types.js';
 
 /** Expert names as the old Python service returned them; HTTP clients written for it keep working. */
 const LEGACY: Record<ExpertId, string> = {

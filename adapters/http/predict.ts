@@ -1,8 +1,8 @@
 /** POST /predict: the old service's endpoint, answered by the router; optionally streamed as server-sent events. */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { Router } from '../router.js';
-import type { AskResult, DecisionInfo } from '../routerTypes.js';
-import { RouterError } from '../errors.js';
+import type { Router } from '../../src/core/Router.js';
+import type { AskResult, DecisionInfo } from '../../src/core/types.js';
+import { RouterError } from '../../src/core/errors.js';
 import { legacyExpertName } from './legacyNames.js';
 import { errorSchema, routerErrorBody, sendRouterError } from './errors.js';
 

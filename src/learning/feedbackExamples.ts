@@ -1,10 +1,10 @@
 /**
  * Vote-to-example rules: how 👍/👎 votes and corrections become weighted training examples for the gate.
- * Pure functions (no SQL, no files), shared by retraining (src/retrain.ts) and the learning benchmark.
+ * Pure functions (no SQL, no files), shared by retraining (src/learning/Retrainer.ts) and the learning benchmark.
  */
 import crypto from 'node:crypto';
-import { expertToLabel, LABELS, type ExpertId, type Label, type TrainingExample } from './gate/types.js';
-import type { Vote } from './routerTypes.js';
+import { expertToLabel, LABELS, type ExpertId, type Label, type TrainingExample } from '../gate/types.js';
+import type { Vote } from '../core/types.js';
 
 /** One vote joined with the decision it rates: everything the rules look at. */
 export interface VoteRecord {

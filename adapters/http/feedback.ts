@@ -1,7 +1,7 @@
 /** POST /feedback: 👍/👎 on an answer, optionally naming the expert that should have answered. */
 import type { FastifyInstance } from 'fastify';
-import type { Router } from '../router.js';
-import { RouterError } from '../errors.js';
+import type { Router } from '../../src/core/Router.js';
+import { RouterError } from '../../src/core/errors.js';
 import { legacyExpertName, parseExpertName } from './legacyNames.js';
 import { errorSchema, sendRouterError } from './errors.js';
 

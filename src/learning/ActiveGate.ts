@@ -1,4 +1,4 @@
-import type { GateModel } from './gate/types.js';
+import type { GateModel } from '../gate/types.js';
 
 /**
  * Holds the gate that routes now. The router calls `current()` once per question, so `swap()` (after retraining

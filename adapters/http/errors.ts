@@ -1,6 +1,6 @@
 /** How errors look over HTTP: `{ "error": code, "message": text }` with a status that says whose fault it was. */
 import type { FastifyReply } from 'fastify';
-import { RouterError, type RouterErrorCode } from '../errors.js';
+import { RouterError, type RouterErrorCode } from '../../src/core/errors.js';
 
 const STATUS: Record<RouterErrorCode, number> = {
   empty_query: 400,

@@ -1,7 +1,7 @@
 /** Prometheus metrics for the router (prom-client), one registry per app so several apps can live in one process. */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { RouterObserver } from '../router.js';
-import type { ExpertStatus } from '../experts/types.js';
+import type { RouterObserver } from '../../src/core/Router.js';
+import type { ExpertStatus } from '../../src/experts/types.js';
 
 export interface RouterMetrics {
   registry: Registry;

@@ -1,9 +1,9 @@
 /**
- * The contract between the core and its surfaces (adapters, HTTP, CLI). Router (src/router.ts) implements
+ * The contract between the core and its surfaces (adapters, HTTP, CLI). Router (src/core/Router.ts) implements
  * RouterApi; adapters depend on this file only, so they never reach into routing logic or SQL.
  */
-import type { ExpertId, Label, FallbackReason } from './gate/types.js';
-import type { ExpertInfo, ExpertStatus } from './experts/types.js';
+import type { ExpertId, Label, FallbackReason } from '../gate/types.js';
+import type { ExpertInfo, ExpertStatus } from '../experts/types.js';
 
 export type Platform = 'discord' | 'slack' | 'http' | 'cli';
 

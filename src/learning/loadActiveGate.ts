@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import type { Config } from '../config.js';
 import { Store } from '../store/Store.js';
-import { Gate } from './Gate.js';
-import { readLabelledCsv } from './readLabelledCsv.js';
-import { trainGate } from './trainGate.js';
+import { Gate } from '../gate/Gate.js';
+import { readLabelledCsv } from '../gate/readLabelledCsv.js';
+import { trainGate } from '../gate/trainGate.js';
 
 export async function loadActiveGate(config: Pick<Config, 'gatePath' | 'datasetPath'> & Partial<Pick<Config, 'dbPath'>>): Promise<Gate> {
   const fromDatabase = config.dbPath ? activeGateInDatabase(config.dbPath) : null;

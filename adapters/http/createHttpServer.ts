@@ -6,10 +6,10 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Registry } from 'prom-client';
-import type { Config } from '../config.js';
-import type { Logger } from '../logger.js';
-import type { Router } from '../router.js';
-import { RouterError } from '../errors.js';
+import type { Config } from '../../src/config.js';
+import type { Logger } from '../../src/logger.js';
+import type { Router } from '../../src/core/Router.js';
+import { RouterError } from '../../src/core/errors.js';
 import { sendRouterError } from './errors.js';
 import { registerPredict } from './predict.js';
 import { registerFeedback } from './feedback.js';
