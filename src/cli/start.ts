@@ -2,7 +2,7 @@
  * `moe start` / `npm start`: opens the database, loads (or trains) the gate, prepares the experts, serves the HTTP API
  * on HOST:PORT, starts Discord/Slack when their tokens are set, and shuts down cleanly on Ctrl-C (SIGINT/SIGTERM).
  */
-import { loadConfig, ConfigError, type Config } from '../config.js';
+import { checkRunnable, loadConfig, ConfigError, type Config } from '../config.js';
 import { createApp, type App } from '../app.js';
 import { createLogger, type Logger } from '../logger.js';
 import { parseArgs } from './args.js';
@@ -20,6 +20,7 @@ export async function run(args: string[]): Promise<number> {
   let config: Config;
   try {
     config = loadConfig();
+    checkRunnable(config);
   } catch (err) {
     if (err instanceof ConfigError) {
       console.error(`moe: configuration error: ${err.message}`);

@@ -1,6 +1,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { loadConfig, ConfigError, parseRateLimit } from '../../src/config.js';
+import { REPO_ROOT } from '../support/testApp.js';
+import { makeTempDir } from '../support/tempDir.js';
 
 test('defaults: HTTP on 127.0.0.1:8000, SQLite under data/, 5 questions a minute per user', () => {
   const c = loadConfig({});
@@ -43,3 +48,66 @@ test('rates, durations and lists parse as documented', () => {
   assert.deepEqual(c.discord.adminUserIds, ['1', '2']);
   assert.equal(c.expertMemoryBudgetBytes, 2 * 1024 ** 3);
 });
+
+test('settings that would break every answer are refused by the schema', () => {
+  for (const [setting, value, message] of [
+    ['EXPERT_TIMEOUT', '0', /must be at least 1s/],
+    ['EXPERT_TIMEOUT', '10ms', /must be at least 1s/],
+    ['RATE_LIMIT_PER_USER', '5/0min', /window must be longer than 0/],
+    ['RATE_LIMIT_PER_USER', '0/min', /expected a rate/],
+  ] as const) {
+    assert.throws(() => loadConfig({ [setting]: value }), (err: unknown) => {
+      assert.ok(err instanceof ConfigError, `${setting}=${value}`);
+      assert.equal(err.setting, setting);
+      assert.match(err.message, message);
+      return true;
+    });
+  }
+  assert.equal(loadConfig({ EXPERT_TIMEOUT: '1s' }).expertTimeoutMs, 1_000);
+  assert.equal(loadConfig({ RATE_LIMIT_PER_USER: '0' }).rateLimitPerUser, null, '"0" still means off, as documented');
+});
+
+test('every setting is read from its environment name, blank meaning unset', () => {
+  const c = loadConfig({
+    HOST: ' 0.0.0.0 ', PORT: '', LOG_LEVEL: 'debug', LLAMA_GPU: 'cpu', EXPERT_MEMORY_BUDGET: 'auto', SLACK_PORT: '3100',
+    SLACK_ADMIN_USER_IDS: 'U1,U2', DISCORD_API_URL: 'http://127.0.0.1:9/api', RETRAIN_MARGIN: '0.01', GATE_RELOAD_INTERVAL: '500ms',
+  });
+  assert.equal(c.host, '0.0.0.0');
+  assert.equal(c.port, 8000);
+  assert.equal(c.logLevel, 'debug');
+  assert.equal(c.llamaGpu, false);
+  assert.equal(c.expertMemoryBudgetBytes, null);
+  assert.equal(c.slack.port, 3100);
+  assert.deepEqual(c.slack.adminUserIds, ['U1', 'U2']);
+  assert.equal(c.discord.apiUrl, 'http://127.0.0.1:9/api');
+  assert.equal(c.retrainMargin, 0.01);
+  assert.equal(c.gateReloadIntervalMs, 500);
+});
+
+/** Environment without the caller's moe settings, so only what a test sets counts. */
+function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  for (const [k, v] of Object.entries(process.env)) if (!/^(PORT|HOST|DB_PATH|GATE_PATH|LOG_|DISCORD_|SLACK_|RATE_|QUERY_|EXPERT_)/.test(k)) env[k] = v;
+  return { ...env, ...extra };
+}
+
+for (const [setting, value] of [
+  ['EXPERT_TIMEOUT', '0'], ['EXPERT_MEMORY_BUDGET', '0'], ['EXPERT_MEMORY_BUDGET', '1MB'], ['EXPERT_MEMORY_BUDGET', '3MB'],
+  ['RATE_LIMIT_PER_USER', '5/0min'],
+] as const) {
+  test(`npm start with ${setting}=${value} prints one line naming ${setting}, exits 1 and creates nothing`, () => {
+    const tmp = makeTempDir();
+    try {
+      const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts')], {
+        cwd: REPO_ROOT, env: cleanEnv({ [setting]: value, DB_PATH: path.join(tmp.dir, 'moe.sqlite'), PORT: '0' }), encoding: 'utf8', timeout: 60_000,
+      });
+      assert.equal(r.status, 1, r.stderr);
+      const lines = r.stderr.trim().split('\n');
+      assert.equal(lines.length, 1, r.stderr);
+      assert.match(lines[0]!, new RegExp(`^moe: configuration error: ${setting}: `));
+      assert.equal(fs.existsSync(path.join(tmp.dir, 'moe.sqlite')), false, 'nothing was created');
+    } finally {
+      tmp.remove();
+    }
+  });
+}
