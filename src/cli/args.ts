@@ -1,4 +1,6 @@
-/** Small, strict flag parser shared by the `moe` subcommands: unknown flags are errors, not silently ignored. */
+/** Strict flag parsing for the `moe` subcommands (node:util parseArgs): unknown flags are errors, not silently ignored. */
+import { parseArgs as parseNodeArgs } from 'node:util';
+
 export class CliUsageError extends Error {
   readonly code = 'cli_usage';
   constructor(message: string) {
@@ -16,30 +18,23 @@ export interface ParsedArgs {
  * @param spec flag name → 'string' (takes a value) or 'boolean'.
  */
 export function parseArgs(args: string[], spec: Record<string, 'string' | 'boolean'>): ParsedArgs {
+  const options = Object.fromEntries(Object.entries(spec).map(([name, type]) => [name, { type }]));
+  // Non-strict with tokens, so each mistake gets our one-line message rather than node's paragraph.
+  const { tokens } = parseNodeArgs({ args, options, strict: false, allowPositionals: true, tokens: true });
   const flags = new Map<string, string | true>();
   const positionals: string[] = [];
-  for (let i = 0; i < args.length; i++) {
-    const arg = args[i]!;
-    if (arg === '--') {
-      positionals.push(...args.slice(i + 1));
-      break;
-    }
-    if (!arg.startsWith('--')) {
-      positionals.push(arg);
-      continue;
-    }
-    const eq = arg.indexOf('=');
-    const name = arg.slice(2, eq === -1 ? undefined : eq);
-    const kind = spec[name];
-    if (!kind) throw new CliUsageError(`unknown option --${name}`);
+  for (const token of tokens) {
+    if (token.kind === 'positional') positionals.push(token.value);
+    if (token.kind !== 'option') continue;
+    const kind = Object.hasOwn(spec, token.name) ? spec[token.name] : undefined;
+    if (!kind) throw new CliUsageError(`unknown option ${token.rawName}`);
     if (kind === 'boolean') {
-      if (eq !== -1) throw new CliUsageError(`--${name} takes no value`);
-      flags.set(name, true);
-      continue;
+      if (token.value !== undefined) throw new CliUsageError(`--${token.name} takes no value`);
+      flags.set(token.name, true);
+    } else {
+      if (token.value === undefined || token.value === '') throw new CliUsageError(`--${token.name} needs a value`);
+      flags.set(token.name, token.value);
     }
-    const value = eq !== -1 ? arg.slice(eq + 1) : args[++i];
-    if (value === undefined || value === '') throw new CliUsageError(`--${name} needs a value`);
-    flags.set(name, value);
   }
   return { flags, positionals };
 }
