@@ -11,7 +11,8 @@ import type { Retrainer } from '../learning/Retrainer.js';
 import { RouterError } from './errors.js';
 import { shouldAskForFeedback } from '../learning/feedbackExamples.js';
 import { ExpertError, type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateResult } from '../experts/types.js';
-import { DOMAIN_LABELS, isExpertId, expertToLabel, type ExpertId, type Label } from '../gate/types.js';
+import { DOMAIN_LABELS, isExpertId, type ExpertId, type Label } from '../gate/types.js';
+import { expertToLabel } from './labels.js';
 import type {
   AnswerFallbackReason,
   AskOptions,

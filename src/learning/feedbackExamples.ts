@@ -3,7 +3,8 @@
  * Pure functions (no SQL, no files), shared by retraining (src/learning/Retrainer.ts) and the learning benchmark.
  */
 import crypto from 'node:crypto';
-import { expertToLabel, LABELS, type ExpertId, type Label, type TrainingExample } from '../gate/types.js';
+import { LABELS, type ExpertId, type Label, type TrainingExample } from '../gate/types.js';
+import { expertToLabel } from '../core/labels.js';
 import type { Vote } from '../core/types.js';
 
 /** One vote joined with the decision it rates: everything the rules look at. */
