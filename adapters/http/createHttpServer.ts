@@ -9,8 +9,10 @@ import type { Registry } from 'prom-client';
 import type { Config } from '../../src/config.js';
 import type { Logger } from '../../src/logger.js';
 import type { Router } from '../../src/core/Router.js';
-import { RouterError } from '../../src/core/errors.js';
-import { sendRouterError } from './errors.js';
+import { STATUS_CODES } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { errorMessage, errorStatus, RouterError } from '../../src/core/errors.js';
+import { codeForStatus, formatValidationErrors, sendError, sendRouterError } from './errors.js';
 import { registerPredict } from './predict.js';
 import { registerFeedback } from './feedback.js';
 import { registerHealth } from './health.js';
@@ -22,7 +24,17 @@ export interface HttpServerDeps {
   logger: Logger;
 }
 
-const ERROR_NAMES: Record<number, string> = { 400: 'bad_request', 404: 'not_found', 405: 'method_not_allowed', 413: 'payload_too_large', 415: 'unsupported_media_type' };
+/** Answers a request node could not parse (e.g. 431 headers too large) in our error shape, then closes it. */
+function sendClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : 'bad_request';
+  const status = errorStatus(code);
+  const body = JSON.stringify({ error: code, message: errorMessage(code) });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
+}
 
 export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyInstance> {
   const app = Fastify({
@@ -31,8 +43,12 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     logController: new LogController({ disableRequestLogging: true }),
     // Room for a maximal question even if every character arrives \u-escaped; bigger bodies get 413.
     bodyLimit: Math.max(16_384, deps.config.maxQueryChars * 8 + 4_096),
-    // Wrong JSON types are errors, not silently coerced ("query": 5 must not become "5").
-    ajv: { customOptions: { coerceTypes: false, allErrors: false } },
+    // Wrong JSON types are errors, not silently coerced ("query": 5 must not become "5"), and a misspelt field is an
+    // error, not silently dropped (a schema that should ignore unknown fields, like /v1's, omits additionalProperties).
+    ajv: { customOptions: { coerceTypes: false, allErrors: false, removeAdditional: false } },
+    schemaErrorFormatter: formatValidationErrors,
+    // Malformed requests and oversized headers (431) get the same JSON shape as every other error.
+    clientErrorHandler: sendClientError,
     return503OnClosing: true,
     // close() runs after the router has settled every answer, so remaining connections are idle keep-alives.
     forceCloseConnections: true,
@@ -45,18 +61,31 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Methods per path, so a known path asked with another method gets 405 and Allow instead of 404.
+  const methods = new Map<string, Set<string>>();
+  app.addHook('onRoute', (route) => {
+    const known = methods.get(route.url) ?? new Set<string>();
+    for (const m of [route.method].flat()) known.add(m);
+    methods.set(route.url, known);
+  });
+
   app.setErrorHandler((err: FastifyError, request, reply) => {
     if (err instanceof RouterError) return sendRouterError(reply, err);
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      const message = err.validation ? `Invalid request: ${err.message}` : err.message;
-      return reply.code(status).send({ error: ERROR_NAMES[status] ?? 'bad_request', message });
+      return sendError(reply, codeForStatus(status), err.validation ? `Invalid request: ${err.message}` : err.message);
     }
     request.log.error({ err }, 'request failed');
-    return reply.code(500).send({ error: 'internal', message: 'Something went wrong on our side; it has been logged.' });
+    return sendError(reply, 'internal');
   });
   app.setNotFoundHandler((request, reply) => {
-    reply.code(404).send({ error: 'not_found', message: `No ${request.method} ${request.url.split('?')[0]} here; see /docs.` });
+    const path = request.url.split('?')[0]!;
+    const allowed = methods.get(path);
+    if (allowed) {
+      const allow = [...allowed].sort().join(', ');
+      return sendError(reply.header('Allow', allow), 'method_not_allowed', `${request.method} ${path} is not allowed; use ${allow} (see /docs).`);
+    }
+    return sendError(reply, 'not_found', `No ${request.method} ${path} here; see /docs.`);
   });
 
   registerPredict(app, deps.router);

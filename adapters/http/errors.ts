@@ -1,30 +1,16 @@
-/** How errors look over HTTP: `{ "error": code, "message": text }` with a status that says whose fault it was. */
-import type { FastifyReply } from 'fastify';
-import { RouterError, type RouterErrorCode } from '../../src/core/errors.js';
-
-const STATUS: Record<RouterErrorCode, number> = {
-  empty_query: 400,
-  query_too_long: 400,
-  invalid_vote: 400,
-  invalid_expert: 400,
-  not_found: 404,
-  rate_limited: 429,
-  expert_busy: 503,
-  expert_unavailable: 503,
-  shutting_down: 503,
-  expert_timeout: 504,
-  cancelled: 499,
-  retrain_unavailable: 409,
-};
+/** How errors look over HTTP: `{ "error": code, "message": text }` with the status src/core/errors.ts gives the code. */
+import type { FastifyReply, FastifySchemaValidationError } from 'fastify';
+import type { SchemaErrorDataVar } from 'fastify/types/schema.js';
+import { ERRORS, errorMessage, errorStatus, RouterError, type ErrorCode } from '../../src/core/errors.js';
 
 export interface HttpErrorBody {
-  error: string;
+  error: ErrorCode;
   message: string;
   retryAfterSec?: number;
 }
 
 export function routerErrorStatus(err: RouterError): number {
-  return STATUS[err.code] ?? 500;
+  return errorStatus(err.code);
 }
 
 export function routerErrorBody(err: RouterError): HttpErrorBody {
@@ -34,6 +20,31 @@ export function routerErrorBody(err: RouterError): HttpErrorBody {
 export function sendRouterError(reply: FastifyReply, err: RouterError): FastifyReply {
   if (err.retryAfterSec !== null) reply.header('Retry-After', String(err.retryAfterSec));
   return reply.code(routerErrorStatus(err)).send(routerErrorBody(err));
+}
+
+/** Sends `code` with its table status; `message` replaces the table's text where HTTP can say more. */
+export function sendError(reply: FastifyReply, code: ErrorCode, message: string = errorMessage(code)): FastifyReply {
+  return reply.code(errorStatus(code)).send({ error: code, message } satisfies HttpErrorBody);
+}
+
+/** Codes for failures fastify reports by status alone, before a route runs. */
+const REQUEST_CODES = ['bad_request', 'not_found', 'method_not_allowed', 'request_timeout', 'payload_too_large', 'unsupported_media_type', 'headers_too_large'] as const satisfies readonly ErrorCode[];
+
+export function codeForStatus(status: number): ErrorCode {
+  return REQUEST_CODES.find((c) => ERRORS[c].status === status) ?? (status >= 500 ? 'internal' : 'bad_request');
+}
+
+/**
+ * One line for a schema violation: an unknown field is named (`unknown field "usrId" in body`), anything else reads
+ * as fastify's default (`body/query must be string`).
+ */
+export function formatValidationErrors(errors: FastifySchemaValidationError[], dataVar: SchemaErrorDataVar): Error {
+  const unknown = errors.find((e) => e.keyword === 'additionalProperties');
+  if (unknown) {
+    const where = unknown.instancePath ? `${dataVar}${unknown.instancePath}` : dataVar;
+    return new Error(`unknown field "${String(unknown.params.additionalProperty)}" in ${where}`);
+  }
+  return new Error(errors.map((e) => `${dataVar}${e.instancePath} ${e.message ?? 'is invalid'}`).join(', '));
 }
 
 export const errorSchema = {

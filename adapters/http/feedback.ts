@@ -1,9 +1,9 @@
 /** POST /feedback: 👍/👎 on an answer, optionally naming the expert that should have answered. */
 import type { FastifyInstance } from 'fastify';
 import type { Router } from '../../src/core/Router.js';
-import { RouterError } from '../../src/core/errors.js';
-import { legacyExpertName, parseExpertName } from './legacyNames.js';
-import { errorSchema, sendRouterError } from './errors.js';
+import { errorMessage, RouterError } from '../../src/core/errors.js';
+import { legacyExpertName, parseExpertName } from '../../src/core/labels.js';
+import { errorSchema, formatValidationErrors, sendError, sendRouterError } from './errors.js';
 
 /** Who votes when an HTTP caller names nobody. */
 export const ANONYMOUS_HTTP_USER = 'http:anonymous';
@@ -17,6 +17,9 @@ interface FeedbackBody {
 
 export function registerFeedback(app: FastifyInstance, router: Router): void {
   app.post<{ Body: FeedbackBody }>('/feedback', {
+    // Ajv's anyOf report for a bad vote is three lines of schema; say what a vote is instead.
+    schemaErrorFormatter: (errors, dataVar) =>
+      (errors.some((e) => e.instancePath === '/vote') ? new Error(errorMessage('invalid_vote')) : formatValidationErrors(errors, dataVar)),
     schema: {
       summary: 'Vote on an answer',
       description: '`expert` (e.g. FinanceExpert or finance) names the expert that should have answered; it makes the vote a correction.',
@@ -49,7 +52,7 @@ export function registerFeedback(app: FastifyInstance, router: Router): void {
     const { decisionId, vote, expert, userId } = request.body;
     const corrected = expert === undefined || expert.trim() === '' ? null : parseExpertName(expert);
     if (expert !== undefined && expert.trim() !== '' && corrected === null) {
-      return reply.code(400).send({ error: 'invalid_expert', message: `There is no expert called "${expert}"; use HealthcareExpert, FinanceExpert, CybersecurityExpert or GeneralExpert.` });
+      return sendError(reply, 'invalid_expert', errorMessage('invalid_expert', { expert }));
     }
     try {
       const result = router.feedback(decisionId, userId ?? ANONYMOUS_HTTP_USER, vote === 'up' || vote === 1 ? 1 : -1, corrected);

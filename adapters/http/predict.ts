@@ -3,8 +3,8 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Router } from '../../src/core/Router.js';
 import type { AskResult, DecisionInfo } from '../../src/core/types.js';
 import { RouterError } from '../../src/core/errors.js';
-import { legacyExpertName } from './legacyNames.js';
-import { errorSchema, routerErrorBody, sendRouterError } from './errors.js';
+import { legacyExpertName } from '../../src/core/labels.js';
+import { errorSchema, routerErrorBody, sendError, sendRouterError } from './errors.js';
 
 interface PredictBody {
   query?: string;
@@ -69,8 +69,8 @@ export function registerPredict(app: FastifyInstance, router: Router): void {
       },
       querystring: {
         type: 'object',
+        // Other query parameters are ignored (cache busters, tracking): only the JSON body is strict.
         properties: { query: { type: 'string' }, userId: userIdSchema, stream: { type: 'string', enum: ['true', 'false', '1', '0'] } },
-        additionalProperties: false,
       },
       response: { 200: predictResponse, '4xx': errorSchema, '5xx': errorSchema },
     },
@@ -81,7 +81,7 @@ export function registerPredict(app: FastifyInstance, router: Router): void {
   }, async (request, reply) => {
     const query = request.body?.query ?? request.query.query;
     if (query === undefined) {
-      return reply.code(400).send({ error: 'empty_query', message: 'Send the question as {"query": "..."} or ?query=...' });
+      return sendError(reply, 'empty_query', 'Send the question as {"query": "..."} or ?query=...');
     }
     const userId = request.body?.userId ?? request.query.userId ?? null;
     const wantsStream = request.body?.stream ?? (request.query.stream === 'true' || request.query.stream === '1'

@@ -4,6 +4,7 @@
  */
 import type { AskResult, RetrainReport, RouterStats } from '../../src/core/types.js';
 import type { ExpertInfo } from '../../src/experts/types.js';
+import { chatErrorMessage, isErrorCode, RouterError, type ErrorParams } from '../../src/core/errors.js';
 
 export const DEMO_LABEL = '_demo model output_';
 
@@ -93,45 +94,14 @@ function isCoded(err: unknown): err is CodedError {
   return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string';
 }
 
-const USER_CODES = new Set([
-  'empty_query', 'query_too_long', 'rate_limited', 'expert_busy', 'expert_unavailable', 'unknown_expert', 'expert_timeout',
-  'not_found', 'invalid_vote', 'invalid_expert', 'shutting_down', 'cancelled', 'retrain_unavailable',
-]);
-
 /** True for failures a user caused or should expect (log as warnings); false for bugs and outages of ours. */
 export function isExpectedError(err: unknown): boolean {
-  return isCoded(err) && USER_CODES.has(err.code);
+  return isCoded(err) && isErrorCode(err.code) && err.code !== 'internal';
 }
 
-/** The short message a user sees for a failure; errors without a known code get a generic line (and are logged by the caller). */
+/** The short message a user sees for a failure (src/core/errors.ts); errors without a known code get the generic line (the caller logs them). */
 export function userErrorMessage(err: unknown, maxQueryChars?: number): string {
-  if (!isCoded(err)) return '⚠️ Something went wrong on our side. It has been logged; please try again.';
-  switch (err.code) {
-    case 'empty_query':
-      return '⚠️ Please type a question.';
-    case 'query_too_long':
-      return `⚠️ That question is too long${maxQueryChars ? ` (at most ${maxQueryChars} characters)` : ''}. Please shorten it.`;
-    case 'rate_limited':
-      return `⏳ You are asking too fast. Try again${err.retryAfterSec ? ` in ${Math.ceil(err.retryAfterSec)} s` : ' in a minute'}.`;
-    case 'expert_busy':
-      return '⏳ The experts are busy right now. Please try again in a minute.';
-    case 'expert_unavailable':
-    case 'unknown_expert':
-      return '⚠️ That expert is unavailable right now. Please try again later.';
-    case 'expert_timeout':
-      return '⏳ The expert took too long to answer. Please try again.';
-    case 'cancelled':
-      return '⚠️ The answer was cancelled before it was done. Please ask again.';
-    case 'retrain_unavailable':
-      return `⚠️ Retraining is not possible right now${err instanceof Error ? `: ${err.message}` : '.'}`;
-    case 'not_found':
-      return '⚠️ I no longer know that answer (it may have been deleted).';
-    case 'invalid_vote':
-    case 'invalid_expert':
-      return '⚠️ That choice is not valid.';
-    case 'shutting_down':
-      return '⏳ The bot is restarting. Please try again in a moment.';
-    default:
-      return '⚠️ Something went wrong on our side. It has been logged; please try again.';
-  }
+  if (!isCoded(err) || !isErrorCode(err.code)) return chatErrorMessage('internal');
+  const params: ErrorParams = err instanceof RouterError ? err.params : {};
+  return chatErrorMessage(err.code, { maxQueryChars, ...params, retryAfterSec: err.retryAfterSec ?? params.retryAfterSec ?? null });
 }

@@ -1,6 +1,7 @@
 /** The HTTP API over the real router (real gate, real demo experts, SQLite file): happy paths and every error path. */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { createTestApp, type TestApp } from '../support/testApp.js';
 import { readVotes } from '../../src/learning/Retrainer.js';
 
@@ -111,12 +112,66 @@ for (const [name, payload, headers, status, error, message] of BAD_REQUESTS) {
   });
 }
 
-test('unknown routes and methods → 404 JSON', async () => {
-  for (const [method, url] of [['GET', '/nope'], ['GET', '/predict'], ['DELETE', '/feedback']] as const) {
+test('unknown routes → 404 JSON; a known route with another method → 405 with Allow', async () => {
+  for (const [method, url] of [['GET', '/nope'], ['POST', '/healthz/x']] as const) {
     const res = await app.http.inject({ method, url });
     assert.equal(res.statusCode, 404);
     assert.equal(res.json<Json>().error, 'not_found');
   }
+  for (const [method, url, allow] of [['GET', '/predict?query=hi', 'POST'], ['DELETE', '/feedback', 'POST'], ['POST', '/healthz', 'GET, HEAD']] as const) {
+    const res = await app.http.inject({ method, url });
+    assert.equal(res.statusCode, 405, `${method} ${url}`);
+    assert.equal(res.headers.allow, allow);
+    assert.deepEqual(Object.keys(res.json<Json>()).sort(), ['error', 'message']);
+    assert.equal(res.json<Json>().error, 'method_not_allowed');
+  }
+});
+
+test('an unknown JSON field is refused with 400 naming it, on /predict and /feedback; nothing is logged or recorded', async () => {
+  const before = app.store.stats().total;
+  const predict = await post('/predict', { query: 'how do I budget', usrId: 'alice' });
+  assert.equal(predict.status, 400);
+  assert.equal(predict.body.error, 'bad_request');
+  assert.match(predict.body.message as string, /unknown field "usrId"/);
+  assert.equal(app.store.stats().total, before);
+
+  const { body: answer } = await post('/predict', { query: 'should I refinance my mortgage' });
+  const id = answer.decisionId as string;
+  const feedback = await post('/feedback', { decisionId: id, vote: 'down', expret: 'HealthcareExpert' });
+  assert.equal(feedback.status, 400);
+  assert.match(feedback.body.message as string, /unknown field "expret"/);
+  assert.deepEqual(readVotes(app.store).filter((v) => v.decisionId === id), []);
+  // Unknown query parameters stay ignored (cache busters), as before.
+  const res = await app.http.inject({ method: 'POST', url: '/predict?query=how%20do%20I%20budget&_=123' });
+  assert.equal(res.statusCode, 200, res.body);
+});
+
+test('a bad vote says what a vote is, in one line', async () => {
+  for (const vote of ['sideways', 2, null]) {
+    const res = await post('/feedback', { decisionId: 'any', vote });
+    assert.equal(res.status, 400);
+    assert.equal(res.body.error, 'bad_request');
+    assert.match(res.body.message as string, /^Invalid request: vote must be up\/down or \+1\/-1$/);
+  }
+});
+
+test('headers too large → 431 with the same JSON shape as every other error', async (t) => {
+  const server = await createTestApp({}, { maxTokens: 4 });
+  t.after(() => server.dispose());
+  const address = new URL(await server.http.listen({ host: '127.0.0.1', port: 0 }));
+  const raw = await new Promise<string>((resolve, reject) => {
+    const socket = net.connect(Number(address.port), address.hostname, () => {
+      socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+    });
+    let data = '';
+    socket.on('data', (chunk) => { data += chunk.toString(); });
+    socket.on('close', () => resolve(data));
+    socket.on('error', reject);
+  });
+  assert.match(raw, /^HTTP\/1\.1 431 /);
+  const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Json;
+  assert.deepEqual(Object.keys(body).sort(), ['error', 'message']);
+  assert.equal(body.error, 'headers_too_large');
 });
 
 test('a userId over its rate limit → 429 with Retry-After; anonymous calls are not limited', async () => {
