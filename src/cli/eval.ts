@@ -1,4 +1,4 @@
-/** `moe eval --data FILE.csv [--model FILE] [--noise 0.1 --seed 1] [--json]`: routing quality on a labelled file. */
+/** `moe eval --data FILE.csv [--model FILE] [--noise 0.1 --seed 1] [--json]`: routing quality on a labelled file (`--conversations`: see evalConversations.ts). */
 import { loadConfig } from '../config.js';
 import { addNoise, seededRandom } from '../gate/addNoise.js';
 import { DatasetError, GateFileError } from '../gate/errors.js';
@@ -10,6 +10,7 @@ import { TrainingDataError } from '../gate/trainGate.js';
 import { CliUsageError, numberFlag, parseArgs, stringFlag } from './args.js';
 
 export async function run(args: string[]): Promise<number> {
+  if (args.some((a) => a === '--conversations' || a.startsWith('--conversations='))) return (await import('./evalConversations.js')).run(args);
   const parsed = parseArgs(args, { data: 'string', model: 'string', noise: 'string', seed: 'string', json: 'boolean' });
   const dataPath = stringFlag(parsed, 'data');
   if (!dataPath) throw new CliUsageError('eval needs --data FILE.csv (columns text,label and optionally kind)');

@@ -1,0 +1,176 @@
+/**
+ * Fits the follow-up rule (src/core/routeFollowUp.ts) on the training part of a conversation set, measures it on the
+ * held-out part, and writes src/core/followUpParams.ts. Re-run it whenever the gate changes:
+ *   node --import tsx scripts/fitFollowUp.ts [--data data/conversations.jsonl] [--model FILE] [--dry-run]
+ * Without --model, a gate is trained from data/dataset.csv, as a fresh start does.
+ *
+ * 1. Examples: every training follow-up whose top label (message alone) belongs to another expert than the previous
+ *    turn's expected one, labelled "switch" when the expected expert is that label's, "stay" when it is the previous
+ *    one (turns expecting a third expert teach neither).
+ * 2. Logistic regression of switch/stay on the rule's features (L2-regularised, full-batch gradient descent).
+ * 3. The bias is then moved, replaying the rule turn by turn on the training part, to the most right follow-ups with at
+ *    most 2% false switches and at least 80% of switches caught (margins under the targets), in the middle of the
+ *    plateau of equally good values. The history decay is chosen the same way.
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { Gate } from '../src/gate/Gate.js';
+import { readLabelledCsv } from '../src/gate/readLabelledCsv.js';
+import { trainGate } from '../src/gate/trainGate.js';
+import { LABELS, labelToExpert, type GateModel, type Label } from '../src/gate/types.js';
+import { evaluateFollowUps, formatConversationEval, routeTurns, scoreRule, type RoutedConversation } from '../src/core/evaluateFollowUps.js';
+import { isHeldOut, readConversations } from '../src/core/readConversations.js';
+import { switchFeatures, type FollowUpParams, type SwitchWeights } from '../src/core/routeFollowUp.js';
+import { topicCue } from '../src/core/topicCue.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MAX_FALSE_SWITCH = 0.02;
+const MIN_SWITCH_RECALL = 0.8;
+const DECAYS = [0.3, 0.5, 0.7];
+const L2 = 0.01;
+const BIAS_SHIFTS = Array.from({ length: 81 }, (_, i) => Math.round((-4 + i * 0.1) * 10) / 10);
+const FEATURES: (keyof Omit<SwitchWeights, 'bias'>)[] = ['target', 'current', 'historyTarget', 'historyCurrent', 'marked', 'continuation', 'offTopic', 'fromGeneral', 'logWords'];
+
+export interface FitResult {
+  params: FollowUpParams;
+  train: ReturnType<typeof evaluateFollowUps>;
+  heldOut: ReturnType<typeof evaluateFollowUps>;
+}
+
+interface Example {
+  x: number[];
+  y: 0 | 1;
+}
+
+/** Switch/stay examples from the expected experts (the state a perfect rule would be in). */
+function examples(routed: readonly RoutedConversation[], decay: number): Example[] {
+  const out: Example[] = [];
+  for (const r of routed) {
+    let evidence = LABELS.map((l) => r.alone[0]!.probabilities[l]);
+    for (let k = 1; k < r.texts.length; k++) {
+      const p = r.alone[k]!.probabilities;
+      const current = r.expected[k - 1]!;
+      let top: Label = LABELS[0];
+      for (const l of LABELS) if (p[l] > p[top]) top = l;
+      const target = labelToExpert(top);
+      const expected = r.expected[k]!;
+      if (target !== current && (expected === target || expected === current)) {
+        const f = switchFeatures(r.texts[k]!, topicCue(r.texts[k]!), p, { expert: current, evidence }, top);
+        out.push({ x: FEATURES.map((name) => f[name]), y: expected === target ? 1 : 0 });
+      }
+      evidence = LABELS.map((l, j) => decay * evidence[j]! + (1 - decay) * p[l]);
+    }
+  }
+  return out;
+}
+
+/** L2-regularised logistic regression (the bias is not penalised); deterministic full-batch gradient descent. */
+function logisticRegression(data: readonly Example[]): { bias: number; w: number[] } {
+  const d = FEATURES.length;
+  let bias = 0;
+  const w = new Array<number>(d).fill(0);
+  const rate = 0.05;
+  for (let it = 0; it < 4000; it++) {
+    let gb = 0;
+    const g = new Array<number>(d).fill(0);
+    for (const { x, y } of data) {
+      let z = bias;
+      for (let j = 0; j < d; j++) z += w[j]! * x[j]!;
+      const err = 1 / (1 + Math.exp(-z)) - y;
+      gb += err;
+      for (let j = 0; j < d; j++) g[j]! += err * x[j]!;
+    }
+    bias -= (rate * gb) / data.length;
+    for (let j = 0; j < d; j++) w[j] = w[j]! - rate * (g[j]! / data.length + L2 * w[j]!);
+  }
+  return { bias, w };
+}
+
+function objective(train: readonly RoutedConversation[], params: FollowUpParams): number {
+  const m = scoreRule(train, 'ours', params);
+  return m.followUpAccuracy - 4 * Math.max(0, m.falseSwitchRate - MAX_FALSE_SWITCH) - 2 * Math.max(0, MIN_SWITCH_RECALL - m.switchRecall);
+}
+
+function middleOfLongestRun(values: readonly number[], scores: readonly number[], top: number): number {
+  let bestStart = 0, bestLength = 0;
+  for (let i = 0; i < values.length; ) {
+    if (scores[i]! < top - 1e-12) {
+      i++;
+      continue;
+    }
+    let j = i;
+    while (j < values.length && scores[j]! >= top - 1e-12) j++;
+    if (j - i > bestLength) {
+      bestStart = i;
+      bestLength = j - i;
+    }
+    i = j;
+  }
+  return values[bestStart + Math.floor((bestLength - 1) / 2)]!;
+}
+
+export function fitFollowUp(routedAll: readonly { id: string; routed: RoutedConversation }[]): FitResult {
+  const train = routedAll.filter((c) => !isHeldOut(c.id)).map((c) => c.routed);
+  const heldOut = routedAll.filter((c) => isHeldOut(c.id)).map((c) => c.routed);
+  let best: { params: FollowUpParams; score: number } | null = null;
+  for (const historyDecay of DECAYS) {
+    const data = examples(train, historyDecay);
+    if (data.length === 0 || data.every((e) => e.y === data[0]!.y)) throw new Error('the training part needs both switches and stays');
+    const lr = logisticRegression(data);
+    const withShift = (shift: number): FollowUpParams => {
+      const weights = { bias: round(lr.bias + shift) } as SwitchWeights;
+      FEATURES.forEach((name, j) => (weights[name] = round(lr.w[j]!)));
+      return { historyDecay, weights };
+    };
+    const scores = BIAS_SHIFTS.map((s) => objective(train, withShift(s)));
+    const top = Math.max(...scores);
+    const params = withShift(middleOfLongestRun(BIAS_SHIFTS, scores, top));
+    if (!best || top > best.score) best = { params, score: top };
+  }
+  const params = best!.params;
+  return { params, train: evaluateFollowUps(train, params), heldOut: evaluateFollowUps(heldOut, params) };
+}
+
+function round(x: number): number {
+  return Math.round(x * 1e4) / 1e4;
+}
+
+function writeParams(file: string, params: FollowUpParams, gateVersion: string, dataFile: string, fit: FitResult): void {
+  const h = fit.heldOut.rules.ours;
+  const weights = Object.entries(params.weights).map(([k, v]) => `    ${k}: ${v},`).join('\n');
+  const text = `/**
+ * Written by scripts/fitFollowUp.ts on ${dataFile} with gate ${gateVersion}; re-run it when the gate changes.
+ * Held out: follow-up accuracy ${(h.followUpAccuracy * 100).toFixed(1)}%, switches caught ${h.switchesCaught}/${h.switches}, false switches ${h.falseSwitches}/${h.stays}.
+ */
+import type { FollowUpParams } from './routeFollowUp.js';
+
+export const FITTED_FOLLOW_UP_PARAMS: FollowUpParams = {
+  historyDecay: ${params.historyDecay},
+  weights: {
+${weights}
+  },
+};
+`;
+  fs.writeFileSync(file, text);
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({ options: { data: { type: 'string' }, model: { type: 'string' }, 'dry-run': { type: 'boolean' } } });
+  const dataPath = values.data ?? path.join(ROOT, 'data/conversations.jsonl');
+  const gate: GateModel = values.model ? Gate.load(values.model) : trainGate(readLabelledCsv(path.join(ROOT, 'data/dataset.csv'))).gate;
+  const conversations = readConversations(dataPath);
+  const routed = routeTurns(gate, conversations).map((r, i) => ({ id: conversations[i]!.id, routed: r }));
+  const fit = fitFollowUp(routed);
+  console.log(`gate ${gate.version}; fitted ${JSON.stringify(fit.params)}`);
+  console.log(`\ntraining part\n${formatConversationEval(fit.train)}`);
+  console.log(`\nheld-out part\n${formatConversationEval(fit.heldOut)}`);
+  if (!values['dry-run']) {
+    const out = path.join(ROOT, 'src/core/followUpParams.ts');
+    writeParams(out, fit.params, gate.version, path.relative(ROOT, dataPath), fit);
+    console.log(`\nwrote ${path.relative(ROOT, out)}`);
+  }
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

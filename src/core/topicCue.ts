@@ -1,0 +1,36 @@
+/**
+ * How a chat message relates to the conversation before it, from its wording alone: it announces a new topic
+ * (`marked`: "unrelated, …", "btw …", "back to …"), it leans on what came before (`continuation`: "and for kids?",
+ * "what about …", a short message with "it"/"that"), or neither (`plain`). The follow-up rule asks for more
+ * confidence before leaving the conversation's expert on a continuation, and less on a marked change.
+ */
+export type TopicCue = 'marked' | 'continuation' | 'plain';
+
+const MARKERS = /\b(?:unrelated|random(?:ly)?|different (?:question|thing|topic|subject)|another (?:question|thing)|off[- ]?topic|switching (?:topics?|gears|subjects?)|chang(?:e|ing) (?:of )?(?:the )?(?:subject|topic)|new (?:question|topic)|any ?way|btw|by the way|separate (?:thing|question)|something else|nvm|never ?mind|forget (?:it|that|about (?:it|that))|speaking of|on another note|also|back to)\b/;
+const OPENERS = /^(?:(?:ok(?:ay)?|hmm+|oh|ah|right|yeah|yes|no|and|so|but|or|then|wait)[\s,.!]+)*(?:and|or|but|so|then|what about|how about|what if|same|even|plus|is that|does it|does that|do they)\b/;
+const BACK_REFERENCE = /\b(?:it|that|this|those|these|them|they|there|one|ones|he|she|him|her|mine)\b/;
+/** A message this short with a back-reference reads as a continuation. */
+const SHORT_WITH_REFERENCE = 8;
+/** A message this short reads as a continuation whatever it says. */
+const VERY_SHORT = 5;
+
+export function topicCue(text: string): TopicCue {
+  const t = text.toLowerCase();
+  if (MARKERS.test(t)) return 'marked';
+  if (OPENERS.test(t)) return 'continuation';
+  const words = countWords(t);
+  if (words <= VERY_SHORT || (words <= SHORT_WITH_REFERENCE && BACK_REFERENCE.test(t))) return 'continuation';
+  return 'plain';
+}
+
+/** Words separated by white space. */
+export function countWords(t: string): number {
+  let n = 0;
+  let inWord = false;
+  for (let i = 0; i < t.length; i++) {
+    const space = t.charCodeAt(i) <= 32;
+    if (!space && !inWord) n++;
+    inWord = !space;
+  }
+  return n;
+}
