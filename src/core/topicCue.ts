@@ -6,7 +6,10 @@
  */
 export type TopicCue = 'marked' | 'continuation' | 'plain';
 
-const MARKERS = /\b(?:unrelated|random(?:ly)?|different (?:question|thing|topic|subject)|another (?:question|thing)|off[- ]?topic|switching (?:topics?|gears|subjects?)|chang(?:e|ing) (?:of )?(?:the )?(?:subject|topic)|new (?:question|topic)|any ?way|btw|by the way|separate (?:thing|question)|something else|nvm|never ?mind|forget (?:it|that|about (?:it|that))|speaking of|on another note|also|back to)\b/;
+/** Phrases that announce a new topic wherever they appear. */
+const MARKERS = /\b(?:unrelated|off[- ]?topic|different (?:question|topic|subject)|another question|switching (?:topics?|gears|subjects?)|chang(?:e|ing) (?:of )?(?:the )?(?:subject|topic)|new (?:question|topic)|btw|by the way|separate (?:thing|question)|nvm|never ?mind|forget (?:it|that|about (?:it|that))|speaking of|on another note)\b/;
+/** Words that announce a new topic only at the start of a message ("also …", "anyway …", "back to the …"). */
+const OPENING_MARKERS = /^(?:(?:ok(?:ay)?|so|sorry|lol|haha|oh|hey|cool|thanks|thx|ugh|and|but)[\s,.!]+)*(?:also|anyway|any ?ways?|back to|random(?:ly)?|something else|totally different|different thing|one more thing|other question)\b/;
 const OPENERS = /^(?:(?:ok(?:ay)?|hmm+|oh|ah|right|yeah|yes|no|and|so|but|or|then|wait)[\s,.!]+)*(?:and|or|but|so|then|what about|how about|what if|same|even|plus|is that|does it|does that|do they)\b/;
 const BACK_REFERENCE = /\b(?:it|that|this|those|these|them|they|there|one|ones|he|she|him|her|mine)\b/;
 /** A message this short with a back-reference reads as a continuation. */
@@ -16,7 +19,7 @@ const VERY_SHORT = 5;
 
 export function topicCue(text: string): TopicCue {
   const t = text.toLowerCase();
-  if (MARKERS.test(t)) return 'marked';
+  if (MARKERS.test(t) || OPENING_MARKERS.test(t)) return 'marked';
   if (OPENERS.test(t)) return 'continuation';
   const words = countWords(t);
   if (words <= VERY_SHORT || (words <= SHORT_WITH_REFERENCE && BACK_REFERENCE.test(t))) return 'continuation';
