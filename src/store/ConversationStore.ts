@@ -1,0 +1,96 @@
+/**
+ * Conversations in SQLite (migrations/006_conversations.sql): one row per platform key with the conversation running
+ * there now and its routing state, and the earlier turns' text read back from the decision log for the expert.
+ * Turn text lives only in `decisions`, so retention and `moe forget` remove it from every conversation at once.
+ */
+import type { Database, Statement } from 'better-sqlite3';
+import type { Platform } from '../core/types.js';
+import type { ExpertId } from '../gate/types.js';
+
+export interface ConversationRow {
+  /** Platform-qualified key: `discord:<channel or thread>:<root message>`, `slack:<channel>:<thread_ts>`, `http:<id>`. */
+  key: string;
+  /** This conversation; a key gets a new one when the old one was idle or too long. */
+  id: string;
+  platform: Platform;
+  startedAt: number;
+  updatedAt: number;
+  /** Turns so far. */
+  turns: number;
+  /** Expert of the last turn. */
+  expert: ExpertId;
+  /** The follow-up rule's state: decayed gate probabilities of the earlier user turns, in LABELS order. */
+  evidence: number[];
+}
+
+/** An earlier turn of a conversation, as the expert sees it. */
+export interface HistoryTurn {
+  turn: number;
+  question: string;
+  answer: string;
+  expert: ExpertId;
+}
+
+interface RawConversation {
+  key: string;
+  id: string;
+  platform: Platform;
+  started_at: number;
+  updated_at: number;
+  turns: number;
+  expert: ExpertId;
+  evidence_json: string;
+}
+
+export class ConversationStore {
+  private readonly getStatement: Statement;
+  private readonly saveStatement: Statement;
+  private readonly historyStatement: Statement;
+  private readonly pruneStatement: Statement;
+
+  constructor(db: Database) {
+    this.getStatement = db.prepare('SELECT * FROM conversations WHERE key = ?');
+    this.saveStatement = db.prepare(`INSERT INTO conversations (key, id, platform, started_at, updated_at, turns, expert, evidence_json)
+      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      ON CONFLICT (key) DO UPDATE SET id = excluded.id, platform = excluded.platform, started_at = excluded.started_at,
+        updated_at = excluded.updated_at, turns = excluded.turns, expert = excluded.expert, evidence_json = excluded.evidence_json`);
+    // Answered turns with text only: a failed turn, one logged without text, expired or forgotten, is not history.
+    this.historyStatement = db.prepare(`SELECT turn, query, answer, expert FROM decisions
+      WHERE conversation_id = ? AND turn < ? AND status = 'answered' AND query IS NOT NULL AND answer IS NOT NULL
+      ORDER BY turn DESC LIMIT ?`);
+    this.pruneStatement = db.prepare('DELETE FROM conversations WHERE updated_at < ?');
+  }
+
+  get(key: string): ConversationRow | null {
+    const r = this.getStatement.get(key) as RawConversation | undefined;
+    if (!r) return null;
+    return {
+      key: r.key, id: r.id, platform: r.platform, startedAt: r.started_at, updatedAt: r.updated_at, turns: r.turns,
+      expert: r.expert, evidence: JSON.parse(r.evidence_json) as number[],
+    };
+  }
+
+  /** The statement and parameters that save `row` (for a caller that commits it with other writes). */
+  saveWrite(row: ConversationRow): { statement: Statement; params: unknown[] } {
+    return {
+      statement: this.saveStatement,
+      params: [row.key, row.id, row.platform, row.startedAt, row.updatedAt, row.turns, row.expert, JSON.stringify(row.evidence)],
+    };
+  }
+
+  save(row: ConversationRow): void {
+    const { statement, params } = this.saveWrite(row);
+    statement.run(...params);
+  }
+
+  /** Up to `limit` answered turns before `beforeTurn`, newest first. */
+  history(conversationId: string, beforeTurn: number, limit: number): HistoryTurn[] {
+    const rows = this.historyStatement.all(conversationId, beforeTurn, limit) as { turn: number; query: string; answer: string; expert: ExpertId }[];
+    return rows.map((r) => ({ turn: r.turn, question: r.query, answer: r.answer, expert: r.expert }));
+  }
+
+  /** Forgets conversations idle since before `cutoff` (their decisions stay in the log). */
+  pruneIdleBefore(cutoff: number): number {
+    return this.pruneStatement.run(cutoff).changes;
+  }
+}
