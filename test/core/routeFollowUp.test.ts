@@ -73,3 +73,21 @@ const cueCases: Array<[string, TopicCue]> = [
 for (const [text, cue] of cueCases) {
   test(`topic cue of "${text}" is ${cue}`, () => assert.equal(topicCue(text), cue));
 }
+
+test('routeConversation replays the earlier user turns: a terse follow-up stays where the conversation is', async () => {
+  const { routeConversation } = await import('../../src/core/routeConversation.js');
+  // A stand-in gate with fixed answers per message, so the test is about the replay, not about a trained model.
+  const answers: Record<string, Partial<Record<Label, number>>> = {
+    'is it ok to take ibuprofen every day for back pain': { healthcare: 0.98 },
+    'how much is too much': { finance: 0.9, healthcare: 0.05 },
+    'ok unrelated, banana bread recipe?': { none: 0.999 },
+  };
+  const gate = { version: 'stand-in', route: (text: string) => gateSays(answers[text]!) };
+  const first = routeConversation(gate, ['is it ok to take ibuprofen every day for back pain']);
+  assert.equal(first.reason, 'fresh');
+  const followUp = routeConversation(gate, ['is it ok to take ibuprofen every day for back pain', 'how much is too much']);
+  assert.deepEqual([followUp.expert, followUp.reason, followUp.gateAlone], ['healthcare', 'sticky', 'finance']);
+  const offTopic = routeConversation(gate, ['is it ok to take ibuprofen every day for back pain', 'how much is too much', 'ok unrelated, banana bread recipe?']);
+  assert.deepEqual([offTopic.expert, offTopic.reason], ['general', 'switched']);
+  assert.throws(() => routeConversation(gate, []), /at least one user message/);
+});
