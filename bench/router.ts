@@ -20,13 +20,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { newDecisionId } from '../src/store/newDecisionId.js';
+import { v7 as uuidv7 } from 'uuid';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { ActiveGate } from '../src/learning/ActiveGate.js';
 import { Router } from '../src/core/Router.js';
 import { Store } from '../src/store/Store.js';
-import { createRetrainer } from '../src/learning/Retrainer.js';
 import { readLabelledCsv } from '../src/gate/readLabelledCsv.js';
 import { trainGate } from '../src/gate/trainGate.js';
 import { EXPERT_IDS, type ExpertId } from '../src/gate/types.js';
@@ -112,7 +111,7 @@ async function main(): Promise<void> {
         const q = questions[(i + WARMUP) % questions.length]!;
         const t0 = performance.now();
         const d = gate.route(q);
-        const id = newDecisionId();
+        const id = uuidv7();
         store.insertDecision({ // committed at once, as the router does when no other answer is in flight
           id, createdAt: Date.now(), platform: 'http', channelId: null, userId: `u${i & 1023}`, query: q, gateVersion: d.gateVersion,
           label: d.label, gateExpert: d.expert, expert: d.expert, confidence: d.confidence, probabilities: d.probabilities,
@@ -135,7 +134,7 @@ async function main(): Promise<void> {
       const config = loadConfig({ RATE_LIMIT_PER_USER: 'off', LOG_LEVEL: 'silent' });
       const store = Store.open(path.join(tmp.dir, `router-${inFlight}.sqlite`), { keepText: true, backgroundCheckpoints: true });
       const activeGate = new ActiveGate(gate);
-      const router = new Router({ config, store, experts: instantExperts(), gate: activeGate, retrainer: createRetrainer({ config, store, activeGate }) });
+      const router = new Router({ config, store, experts: instantExperts(), gate: activeGate });
       const per = new Float64Array(N);
       let next = -WARMUP;
       let started = performance.now();

@@ -10,7 +10,10 @@ import type { ExpertProvider } from './experts/types.js';
 import { loadActiveGate } from './learning/loadActiveGate.js';
 import { createExpertPool } from './experts/createExpertPool.js';
 import { ActiveGate } from './learning/ActiveGate.js';
-import { Router } from './core/Router.js';
+import { Router, type RouterObserver } from './core/Router.js';
+import { MessageLinks } from './core/MessageLinks.js';
+import { routerStats } from './core/routerStats.js';
+import type { CoreApi } from './core/types.js';
 import { Store } from './store/Store.js';
 import { createRetrainer, scheduleRetraining, watchActiveGate, type Retrainer } from './learning/Retrainer.js';
 import { createLogger, type Logger } from './logger.js';
@@ -41,6 +44,8 @@ export interface CreateAppOptions {
 export interface App {
   config: Config;
   router: Router;
+  /** What chat adapters are given: the router's questions and votes, message links and deliveries, stats and retrain. */
+  core: CoreApi;
   store: Store;
   experts: ExpertProvider;
   activeGate: ActiveGate;
@@ -77,7 +82,21 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     const retrainer = options.retrainer ?? createRetrainer({ config, store, activeGate, logger });
     // A retrain or rollback by the CLI (same DB_PATH) reaches this process within GATE_RELOAD_INTERVAL; votes retrain every RETRAIN_INTERVAL.
     cleanup.unshift(watchActiveGate(store, activeGate, config.gateReloadIntervalMs, logger), scheduleRetraining(retrainer, store, config, logger));
-    const router = new Router({ config, store, experts, gate: activeGate, retrainer, now });
+    const router = new Router({ config, store, experts, gate: activeGate, now });
+    const links = new MessageLinks(store, now);
+    const core: CoreApi = {
+      ask: (query, o) => router.ask(query, o),
+      reroute: (decisionId, expertId, o) => router.reroute(decisionId, expertId, o),
+      feedback: (decisionId, userId, vote, correctedExpert, o) => router.feedback(decisionId, userId, vote, correctedExpert, o),
+      experts: () => router.experts(),
+      expertStatus: () => router.expertStatus(),
+      gateVersion: () => router.gateVersion(),
+      attachMessage: (decisionId, platform, messageRef) => links.attachMessage(decisionId, platform, messageRef),
+      findDecisionByMessage: (platform, messageRef) => links.findDecisionByMessage(platform, messageRef),
+      claimDelivery: (platform, keys) => links.claimDelivery(platform, keys),
+      stats: () => routerStats(store, router.gateVersion()),
+      retrain: (o) => retrainer.retrain(o),
+    };
     const metrics = createRouterMetrics(() => experts.status(), { processMetrics: options.processMetrics === true });
     router.observe(metrics.observer);
     router.observe(decisionLog(logger));
@@ -106,7 +125,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       })();
       return closing;
     };
-    return { config, router, store, experts, activeGate, http, metrics: metrics.registry, logger, close };
+    return { config, router, core, store, experts, activeGate, http, metrics: metrics.registry, logger, close };
   } catch (err) {
     for (const step of cleanup) await step();
     throw err;
@@ -114,7 +133,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
 }
 
 /** One structured log line per decision; never the question or answer text. */
-function decisionLog(logger: Logger): Parameters<Router['observe']>[0] {
+function decisionLog(logger: Logger): RouterObserver {
   return {
     onAnswered(r, meta) {
       logger.info({

@@ -1,11 +1,11 @@
 import type { Config } from '../../src/config.js';
-import type { RouterApi } from '../../src/core/types.js';
+import type { CoreApi } from '../../src/core/types.js';
 import type { AdapterLogger } from '../shared/logger.js';
 import type { DeferralQueue } from './DeferralQueue.js';
 
 /** What every interaction handler needs; built once by startDiscord. */
 export interface DiscordContext {
-  router: RouterApi;
+  router: CoreApi;
   config: Config;
   logger: AdapterLogger;
   /** Minimum milliseconds between two edits of one streamed reply. */

@@ -1,11 +1,11 @@
 /**
- * The Discord adapter: logs the bot in and turns interactions into RouterApi calls (no routing logic, no SQL).
+ * The Discord adapter: logs the bot in and turns interactions into CoreApi calls (no routing logic, no SQL).
  * Every interaction is handled inside its own try/catch, so a user's message can never crash the bot.
  */
 import { once } from 'node:events';
 import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js';
 import { ConfigError, type Config } from '../../src/config.js';
-import type { RouterApi } from '../../src/core/types.js';
+import type { CoreApi } from '../../src/core/types.js';
 import { isExpectedError, userErrorMessage } from '../shared/format.js';
 import { consoleLogger, errorFields, type AdapterLogger } from '../shared/logger.js';
 import { handleRetrain, handleStats } from './admin.js';
@@ -18,7 +18,7 @@ import { handleComponent } from './feedback.js';
 import { NO_MENTIONS, replyEphemeral } from './replies.js';
 
 export interface StartDiscordOptions {
-  router: RouterApi;
+  router: CoreApi;
   config: Config;
   logger?: AdapterLogger;
   /** Minimum milliseconds between two edits of a streamed reply (default 1000: well inside Discord's rate limits). */

@@ -1,11 +1,11 @@
 import type { Config } from '../../src/config.js';
-import type { RouterApi } from '../../src/core/types.js';
+import type { CoreApi } from '../../src/core/types.js';
 import type { AdapterLogger } from '../shared/logger.js';
 import type { AnswerThreads } from './AnswerThreads.js';
 
 /** What every Slack handler needs: the router, settings, a logger and the streaming throttle. */
 export interface SlackContext {
-  router: RouterApi;
+  router: CoreApi;
   config: Config;
   logger: AdapterLogger;
   /** Minimum milliseconds between two chat.update calls of a streamed answer. */

@@ -1,5 +1,5 @@
 /**
- * The Slack adapter: a Bolt App (HTTP Events API or Socket Mode) whose listeners turn Slack events into RouterApi
+ * The Slack adapter: a Bolt App (HTTP Events API or Socket Mode) whose listeners turn Slack events into CoreApi
  * calls and back (no routing logic, no SQL). Every listener runs inside its own try/catch, so a user's message
  * can never crash the bot, and stop() lets answers in progress finish.
  */
@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { App, HTTPReceiver, type webApi } from '@slack/bolt';
 import { ConfigError, type Config } from '../../src/config.js';
 import { RouterError } from '../../src/core/errors.js';
-import type { RouterApi } from '../../src/core/types.js';
+import type { CoreApi } from '../../src/core/types.js';
 import { userErrorMessage } from '../shared/format.js';
 import { consoleLogger, errorFields, type AdapterLogger } from '../shared/logger.js';
 import { parseAction } from './actionIds.js';
@@ -21,7 +21,7 @@ import { escapeMrkdwn } from './mrkdwn.js';
 import { handleQuestion, type IncomingMessage } from './questions.js';
 
 export interface StartSlackOptions {
-  router: RouterApi;
+  router: CoreApi;
   config: Config;
   logger?: AdapterLogger;
   /** Minimum milliseconds between two chat.update calls of a streamed answer (default 1000). */

@@ -46,11 +46,11 @@ export async function run(args: string[]): Promise<number> {
 
     // --- Chat adapters: the lead wires them here (each returns { stop() }). ---
     if (config.discord.token) {
-      const discord = await startDiscord({ router: app.router, config, logger: logger.child({ component: 'discord' }) });
+      const discord = await startDiscord({ router: app.core, config, logger: logger.child({ component: 'discord' }) });
       surfaces.push({ name: 'discord', stop: () => discord.stop() });
     }
     if (config.slack.botToken) {
-      const slack = await startSlack({ router: app.router, config, logger: logger.child({ component: 'slack' }) });
+      const slack = await startSlack({ router: app.core, config, logger: logger.child({ component: 'slack' }) });
       surfaces.push({ name: 'slack', stop: () => slack.stop() });
     }
     // --- end of chat adapters ---

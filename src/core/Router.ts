@@ -1,30 +1,22 @@
 /**
  * The core flow: a question comes in, the gate picks an expert, the decision is logged, the expert answers.
- * Read `ask()` top to bottom to know the product; the helpers below it are the details.
+ * Read `ask()` and `answer()` top to bottom to know the product; votes go through `feedback()`.
  */
-import { setMaxListeners } from 'node:events';
+import { LRUCache } from 'lru-cache';
+import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../config.js';
 import type { ActiveGate } from '../learning/ActiveGate.js';
 import type { NewDecision, Store } from '../store/Store.js';
-import { newDecisionId } from '../store/newDecisionId.js';
-import type { Retrainer } from '../learning/Retrainer.js';
-import { RouterError } from './errors.js';
 import { shouldAskForFeedback } from '../learning/feedbackExamples.js';
 import { ExpertError, type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateResult } from '../experts/types.js';
 import { DOMAIN_LABELS, isExpertId, type ExpertId, type Label } from '../gate/types.js';
 import { expertToLabel } from './labels.js';
-import type {
-  AnswerFallbackReason,
-  AskOptions,
-  AskResult,
-  DecisionInfo,
-  FeedbackResult,
-  Platform,
-  RetrainReport,
-  RouterApi,
-  RouterStats,
-  Vote,
-} from './types.js';
+import { RouterError } from './errors.js';
+import { cleanQuery } from './cleanQuery.js';
+import { InFlight } from './InFlight.js';
+import { UserRateLimiter } from './UserRateLimiter.js';
+import { toRouterError } from './toRouterError.js';
+import type { AnswerFallbackReason, AskOptions, AskResult, FeedbackResult, Platform, RouterApi, Vote } from './types.js';
 
 /** What the router tells observers (metrics, logs) after each question or vote. */
 export interface RouterObserver {
@@ -40,82 +32,51 @@ export interface RouterDeps {
   store: Store;
   experts: ExpertProvider;
   gate: ActiveGate;
-  retrainer: Retrainer;
-  /** Clock for rate limits and timestamps (tests). */
+  /** Clock for timestamps and the re-routing cache (tests). */
   now?: () => number;
 }
 
-/** The answer plan: which expert answers which text, and why. */
-interface Plan {
-  decisionId: string;
-  text: string;
-  expert: ExpertId;
-  confidence: number;
-  probabilities: Record<Label, number>;
+/** Who answers which text, and why: the pending row as logged, plus what the answer needs besides. */
+interface Decision extends NewDecision {
   fallbackReason: AnswerFallbackReason;
-  reroutedFrom: string | null;
+  runnerUp: ExpertId;
   startedAt: number;
 }
+
+type Choice = Pick<Decision, 'gateVersion' | 'label' | 'gateExpert' | 'expert' | 'confidence' | 'probabilities' | 'fallbackReason' | 'runnerUp' | 'reroutedFrom'>;
 
 export class Router implements RouterApi {
   private readonly config: Config;
   private readonly store: Store;
   private readonly expertPool: ExpertProvider;
   private readonly gate: ActiveGate;
-  private readonly retrainer: Retrainer;
   private readonly now: () => number;
   private readonly rateLimiter: UserRateLimiter | null;
-  private readonly recentQueries: RecentQueries;
-  private readonly inFlight = new Set<{ abort: AbortController | null; done: Promise<unknown> }>();
-  /**
-   * Aborts every answer still running at shutdown. One for all questions without a caller's signal: a controller per
-   * question cost ~3% of the router's time, and its signal lived long enough to reach the old generation.
-   */
-  private readonly shutdown = new AbortController();
+  /** Re-routing needs the question text even when the log keeps none: in memory for an hour at most. */
+  private readonly recentQueries: LRUCache<string, string> | null;
+  private readonly inFlight = new InFlight();
   private readonly observers: RouterObserver[] = [];
-  private closing = false;
 
   constructor(deps: RouterDeps) {
     this.config = deps.config;
     this.store = deps.store;
     this.expertPool = deps.experts;
     this.gate = deps.gate;
-    this.retrainer = deps.retrainer;
     this.now = deps.now ?? Date.now;
-    this.rateLimiter = deps.config.rateLimitPerUser ? new UserRateLimiter(deps.config.rateLimitPerUser, this.now) : null;
-    // Re-routing needs the question text even when it is not logged; keep it in memory for an hour at most.
+    this.rateLimiter = deps.config.rateLimitPerUser ? new UserRateLimiter(deps.config.rateLimitPerUser) : null;
     const keepMs = Math.min(3_600_000, deps.config.queryRetentionMs ?? Infinity);
-    this.recentQueries = new RecentQueries(10_000, keepMs, this.now);
-    setMaxListeners(0, this.shutdown.signal); // every answer in flight listens to it (and removes its listener after)
+    this.recentQueries = keepMs > 0 ? new LRUCache({ max: 10_000, ttl: keepMs, perf: { now: this.now } }) : null;
   }
 
   async ask(query: string, options: AskOptions): Promise<AskResult> {
     const startedAt = performance.now();
-    const text = this.admit(query, options); // validated, control characters stripped, rate limit taken
+    const text = await this.admit(query, options); // validated, normalised, rate limit taken
     const route = this.gate.current().route(text); // the gate picks an expert, or the fallback when off-topic/unsure
-    const decisionId = newDecisionId(this.now());
-    await this.logPending({ // committed as pending before generation starts, so a crash mid-answer leaves a trace
-      id: decisionId,
-      createdAt: this.now(),
-      platform: options.platform,
-      channelId: options.channelId ?? null,
-      userId: options.userId,
-      query: text,
-      gateVersion: route.gateVersion,
-      label: route.label,
-      gateExpert: route.expert,
-      expert: route.expert,
-      confidence: route.confidence,
-      probabilities: route.probabilities,
-      fallbackReason: route.fallbackReason,
-      reroutedFrom: null,
+    const decision = await this.startDecision(text, options, startedAt, { // committed as pending before generating
+      gateVersion: route.gateVersion, label: route.label, gateExpert: route.expert, expert: route.expert, confidence: route.confidence,
+      probabilities: route.probabilities, fallbackReason: route.fallbackReason, runnerUp: route.runnerUp, reroutedFrom: null,
     });
-    this.recentQueries.set(decisionId, text);
-    return this.answer( // the expert answers (or the fallback, when busy/unavailable); the row is completed or failed
-      { decisionId, text, expert: route.expert, confidence: route.confidence, probabilities: route.probabilities,
-        fallbackReason: route.fallbackReason, reroutedFrom: null, startedAt },
-      options,
-    );
+    return this.answer(decision, options); // the expert answers; the row is completed, or failed with the reason
   }
 
   async reroute(decisionId: string, expertId: ExpertId, options: AskOptions): Promise<AskResult> {
@@ -123,32 +84,15 @@ export class Router implements RouterApi {
     if (!isExpertId(expertId)) throw new RouterError('invalid_expert', `There is no expert called "${String(expertId)}".`);
     const previous = this.store.getDecision(decisionId);
     if (!previous) throw new RouterError('not_found', 'That answer is not in the log any more; please ask again.');
-    const original = this.recentQueries.get(decisionId) ?? previous.query;
+    const original = this.recentQueries?.get(decisionId) ?? previous.query;
     if (original === null) throw new RouterError('not_found', 'That question is no longer kept, so it cannot be re-routed; please ask again.');
-    const text = this.admit(original, options);
-    const newId = newDecisionId(this.now());
-    await this.logPending({
-      id: newId,
-      createdAt: this.now(),
-      platform: options.platform,
-      channelId: options.channelId ?? null,
-      userId: options.userId,
-      query: text,
-      gateVersion: previous.gateVersion,
-      label: previous.label,
-      gateExpert: previous.gateExpert,
-      expert: expertId,
-      confidence: previous.probabilities[expertToLabel(expertId)] ?? 0,
-      probabilities: previous.probabilities,
-      fallbackReason: null,
-      reroutedFrom: decisionId,
+    const text = await this.admit(original, options);
+    const decision = await this.startDecision(text, options, startedAt, {
+      gateVersion: previous.gateVersion, label: previous.label, gateExpert: previous.gateExpert, expert: expertId,
+      confidence: previous.probabilities[expertToLabel(expertId)] ?? 0, probabilities: previous.probabilities, fallbackReason: null,
+      runnerUp: bestOtherDomain(previous.probabilities, expertId), reroutedFrom: decisionId,
     });
-    this.recentQueries.set(newId, text);
-    return this.answer(
-      { decisionId: newId, text, expert: expertId, confidence: previous.probabilities[expertToLabel(expertId)] ?? 0,
-        probabilities: previous.probabilities, fallbackReason: null, reroutedFrom: decisionId, startedAt },
-      options,
-    );
+    return this.answer(decision, options);
   }
 
   feedback(decisionId: string, userId: string, vote: Vote, correctedExpert: ExpertId | null = null, options: { admin?: boolean } = {}): FeedbackResult {
@@ -161,7 +105,8 @@ export class Router implements RouterApi {
     const recorded = this.store.recordFeedback({
       decisionId, userId, vote, correctedExpert, isAdmin: options.admin === true, createdAt: this.now(),
     });
-    if (!recorded) throw new RouterError('not_found', 'That answer is not in the log any more, so it cannot be rated.');
+    if (recorded === 'not_found') throw new RouterError('not_found', 'That answer is not in the log any more, so it cannot be rated.');
+    if (recorded === 'failed') throw new RouterError('invalid_vote', 'That question got no answer (it failed), so there is nothing to rate.');
     const result: FeedbackResult = { decisionId, vote, correctedExpert, replaced: recorded.replaced };
     for (const o of this.observers) o.onFeedback?.(result);
     return result;
@@ -175,38 +120,8 @@ export class Router implements RouterApi {
     return this.expertPool.status();
   }
 
-  stats(): RouterStats {
-    const s = this.store.stats();
-    const votes = s.upvotes + s.downvotes;
-    return {
-      decisionsByExpert: s.byExpert,
-      total: s.total,
-      fallbackRate: s.total ? s.fallbacks / s.total : 0,
-      upvoteRate: votes ? s.upvotes / votes : null,
-      votes,
-      gateVersion: this.gateVersion(),
-    };
-  }
-
-  retrain(options: { requestedBy?: string } = {}): Promise<RetrainReport> {
-    return this.retrainer.retrain(options);
-  }
-
   gateVersion(): string {
     return this.gate.current().version;
-  }
-
-  attachMessage(decisionId: string, platform: Platform, messageRef: string): void {
-    this.store.attachMessage(decisionId, platform, messageRef, this.now());
-  }
-
-  findDecisionByMessage(platform: Platform, messageRef: string): string | null {
-    return this.store.findDecisionByMessage(platform, messageRef);
-  }
-
-  claimDelivery(platform: Platform, keys: string[]): boolean {
-    if (keys.length === 0) return true;
-    return this.store.claimDelivery(platform, keys, this.now());
   }
 
   observe(observer: RouterObserver): void {
@@ -218,29 +133,20 @@ export class Router implements RouterApi {
     return this.inFlight.size;
   }
 
-  /**
-   * Stops taking questions, lets answers in flight finish for up to `graceMs`, then aborts the rest
-   * (their rows are marked failed) and waits for them to settle.
-   */
+  /** Stops taking questions, lets answers in flight finish for up to `graceMs`, then aborts the rest (marked failed). */
   async close(graceMs = 5_000): Promise<void> {
-    this.closing = true;
-    const settled = (): Promise<unknown> => Promise.allSettled([...this.inFlight].map((j) => j.done));
-    await Promise.race([settled(), sleep(graceMs)]);
-    const reason = new RouterError('shutting_down', 'The bot is shutting down; please ask again in a minute.');
-    this.shutdown.abort(reason);
-    for (const job of this.inFlight) job.abort?.abort(reason);
-    await Promise.race([settled(), sleep(2_000)]);
+    await this.inFlight.close(graceMs);
     this.store.flush(); // the aborted answers' rows are committed by the time close() resolves
   }
 
   // --- the details ---
 
-  /** Validates the question and takes one from the user's rate budget; throws RouterError, generates nothing. */
-  private admit(query: string, options: AskOptions): string {
+  /** Validates and normalises the question and takes one from the user's rate budget; throws RouterError. */
+  private async admit(query: string, options: AskOptions): Promise<string> {
     try {
-      if (this.closing) throw new RouterError('shutting_down', 'The bot is shutting down; please ask again in a minute.');
+      if (this.inFlight.closing) throw new RouterError('shutting_down', 'The bot is shutting down; please ask again in a minute.');
       const text = cleanQuery(query, this.config.maxQueryChars);
-      if (this.rateLimiter && options.userId) this.rateLimiter.take(`${options.platform}:${options.userId}`);
+      if (this.rateLimiter && options.userId) await this.rateLimiter.take(`${options.platform}:${options.userId}`);
       return text;
     } catch (err) {
       if (err instanceof RouterError) for (const o of this.observers) o.onRejected?.({ platform: options.platform, code: err.code });
@@ -249,226 +155,94 @@ export class Router implements RouterApi {
   }
 
   /**
-   * Logs a pending decision and returns once it is committed. With no answer in flight it commits at once; otherwise it
-   * joins this event-loop turn's group commit, one commit for every question that arrived meanwhile.
+   * Logs the pending decision and returns once it is committed: at once when no answer is in flight, otherwise in
+   * this event-loop turn's group commit, one commit for every question that arrived meanwhile.
    */
-  private async logPending(row: NewDecision): Promise<void> {
-    if (this.inFlight.size === 0) this.store.insertDecision(row);
-    else await this.store.insertDecisionBatched(row);
+  private async startDecision(text: string, options: AskOptions, startedAt: number, choice: Choice): Promise<Decision> {
+    const decision: Decision = {
+      id: uuidv7(), createdAt: this.now(), platform: options.platform, channelId: options.channelId ?? null, userId: options.userId,
+      query: text, gateVersion: choice.gateVersion, label: choice.label, gateExpert: choice.gateExpert, expert: choice.expert,
+      confidence: choice.confidence, probabilities: choice.probabilities, fallbackReason: choice.fallbackReason,
+      reroutedFrom: choice.reroutedFrom, runnerUp: choice.runnerUp, startedAt,
+    };
+    if (this.inFlight.size === 0) this.store.insertDecision(decision);
+    else await this.store.insertDecisionBatched(decision);
+    this.recentQueries?.set(decision.id, text);
+    return decision;
   }
 
-  private async answer(plan: Plan, options: AskOptions): Promise<AskResult> {
-    // A caller's signal is combined with a controller of this question's own: AbortSignal.any() on the long-lived
-    // shutdown signal would leak.
-    const abort = options.signal ? new AbortController() : null;
-    const signal = abort ? AbortSignal.any([options.signal!, abort.signal]) : this.shutdown.signal;
-    let expert = plan.expert;
-    let fallbackReason = plan.fallbackReason;
-    let announced = false;
-    const announce = (demo: boolean): void => {
-      if (announced) return;
-      announced = true;
-      options.onDecision?.(this.decisionInfo(plan, expert, fallbackReason, demo));
-    };
-    const generate = (id: ExpertId): Promise<GenerateResult> =>
-      this.expertPool.generate(id, plan.text, {
+  /** The expert answers (the fallback when it is busy or unavailable); the row is completed, or failed with the reason. */
+  private answer(d: Decision, options: AskOptions): Promise<AskResult> {
+    return this.inFlight.run(options.signal, async (signal) => {
+      let expert = d.expert;
+      let fallbackReason = d.fallbackReason;
+      let result: AskResult | null = null;
+      const announce = (demo: boolean): AskResult => { // once, before the first chunk: streams show the expert early
+        if (result) return result;
+        result = this.describe(d, expert, fallbackReason, demo);
+        options.onDecision?.(result);
+        return result;
+      };
+      const generate = (id: ExpertId): Promise<GenerateResult> => this.expertPool.generate(id, d.query, {
         signal,
         onTextChunk: (chunk) => {
           announce(this.expertPool.info(id).demo);
           options.onTextChunk?.(chunk);
         },
       });
-
-    const work = (async (): Promise<AskResult> => {
       try {
         let generated: GenerateResult;
         try {
           generated = await generate(expert);
         } catch (err) {
-          const fallbackId = this.expertPool.fallbackId();
-          const canFallBack = err instanceof ExpertError && (err.code === 'expert_busy' || err.code === 'expert_unavailable');
-          if (!canFallBack || expert === fallbackId || announced || signal.aborted) throw err;
-          fallbackReason = err.code as 'expert_busy' | 'expert_unavailable';
-          expert = fallbackId;
+          if (result || signal.aborted || expert === this.expertPool.fallbackId() || !canFallBack(err)) throw err;
+          [fallbackReason, expert] = [err.code, this.expertPool.fallbackId()];
           generated = await generate(expert);
         }
-        announce(generated.demo);
-        const latencyMs = Math.round(performance.now() - plan.startedAt);
-        this.store.completeDecision(plan.decisionId, {
-          expert, fallbackReason, latencyMs, completedAt: this.now(), answer: generated.text,
+        const answered = announce(generated.demo); // built before the row says answered: a failure here fails the row
+        answered.demo = generated.demo;
+        answered.response = generated.text;
+        answered.latencyMs = Math.round(performance.now() - d.startedAt);
+        this.store.completeDecision(d.id, {
+          expert, fallbackReason, latencyMs: answered.latencyMs, completedAt: this.now(), answer: generated.text,
           promptTokens: generated.promptTokens, completionTokens: generated.completionTokens,
         });
-        const result = this.askResult(plan, expert, fallbackReason, generated, latencyMs);
-        for (const o of this.observers) {
-          o.onAnswered?.(result, { platform: options.platform, promptTokens: generated.promptTokens, completionTokens: generated.completionTokens });
-        }
-        return result;
+        const meta = { platform: options.platform, promptTokens: generated.promptTokens, completionTokens: generated.completionTokens };
+        for (const o of this.observers) o.onAnswered?.(answered, meta);
+        return answered;
       } catch (err) {
-        const routerError = this.toRouterError(err, signal);
+        const routerError = toRouterError(err, signal, this.inFlight.closing);
         const code = routerError instanceof RouterError ? routerError.code : 'internal';
-        const latencyMs = Math.round(performance.now() - plan.startedAt);
+        const reason = err instanceof ExpertError && err.code === 'prompt_too_long' ? err.code : code;
+        const latencyMs = Math.round(performance.now() - d.startedAt);
         const detail = err instanceof Error ? err.message : String(err);
-        this.store.failDecision(plan.decisionId, { expert, fallbackReason, latencyMs, completedAt: this.now(), error: `${code}: ${detail}` });
-        for (const o of this.observers) o.onFailed?.({ decisionId: plan.decisionId, platform: options.platform, expert, code, latencyMs });
+        this.store.failDecision(d.id, { expert, fallbackReason, latencyMs, completedAt: this.now(), error: `${reason}: ${detail}` });
+        for (const o of this.observers) o.onFailed?.({ decisionId: d.id, platform: options.platform, expert, code, latencyMs });
         throw routerError;
       }
-    })();
-    const job = { abort, done: work };
-    this.inFlight.add(job);
-    try {
-      return await work;
-    } finally {
-      this.inFlight.delete(job);
-    }
-  }
-
-  private decisionInfo(plan: Plan, expert: ExpertId, fallbackReason: AnswerFallbackReason, demo: boolean): DecisionInfo {
-    return {
-      decisionId: plan.decisionId,
-      expert: this.expertPool.info(expert),
-      confidence: plan.confidence,
-      probabilities: plan.probabilities,
-      fallbackReason,
-      runnerUp: this.expertPool.info(runnerUpOf(plan.probabilities, expert)),
-      demo,
-      reroutedFrom: plan.reroutedFrom,
-    };
+    });
   }
 
   /**
-   * The decision info plus the answer, every field listed: as an object spread ({ ...info, response }) it was promoted
-   * out of the young generation (~1 MB per scavenge in bench:router, pauses of 2–3 ms instead of ~1 ms).
+   * The one description of a decision: announced to streams, then completed with the answer and returned. Every field
+   * is listed and filled in place, so each question allocates it once.
    */
-  private askResult(plan: Plan, expert: ExpertId, fallbackReason: AnswerFallbackReason, generated: GenerateResult, latencyMs: number): AskResult {
+  private describe(d: Decision, expert: ExpertId, fallbackReason: AnswerFallbackReason, demo: boolean): AskResult {
     return {
-      decisionId: plan.decisionId,
-      expert: this.expertPool.info(expert),
-      confidence: plan.confidence,
-      probabilities: plan.probabilities,
-      fallbackReason,
-      runnerUp: this.expertPool.info(runnerUpOf(plan.probabilities, expert)),
-      demo: generated.demo,
-      reroutedFrom: plan.reroutedFrom,
-      response: generated.text,
-      latencyMs,
-      feedbackWanted: shouldAskForFeedback(plan.confidence, plan.reroutedFrom !== null),
+      decisionId: d.id, expert: this.expertPool.info(expert), confidence: d.confidence, probabilities: d.probabilities,
+      fallbackReason, runnerUp: this.expertPool.info(d.runnerUp), demo, reroutedFrom: d.reroutedFrom, response: '', latencyMs: 0,
+      feedbackWanted: shouldAskForFeedback(d.confidence, d.reroutedFrom !== null),
     };
   }
-
-  /** Expert failures become short user-facing RouterErrors; anything else is a bug and stays as it is. */
-  private toRouterError(err: unknown, signal: AbortSignal): RouterError | Error {
-    if (err instanceof RouterError) return err;
-    if (signal.aborted) {
-      const reason: unknown = signal.reason;
-      if (reason instanceof RouterError) return reason;
-      return new RouterError('cancelled', 'The question was cancelled before the answer was done.');
-    }
-    if (err instanceof ExpertError) {
-      switch (err.code) {
-        case 'expert_busy':
-          return new RouterError('expert_busy', 'All experts are busy right now; please try again in a few seconds.', 5);
-        case 'expert_unavailable':
-          return new RouterError('expert_unavailable', 'No expert can answer right now; please try again later.');
-        case 'expert_timeout':
-          return new RouterError('expert_timeout', 'The expert took too long to answer; please try again.');
-        case 'aborted':
-          return new RouterError(this.closing ? 'shutting_down' : 'cancelled', this.closing
-            ? 'The bot is shutting down; please ask again in a minute.'
-            : 'The question was cancelled before the answer was done.');
-        case 'unknown_expert':
-          return new RouterError('invalid_expert', `There is no expert called "${err.expertId}".`);
-      }
-    }
-    return err instanceof Error ? err : new Error(String(err));
-  }
 }
 
-/** Strips control characters (keeping newlines and tabs) and enforces the length limit. */
-export function cleanQuery(query: unknown, maxChars: number): string {
-  if (typeof query !== 'string') throw new RouterError('empty_query', 'Please send a question as text.');
-  const text = query.replace(/\r\n?/g, '\n').replace(/[\u0000-\u0008\u000B-\u001F\u007F-\u009F\u2028\u2029]/g, '').trim();
-  if (text === '') throw new RouterError('empty_query', 'Please type a question; this one is empty.');
-  if (text.length > maxChars) {
-    throw new RouterError('query_too_long', `That question is ${text.length} characters long; the limit is ${maxChars}. Please shorten it.`);
-  }
-  return text;
+function canFallBack(err: unknown): err is ExpertError & { code: 'expert_busy' | 'expert_unavailable' } {
+  return err instanceof ExpertError && (err.code === 'expert_busy' || err.code === 'expert_unavailable');
 }
 
-/** Best domain expert other than `expert`, by the gate's probabilities. */
-function runnerUpOf(probabilities: Record<Label, number>, expert: ExpertId): ExpertId {
-  let best: ExpertId = DOMAIN_LABELS.find((l) => l !== expert)!;
-  for (const label of DOMAIN_LABELS) {
-    if (label !== expert && (probabilities[label] ?? 0) > (probabilities[best as Label] ?? 0)) best = label;
-  }
+/** Best domain expert other than `expert` by the logged probabilities; the gate's own runner-up is relative to its pick. */
+function bestOtherDomain(probabilities: Record<Label, number>, expert: ExpertId): Exclude<ExpertId, 'general'> {
+  let best = DOMAIN_LABELS.find((l) => l !== expert)!;
+  for (const label of DOMAIN_LABELS) if (label !== expert && (probabilities[label] ?? 0) > (probabilities[best] ?? 0)) best = label;
   return best;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
-}
-
-/** Sliding-window limit per user: at most `count` questions in any `windowMs`. */
-class UserRateLimiter {
-  private readonly recent = new Map<string, number[]>();
-
-  constructor(private readonly limit: { count: number; windowMs: number }, private readonly now: () => number) {}
-
-  take(key: string): void {
-    const now = this.now();
-    const since = now - this.limit.windowMs;
-    const times = (this.recent.get(key) ?? []).filter((t) => t > since);
-    if (times.length >= this.limit.count) {
-      const retryAfterSec = Math.max(1, Math.ceil((times[0]! + this.limit.windowMs - now) / 1000));
-      this.recent.set(key, times);
-      throw new RouterError('rate_limited', `Slow down: at most ${this.limit.count} questions per ${describeWindow(this.limit.windowMs)}. Try again in ${retryAfterSec} s.`, retryAfterSec);
-    }
-    times.push(now);
-    this.recent.set(key, times);
-    if (this.recent.size > 10_000) this.sweep(since);
-  }
-
-  /** Drops users with no question inside the window, so the map stays small. */
-  private sweep(since: number): void {
-    for (const [key, times] of this.recent) if (times[times.length - 1]! <= since) this.recent.delete(key);
-  }
-}
-
-function describeWindow(ms: number): string {
-  if (ms % 86_400_000 === 0) return ms === 86_400_000 ? 'day' : `${ms / 86_400_000} days`;
-  if (ms % 3_600_000 === 0) return ms === 3_600_000 ? 'hour' : `${ms / 3_600_000} hours`;
-  if (ms % 60_000 === 0) return ms === 60_000 ? 'minute' : `${ms / 60_000} minutes`;
-  return `${Math.round(ms / 1000)} s`;
-}
-
-/** Question text by decision id, bounded in size and age, for re-routing when the log keeps no text. */
-class RecentQueries {
-  private readonly map = new Map<string, { text: string; at: number }>();
-  /** Ids in insertion order, as a ring: evicting the oldest is O(1) (a Map's first key is not, after many deletes). */
-  private readonly order: (string | undefined)[];
-  private next = 0;
-
-  constructor(private readonly max: number, private readonly keepMs: number, private readonly now: () => number) {
-    this.order = new Array<string | undefined>(max);
-  }
-
-  set(id: string, text: string): void {
-    if (this.keepMs <= 0) return;
-    if (!this.map.has(id)) {
-      const oldest = this.order[this.next];
-      if (oldest !== undefined) this.map.delete(oldest);
-      this.order[this.next] = id;
-      this.next = (this.next + 1) % this.max;
-    }
-    this.map.set(id, { text, at: this.now() });
-  }
-
-  get(id: string): string | null {
-    const hit = this.map.get(id);
-    if (!hit) return null;
-    if (this.now() - hit.at > this.keepMs) {
-      this.map.delete(id);
-      return null;
-    }
-    return hit.text;
-  }
 }

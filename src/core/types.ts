@@ -1,11 +1,13 @@
 /**
- * The contract between the core and its surfaces (adapters, HTTP, CLI). Router (src/core/Router.ts) implements
- * RouterApi; adapters depend on this file only, so they never reach into routing logic or SQL.
+ * The contract between the core and its surfaces (adapters, HTTP, CLI). Adapters depend on this file only, so they
+ * never reach into routing logic or SQL. A chat adapter is given one `CoreApi`, which src/app.ts assembles from the
+ * Router (questions and votes), MessageLinks (which message shows which answer) and the operations (stats, retrain).
  */
 import type { ExpertId, Label, FallbackReason } from '../gate/types.js';
 import type { ExpertInfo, ExpertStatus } from '../experts/types.js';
+import type { Platform, Vote } from '../store/types.js';
 
-export type Platform = 'discord' | 'slack' | 'http' | 'cli';
+export type { Platform, Vote };
 
 export interface AskOptions {
   platform: Platform;
@@ -47,8 +49,6 @@ export interface AskResult extends DecisionInfo {
   feedbackWanted: boolean;
 }
 
-export type Vote = 1 | -1;
-
 export interface FeedbackResult {
   decisionId: string;
   vote: Vote;
@@ -79,15 +79,18 @@ export interface RouterStats {
   gateVersion: string;
 }
 
+/** Questions and votes: src/core/Router.ts. */
 export interface RouterApi {
   ask(query: string, options: AskOptions): Promise<AskResult>;
   reroute(decisionId: string, expertId: ExpertId, options: AskOptions): Promise<AskResult>;
   feedback(decisionId: string, userId: string, vote: Vote, correctedExpert?: ExpertId | null, options?: { admin?: boolean }): FeedbackResult;
   experts(): ExpertInfo[];
   expertStatus(): ExpertStatus[];
-  stats(): RouterStats;
-  retrain(options?: { requestedBy?: string }): Promise<RetrainReport>;
   gateVersion(): string;
+}
+
+/** Platform messages and deliveries: src/core/MessageLinks.ts. */
+export interface MessageLinksApi {
   /** Remembers which platform message shows a decision's answer (e.g. Slack channel:ts), persisted. */
   attachMessage(decisionId: string, platform: Platform, messageRef: string): void;
   /** The decision whose answer a platform message shows (for reactions on it), or null. */
@@ -98,3 +101,12 @@ export interface RouterApi {
    */
   claimDelivery(platform: Platform, keys: string[]): boolean;
 }
+
+/** Admin commands: the decision log in numbers (src/core/routerStats.ts) and retraining (src/learning/Retrainer.ts). */
+export interface OperationsApi {
+  stats(): RouterStats;
+  retrain(options?: { requestedBy?: string }): Promise<RetrainReport>;
+}
+
+/** Everything a chat adapter may call, as one object. */
+export interface CoreApi extends RouterApi, MessageLinksApi, OperationsApi {}

@@ -36,7 +36,7 @@ export interface ExpertStatus extends ExpertInfo {
   queued: number;
 }
 
-export type ExpertErrorCode = 'expert_busy' | 'expert_unavailable' | 'expert_timeout' | 'aborted' | 'unknown_expert';
+export type ExpertErrorCode = 'expert_busy' | 'expert_unavailable' | 'expert_timeout' | 'aborted' | 'unknown_expert' | 'prompt_too_long';
 
 export class ExpertError extends Error {
   constructor(readonly code: ExpertErrorCode, readonly expertId: string, message: string) {

@@ -10,92 +10,12 @@
  * calls, so other processes and connections never wait on one.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { Platform, Vote } from '../core/types.js';
 import type { ExpertId, Label } from '../gate/types.js';
+import type { DecisionRow, DecisionStatus, FeedbackOutcome, FeedbackRow, GateVersionRow, NewDecision, Platform, StoreStats, DecisionOutcome } from './types.js';
 import { openDatabase, type OpenDatabaseOptions } from './openDatabase.js';
 import { Checkpointer } from './Checkpointer.js';
 
-export type DecisionStatus = 'pending' | 'answered' | 'failed';
-
-export interface NewDecision {
-  id: string;
-  createdAt: number;
-  platform: Platform;
-  channelId: string | null;
-  userId: string | null;
-  query: string;
-  gateVersion: string;
-  label: Label;
-  gateExpert: ExpertId;
-  expert: ExpertId;
-  confidence: number;
-  probabilities: Record<Label, number>;
-  fallbackReason: string | null;
-  reroutedFrom: string | null;
-}
-
-export interface DecisionRow {
-  id: string;
-  createdAt: number;
-  platform: Platform;
-  channelId: string | null;
-  userId: string | null;
-  /** Null when text logging is off, after retention, or after `moe forget`. */
-  query: string | null;
-  queryChars: number;
-  gateVersion: string;
-  label: Label;
-  gateExpert: ExpertId;
-  expert: ExpertId;
-  confidence: number;
-  probabilities: Record<Label, number>;
-  fallbackReason: string | null;
-  status: DecisionStatus;
-  answer: string | null;
-  error: string | null;
-  latencyMs: number | null;
-  promptTokens: number | null;
-  completionTokens: number | null;
-  reroutedFrom: string | null;
-  completedAt: number | null;
-}
-
-export interface DecisionOutcome {
-  expert: ExpertId;
-  fallbackReason: string | null;
-  latencyMs: number;
-  completedAt: number;
-}
-
-export interface FeedbackRow {
-  decisionId: string;
-  userId: string;
-  vote: Vote;
-  correctedExpert: ExpertId | null;
-  isAdmin: boolean;
-  createdAt: number;
-}
-
-export interface GateVersionRow {
-  version: string;
-  createdAt: number;
-  path: string;
-  metrics: Record<string, unknown>;
-  examples: number;
-  feedbackExamples: number;
-  promoted: boolean;
-  active: boolean;
-  reason: string | null;
-}
-
-export interface StoreStats {
-  total: number;
-  byExpert: Record<string, number>;
-  fallbacks: number;
-  byStatus: Record<DecisionStatus, number>;
-  upvotes: number;
-  downvotes: number;
-}
+export type * from './types.js';
 
 export interface StoreOptions {
   /** Keep question and answer text (LOG_QUERY_TEXT); false stores neither, since answers echo questions. */
@@ -232,9 +152,9 @@ export class Store {
       failDecision: p(`UPDATE decisions SET status = 'failed', expert = ?, fallback_reason = ?, error = ?,
         latency_ms = ?, completed_at = ? WHERE id = ? AND status = 'pending'`),
       getDecision: p('SELECT * FROM decisions WHERE id = ?'),
-      hasDecision: p('SELECT 1 FROM decisions WHERE id = ?'),
+      decisionStatus: p('SELECT status FROM decisions WHERE id = ?'),
       insertVote: p(`INSERT OR IGNORE INTO feedback (decision_id, user_id, vote, corrected_expert, is_admin, created_at)
-        SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM decisions WHERE id = ?)`),
+        SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM decisions WHERE id = ? AND status <> 'failed')`),
       replaceVote: p(`UPDATE feedback SET vote = ?, corrected_expert = ?, is_admin = ?, created_at = ?
         WHERE decision_id = ? AND user_id = ?`),
       attachMessage: p(`INSERT INTO message_links (platform, message_ref, decision_id, created_at) VALUES (?, ?, ?, ?)
@@ -309,11 +229,6 @@ export class Store {
     return row ? toDecision(row) : null;
   }
 
-  hasDecision(id: string): boolean {
-    this.flush();
-    return this.s.hasDecision!.get(id) !== undefined;
-  }
-
   /** Start-up: answers that were in flight when the process died will never complete. */
   failPendingDecisions(now = Date.now()): number {
     return this.commitWith(() => this.s.failPending!.run('interrupted: the bot stopped before the answer was complete', now).changes);
@@ -353,17 +268,20 @@ export class Store {
   /**
    * Records a vote and commits it (with the queued writes) before returning: callers confirm the vote as recorded, and
    * other processes (`moe forget`, `moe retrain`) read it. A second vote by the same user on the same decision replaces
-   * the first. Null when there is no such decision.
+   * the first. Refused when there is no such decision, or it failed (there is no answer to rate).
    */
-  recordFeedback(f: FeedbackRow): { replaced: boolean } | null {
+  recordFeedback(f: FeedbackRow): FeedbackOutcome {
     const isAdmin = f.isAdmin ? 1 : 0;
-    return this.commitWith(() => {
-      // A first vote is one statement; only a second vote by the same user needs the update.
+    return this.commitWith((): FeedbackOutcome => {
+      // A first vote is one statement; only a second vote by the same user (or a refusal) needs more.
       if (this.s.insertVote!.run(f.decisionId, f.userId, f.vote, f.correctedExpert, isAdmin, f.createdAt, f.decisionId).changes === 1) {
         return { replaced: false };
       }
-      const replaced = this.s.replaceVote!.run(f.vote, f.correctedExpert, isAdmin, f.createdAt, f.decisionId, f.userId).changes === 1;
-      return replaced ? { replaced: true } : null;
+      const status = (this.s.decisionStatus!.get(f.decisionId) as { status: DecisionStatus } | undefined)?.status;
+      if (status === undefined) return 'not_found';
+      if (status === 'failed') return 'failed';
+      this.s.replaceVote!.run(f.vote, f.correctedExpert, isAdmin, f.createdAt, f.decisionId, f.userId);
+      return { replaced: true };
     });
   }
 

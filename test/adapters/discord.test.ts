@@ -50,7 +50,7 @@ async function startHarness(env: Record<string, string> = {}): Promise<Harness> 
   await fake.start();
   const app = await createTestApp({ DISCORD_TOKEN: 'fake-token', DISCORD_API_URL: fake.apiUrl, ...env });
   const logs: LogLine[] = [];
-  const bot = await startDiscord({ router: app.router, config: app.config, logger: captureLogger(logs), editIntervalMs: EDIT_INTERVAL_MS });
+  const bot = await startDiscord({ router: app.core, config: app.config, logger: captureLogger(logs), editIntervalMs: EDIT_INTERVAL_MS });
   return {
     fake, app, bot, logs,
     async close() {
@@ -160,7 +160,7 @@ describe('Discord adapter with demo experts', () => {
     assert.deepEqual(row, { expert: 'cybersecurity', status: 'answered', platform: 'discord', user_id: '100' });
     const patches = h.fake.callsFor(ask.token).filter((c) => c.method === 'PATCH');
     assert.ok(patches.length >= 1);
-    const linked = await eventually(() => h.app.router.findDecisionByMessage('discord', `${answer!.channel_id}:${answer!.id}`));
+    const linked = await eventually(() => h.app.core.findDecisionByMessage('discord', `${answer!.channel_id}:${answer!.id}`));
     assert.equal(linked, decisionId, 'the answer message is linked to its decision');
   });
 
@@ -460,9 +460,9 @@ describe('startDiscord with bad settings', () => {
     fake.invalidToken = 'revoked-token';
     const app = await createTestApp({ DISCORD_API_URL: fake.apiUrl });
     try {
-      await assert.rejects(startDiscord({ router: app.router, config: app.config }), /DISCORD_TOKEN: is required/);
+      await assert.rejects(startDiscord({ router: app.core, config: app.config }), /DISCORD_TOKEN: is required/);
       const config = { ...app.config, discord: { ...app.config.discord, token: 'revoked-token' } };
-      await assert.rejects(startDiscord({ router: app.router, config, logger: captureLogger([]) }), /invalid token/i);
+      await assert.rejects(startDiscord({ router: app.core, config, logger: captureLogger([]) }), /invalid token/i);
     } finally {
       await app.dispose();
       await fake.close();

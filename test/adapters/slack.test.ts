@@ -40,7 +40,7 @@ describe('Slack adapter over HTTP with demo experts', () => {
     const decisionId = decisionIdOf(answer!);
     const [row] = query<Record<string, unknown>>(h, 'SELECT expert, status, platform, user_id, channel_id FROM decisions WHERE id = ?', decisionId);
     assert.deepEqual(row, { expert: 'cybersecurity', status: 'answered', platform: 'slack', user_id: 'U0USER01', channel_id: 'C0GENERAL' });
-    assert.equal(h.app.router.findDecisionByMessage('slack', `${answer!.channel}:${answer!.ts}`), decisionId);
+    assert.equal(h.app.core.findDecisionByMessage('slack', `${answer!.channel}:${answer!.ts}`), decisionId);
   });
 
   test('a direct message is answered in its thread; edits, bot posts and other channels\' plain messages are ignored', async () => {
@@ -235,7 +235,7 @@ describe('Slack adapter over HTTP with demo experts', () => {
     const shown = await h.fake.waitFor(() => h.fake.thread(plain.q.channel, plain.q.ts).find((m) => m.updates.length > 0 && m.blocks.length === 0), 60_000, 'plain-text answer');
     assert.match(shown.text, /^🔐 Cybersecurity Expert · \d{1,3}%/, 'refused blocks → the answer as plain text');
     // The adapter links the message after Slack accepted the update, so the link may land a moment after the fake saw it.
-    assert.ok(await eventually(() => h.app.router.findDecisionByMessage('slack', `${shown.channel}:${shown.ts}`)), 'reactions on it still count');
+    assert.ok(await eventually(() => h.app.core.findDecisionByMessage('slack', `${shown.channel}:${shown.ts}`)), 'reactions on it still count');
 
     h.fake.failNext('chat.update', 'invalid_blocks', { times: 50 });
     const second = await mention(h, 'What is two-factor authentication?', 'U0USER12');

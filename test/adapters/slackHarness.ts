@@ -55,7 +55,7 @@ export async function startHarness(options: { socket?: boolean; env?: Record<str
   let app = await createTestApp(env);
   const first = app;
   const start = (a: TestApp): Promise<SlackBot> =>
-    startSlack({ router: a.router, config: a.config, logger: captureLogger(logs), updateIntervalMs: UPDATE_INTERVAL_MS, host: '127.0.0.1', port: 0 });
+    startSlack({ router: a.core, config: a.config, logger: captureLogger(logs), updateIntervalMs: UPDATE_INTERVAL_MS, host: '127.0.0.1', port: 0 });
   let bot = await start(app);
   const h: Harness = {
     fake, app, bot, logs,

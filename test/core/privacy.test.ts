@@ -81,13 +81,14 @@ test('`moe forget --user` deletes that user\'s text and votes, keeps others, and
 });
 
 test('rate limit: over RATE_LIMIT_PER_USER a user gets "slow down, try again in N s", nothing is generated; others are not affected', async (t) => {
-  let clock = Date.parse('2026-01-01T00:00:00Z');
-  const app = await createTestApp({ RATE_LIMIT_PER_USER: '2/min' }, { now: () => clock, maxTokens: 12 });
+  // The limiter (rate-limiter-flexible) reads Date.now(); only Date is mocked, timers and I/O run as usual.
+  t.mock.timers.enable({ apis: ['Date'], now: Date.parse('2026-01-01T00:00:00Z') });
+  const app = await createTestApp({ RATE_LIMIT_PER_USER: '2/min' }, { maxTokens: 12 });
   t.after(() => app.dispose());
   await app.router.ask(Q, { platform: 'discord', userId: 'eager' });
-  clock += 10_000;
+  t.mock.timers.tick(10_000);
   await app.router.ask(Q, { platform: 'discord', userId: 'eager' });
-  clock += 5_000;
+  t.mock.timers.tick(5_000);
   const before = app.store.stats().total;
   await assert.rejects(app.router.ask(Q, { platform: 'discord', userId: 'eager' }), (err: unknown) => {
     assert.ok(err instanceof RouterError);
@@ -102,6 +103,6 @@ test('rate limit: over RATE_LIMIT_PER_USER a user gets "slow down, try again in 
   await app.router.ask(Q, { platform: 'http', userId: null }); // anonymous HTTP: only the expert queues bound it
   await app.router.ask(Q, { platform: 'http', userId: null });
   await app.router.ask(Q, { platform: 'http', userId: null });
-  clock += 46_000;
+  t.mock.timers.tick(46_000);
   await app.router.ask(Q, { platform: 'discord', userId: 'eager' }); // window moved on
 });

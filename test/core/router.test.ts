@@ -136,13 +136,13 @@ test('feedback: one vote per user and decision, a second replaces the first, cor
 
 test('message links and delivery claims survive a restart of the store', async () => {
   const r = await app.router.ask('how often should I change my passwords', { platform: 'slack', userId: 'u5' });
-  app.router.attachMessage(r.decisionId, 'slack', 'C1:1700000000.000100');
-  assert.equal(app.router.findDecisionByMessage('slack', 'C1:1700000000.000100'), r.decisionId);
-  assert.equal(app.router.findDecisionByMessage('discord', 'C1:1700000000.000100'), null);
-  assert.equal(app.router.claimDelivery('slack', ['Ev1', 'C1:1.2']), true);
-  assert.equal(app.router.claimDelivery('slack', ['Ev1']), false, 'same event id');
-  assert.equal(app.router.claimDelivery('slack', ['Ev2', 'C1:1.2']), false, 'same message, new event id (a retry)');
-  assert.equal(app.router.claimDelivery('discord', ['Ev1']), true, 'claims are per platform');
+  app.core.attachMessage(r.decisionId, 'slack', 'C1:1700000000.000100');
+  assert.equal(app.core.findDecisionByMessage('slack', 'C1:1700000000.000100'), r.decisionId);
+  assert.equal(app.core.findDecisionByMessage('discord', 'C1:1700000000.000100'), null);
+  assert.equal(app.core.claimDelivery('slack', ['Ev1', 'C1:1.2']), true);
+  assert.equal(app.core.claimDelivery('slack', ['Ev1']), false, 'same event id');
+  assert.equal(app.core.claimDelivery('slack', ['Ev2', 'C1:1.2']), false, 'same message, new event id (a retry)');
+  assert.equal(app.core.claimDelivery('discord', ['Ev1']), true, 'claims are per platform');
 
   // A second connection to the same file sees them, as the bot would after a restart.
   const reopened = Store.open(app.config.dbPath, { keepText: true });
@@ -156,7 +156,7 @@ test('message links and delivery claims survive a restart of the store', async (
 });
 
 test('stats count decisions by expert, fallbacks and votes', () => {
-  const s = app.router.stats();
+  const s = app.core.stats();
   assert.ok(s.total >= 5);
   assert.equal(Object.values(s.decisionsByExpert).reduce((a, b) => a + b, 0), s.total);
   assert.ok(s.fallbackRate > 0 && s.fallbackRate < 1);
@@ -179,7 +179,7 @@ test('a swapped gate routes the next question; the version is recorded per decis
 
 test('retrain is delegated to the retrainer: a report, or a clear RouterError while none is wired', async () => {
   try {
-    const report = await app.router.retrain({ requestedBy: 'test' });
+    const report = await app.core.retrain({ requestedBy: 'test' });
     assert.equal(typeof report.promoted, 'boolean');
   } catch (err) {
     assert.ok(err instanceof RouterError, String(err));

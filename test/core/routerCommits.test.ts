@@ -36,8 +36,7 @@ function setup(t: import('node:test').TestContext, onGenerate?: (other: BetterSq
   const store = Store.open(config.dbPath, { keepText: true, backgroundCheckpoints: true });
   const other = new BetterSqlite3(config.dbPath, { readonly: true });
   const activeGate = new ActiveGate(testGate());
-  const retrainer = { retrain: () => Promise.reject(new RouterError('retrain_unavailable', 'not in this test')) };
-  const router = new Router({ config, store, experts: instantExperts(() => onGenerate?.(other)), gate: activeGate, retrainer });
+  const router = new Router({ config, store, experts: instantExperts(() => onGenerate?.(other)), gate: activeGate });
   t.after(async () => {
     await router.close(100);
     store.close();

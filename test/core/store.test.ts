@@ -148,13 +148,16 @@ test('queued completions are read back at once by the store, committed with the 
   await store.insertDecisionBatched(decision('d2'));
   store.failDecision('d2', { expert: 'general', fallbackReason: 'expert_busy', latencyMs: 1, completedAt: 3, error: 'expert_busy: busy' });
   assert.equal((other.prepare("SELECT status FROM decisions WHERE id = 'd2'").get() as { status: string }).status, 'pending');
-  assert.deepEqual(store.recordFeedback({ decisionId: 'd2', userId: 'v', vote: -1, correctedExpert: 'finance', isAdmin: false, createdAt: 4 }), { replaced: false });
+  assert.deepEqual(store.recordFeedback({ decisionId: 'd1', userId: 'v', vote: -1, correctedExpert: 'general', isAdmin: false, createdAt: 4 }), { replaced: false });
   assert.deepEqual(other.prepare('SELECT id, status, query, answer, query_chars FROM decisions ORDER BY id').all(), [
     { id: 'd1', status: 'answered', query: null, answer: null, query_chars: 18 },
     { id: 'd2', status: 'failed', query: null, answer: null, query_chars: 15 },
   ]);
   assert.equal(count(other, 'SELECT COUNT(*) AS n FROM feedback'), 1);
-  assert.equal(store.recordFeedback({ decisionId: 'nope', userId: 'v', vote: 1, correctedExpert: null, isAdmin: false, createdAt: 5 }), null);
+  assert.equal(store.recordFeedback({ decisionId: 'nope', userId: 'v', vote: 1, correctedExpert: null, isAdmin: false, createdAt: 5 }), 'not_found');
+  assert.equal(store.recordFeedback({ decisionId: 'd2', userId: 'v', vote: 1, correctedExpert: null, isAdmin: false, createdAt: 6 }), 'failed', 'a failed question has no answer to rate');
+  assert.deepEqual(store.recordFeedback({ decisionId: 'd1', userId: 'v', vote: 1, correctedExpert: null, isAdmin: false, createdAt: 7 }), { replaced: true });
+  assert.equal(count(other, 'SELECT COUNT(*) AS n FROM feedback'), 1);
 });
 
 test('inside a caller\'s transaction the store\'s writes join it, and `db` commits the queue before handing it out', async (t) => {

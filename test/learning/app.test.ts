@@ -64,7 +64,7 @@ test('the gate is hot-swapped while questions are being answered; answers in fli
   const before = app.router.gateVersion();
   const inFlight = ['how do I set a strong password', 'is my blood pressure too high', 'should I refinance my mortgage', 'best pizza in town']
     .map((q, i) => app.router.ask(q, { platform: 'discord', userId: `live${i}` }));
-  const report = await app.router.retrain({ requestedBy: 'admin' });
+  const report = await app.core.retrain({ requestedBy: 'admin' });
   const answers = await Promise.all(inFlight);
   assert.equal(report.promoted, true, report.reason);
   assert.equal(report.oldVersion, before);

@@ -1,0 +1,29 @@
+import { ExpertError } from '../experts/types.js';
+import { RouterError } from './errors.js';
+
+/** Expert failures become short user-facing RouterErrors; anything else is a bug and stays as it is. */
+export function toRouterError(err: unknown, signal: AbortSignal, closing: boolean): RouterError | Error {
+  if (err instanceof RouterError) return err;
+  if (signal.aborted) {
+    const reason: unknown = signal.reason;
+    if (reason instanceof RouterError) return reason;
+    return new RouterError('cancelled', 'The question was cancelled before the answer was done.');
+  }
+  if (err instanceof ExpertError) {
+    switch (err.code) {
+      case 'expert_busy':
+        return new RouterError('expert_busy', 'All experts are busy right now; please try again in a few seconds.', 5);
+      case 'expert_unavailable':
+        return new RouterError('expert_unavailable', 'No expert can answer right now; please try again later.');
+      case 'expert_timeout':
+        return new RouterError('expert_timeout', 'The expert took too long to answer; please try again.');
+      case 'aborted':
+        return closing
+          ? new RouterError('shutting_down', 'The bot is shutting down; please ask again in a minute.')
+          : new RouterError('cancelled', 'The question was cancelled before the answer was done.');
+      case 'unknown_expert':
+        return new RouterError('invalid_expert', `There is no expert called "${err.expertId}".`);
+    }
+  }
+  return err instanceof Error ? err : new Error(String(err));
+}

@@ -1,0 +1,96 @@
+/**
+ * The rows the store reads and writes. The core re-exports `Platform` and `Vote` from here, so the store depends on no
+ * core type (dependencies point inward: core -> store, never back).
+ */
+import type { ExpertId, Label } from '../gate/types.js';
+
+/** Where a question came from. */
+export type Platform = 'discord' | 'slack' | 'http' | 'cli';
+
+/** 👍 is 1, 👎 is -1. */
+export type Vote = 1 | -1;
+
+export type DecisionStatus = 'pending' | 'answered' | 'failed';
+
+export interface NewDecision {
+  id: string;
+  createdAt: number;
+  platform: Platform;
+  channelId: string | null;
+  userId: string | null;
+  query: string;
+  gateVersion: string;
+  label: Label;
+  gateExpert: ExpertId;
+  expert: ExpertId;
+  confidence: number;
+  probabilities: Record<Label, number>;
+  fallbackReason: string | null;
+  reroutedFrom: string | null;
+}
+
+export interface DecisionRow {
+  id: string;
+  createdAt: number;
+  platform: Platform;
+  channelId: string | null;
+  userId: string | null;
+  /** Null when text logging is off, after retention, or after `moe forget`. */
+  query: string | null;
+  queryChars: number;
+  gateVersion: string;
+  label: Label;
+  gateExpert: ExpertId;
+  expert: ExpertId;
+  confidence: number;
+  probabilities: Record<Label, number>;
+  fallbackReason: string | null;
+  status: DecisionStatus;
+  answer: string | null;
+  error: string | null;
+  latencyMs: number | null;
+  promptTokens: number | null;
+  completionTokens: number | null;
+  reroutedFrom: string | null;
+  completedAt: number | null;
+}
+
+export interface DecisionOutcome {
+  expert: ExpertId;
+  fallbackReason: string | null;
+  latencyMs: number;
+  completedAt: number;
+}
+
+export interface FeedbackRow {
+  decisionId: string;
+  userId: string;
+  vote: Vote;
+  correctedExpert: ExpertId | null;
+  isAdmin: boolean;
+  createdAt: number;
+}
+
+/** A recorded vote (and whether it replaced the user's earlier one), or why it was refused. */
+export type FeedbackOutcome = { replaced: boolean } | 'not_found' | 'failed';
+
+export interface GateVersionRow {
+  version: string;
+  createdAt: number;
+  path: string;
+  metrics: Record<string, unknown>;
+  examples: number;
+  feedbackExamples: number;
+  promoted: boolean;
+  active: boolean;
+  reason: string | null;
+}
+
+export interface StoreStats {
+  total: number;
+  byExpert: Record<string, number>;
+  fallbacks: number;
+  byStatus: Record<DecisionStatus, number>;
+  upvotes: number;
+  downvotes: number;
+}
