@@ -14,6 +14,7 @@ import type { ExpertId, Label } from '../gate/types.js';
 import type { DecisionRow, DecisionStatus, FeedbackOutcome, FeedbackRow, GateVersionRow, NewDecision, Platform, StoreStats, DecisionOutcome } from './types.js';
 import { openDatabase, type OpenDatabaseOptions } from './openDatabase.js';
 import { Checkpointer } from './Checkpointer.js';
+import { wellFormed } from './wellFormed.js';
 
 export type * from './types.js';
 
@@ -209,13 +210,13 @@ export class Store {
 
   /** Marks a pending decision answered, in the next group commit. */
   completeDecision(id: string, outcome: DecisionOutcome & { answer: string; promptTokens: number; completionTokens: number }): void {
-    this.enqueue(this.s.completeDecision!, [outcome.expert, outcome.fallbackReason, this.keepText ? outcome.answer : null,
+    this.enqueue(this.s.completeDecision!, [outcome.expert, outcome.fallbackReason, this.keepText ? wellFormed(outcome.answer) : null,
       outcome.latencyMs, outcome.promptTokens, outcome.completionTokens, outcome.completedAt, id]);
   }
 
   /** Marks a pending decision failed, in the next group commit. */
   failDecision(id: string, outcome: DecisionOutcome & { error: string }): void {
-    this.enqueue(this.s.failDecision!, [outcome.expert, outcome.fallbackReason, outcome.error, outcome.latencyMs, outcome.completedAt, id]);
+    this.enqueue(this.s.failDecision!, [outcome.expert, outcome.fallbackReason, wellFormed(outcome.error), outcome.latencyMs, outcome.completedAt, id]);
   }
 
   /** Commits every queued write now (otherwise done once per event-loop turn, by every other call, and by close()). */
@@ -366,7 +367,8 @@ export class Store {
   // --- group commit ---
 
   private decisionParams(d: NewDecision): unknown[] {
-    return [d.id, d.createdAt, d.platform, d.channelId, d.userId, this.keepText ? d.query : null, d.query.length, d.gateVersion,
+    // Text is made well-formed here too: SQLite stores a lone surrogate as invalid UTF-8, which strict readers refuse.
+    return [d.id, d.createdAt, d.platform, d.channelId, d.userId, this.keepText ? wellFormed(d.query) : null, d.query.length, d.gateVersion,
       d.label, d.gateExpert, d.expert, d.confidence, JSON.stringify(d.probabilities), d.fallbackReason, d.reroutedFrom];
   }
 

@@ -186,3 +186,49 @@ test('retrain is delegated to the retrainer: a report, or a clear RouterError wh
     assert.equal(err.code, 'retrain_unavailable');
   }
 });
+
+test('a lone UTF-16 surrogate over HTTP is stored as U+FFFD (valid UTF-8) and text is NFC', async () => {
+  const res = await app.http.inject({
+    method: 'POST', url: '/predict', payload: { query: 'is my password safe\ud800 with cafe\u0301 wifi', userId: 'surrogate' },
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  const { decisionId } = JSON.parse(res.body) as { decisionId: string };
+  const row = app.store.getDecision(decisionId)!;
+  assert.equal(row.query, 'is my password safe\ufffd with caf\u00e9 wifi');
+  const hex = (app.store.db.prepare('SELECT hex(query) AS h FROM decisions WHERE id = ?').get(decisionId) as { h: string }).h;
+  assert.ok(hex.includes('EFBFBD'), 'U+FFFD in UTF-8');
+  assert.ok(!hex.includes('EDA080'), 'no surrogate bytes (invalid UTF-8)');
+});
+
+test('a vote on a failed question is refused with a clear error, over HTTP too; nothing is recorded', async () => {
+  const abort = new AbortController();
+  const asked = app.router.ask('how do I treat a mild fever', {
+    platform: 'http', userId: 'u9', signal: abort.signal, onDecision: () => abort.abort(),
+  });
+  const err = await rejects(asked, 'cancelled');
+  assert.match(err.message, /cancelled/);
+  const failed = readLatest('u9');
+  assert.equal(failed.status, 'failed');
+  const refused = await rejects(Promise.resolve().then(() => app.router.feedback(failed.id, 'voter', 1)), 'invalid_vote');
+  assert.match(refused.message, /no answer.*nothing to rate/);
+  const res = await app.http.inject({ method: 'POST', url: '/feedback', payload: { decisionId: failed.id, userId: 'voter', vote: 'up' } });
+  assert.equal(res.statusCode, 400, res.body);
+  assert.equal((JSON.parse(res.body) as { error: string }).error, 'invalid_vote');
+  assert.equal(readVotes(app.store).filter((v) => v.decisionId === failed.id).length, 0);
+});
+
+test('decision ids are UUIDv7: they sort in the order the questions were asked and carry the time', async () => {
+  const before = Date.now();
+  const ids: string[] = [];
+  for (const q of ['what is a stock', 'what is a bond', 'what is an index fund']) ids.push((await app.router.ask(q, { platform: 'cli', userId: null })).decisionId);
+  for (const id of ids) {
+    assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const ms = parseInt(id.replace(/-/g, '').slice(0, 12), 16);
+    assert.ok(ms >= before && ms <= Date.now(), 'the first 48 bits are the creation time in ms');
+  }
+  assert.deepEqual([...ids].sort(), ids);
+});
+
+function readLatest(userId: string): { id: string; status: string } {
+  return app.store.db.prepare('SELECT id, status FROM decisions WHERE user_id = ? ORDER BY created_at DESC LIMIT 1').get(userId) as { id: string; status: string };
+}

@@ -10,7 +10,7 @@ import { Router } from '../../src/core/Router.js';
 import { Store } from '../../src/store/Store.js';
 import { RouterError } from '../../src/core/errors.js';
 import { EXPERT_IDS, type ExpertId } from '../../src/gate/types.js';
-import type { ExpertInfo, ExpertProvider, ExpertStatus, GenerateResult } from '../../src/experts/types.js';
+import { ExpertError, type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateResult } from '../../src/experts/types.js';
 import { testConfig, testGate } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
 
@@ -30,13 +30,15 @@ function instantExperts(onGenerate: () => void = () => undefined): ExpertProvide
   };
 }
 
-function setup(t: import('node:test').TestContext, onGenerate?: (other: BetterSqlite3.Database) => void): { router: Router; store: Store; other: BetterSqlite3.Database } {
+function setup(
+  t: import('node:test').TestContext, onGenerate?: (other: BetterSqlite3.Database) => void, experts?: ExpertProvider,
+): { router: Router; store: Store; other: BetterSqlite3.Database } {
   const tmp = makeTempDir();
   const config = testConfig(tmp.dir);
   const store = Store.open(config.dbPath, { keepText: true, backgroundCheckpoints: true });
   const other = new BetterSqlite3(config.dbPath, { readonly: true });
   const activeGate = new ActiveGate(testGate());
-  const router = new Router({ config, store, experts: instantExperts(() => onGenerate?.(other)), gate: activeGate });
+  const router = new Router({ config, store, experts: experts ?? instantExperts(() => onGenerate?.(other)), gate: activeGate });
   t.after(async () => {
     await router.close(100);
     store.close();
@@ -88,4 +90,22 @@ test('closing the store commits the completions still queued', async (t) => {
   assert.equal(statusOf(other, r.decisionId), 'pending', 'the completion waits for the end of the turn');
   store.close();
   assert.equal(statusOf(other, r.decisionId), 'answered');
+});
+
+test('when describing the answer fails (an expert missing from the registry), the row is failed, never answered, and the caller gets the error', async (t) => {
+  const experts = instantExperts();
+  const registered = experts.info;
+  // Only finance and the fallback are registered: the finance answer's runner-up cannot be described.
+  experts.info = (id) => {
+    if (id !== 'finance' && id !== 'general') throw new ExpertError('unknown_expert', id, `no expert "${id}" in the registry`);
+    return registered(id);
+  };
+  const { router, store } = setup(t, undefined, experts);
+  const question = 'what is a good way to save for retirement';
+  assert.equal(testGate().route(question).expert, 'finance');
+  await assert.rejects(router.ask(question, { platform: 'http', userId: 'u1' }), (e: unknown) => e instanceof RouterError && e.code === 'invalid_expert');
+  const rows = store.db.prepare("SELECT status, error FROM decisions WHERE user_id = 'u1'").all() as { status: string; error: string }[];
+  assert.equal(rows.length, 1);
+  assert.equal(rows[0]!.status, 'failed');
+  assert.match(rows[0]!.error, /^invalid_expert: no expert/);
 });
