@@ -41,7 +41,7 @@ function setup(
   const router = new Router({ config, store, experts: experts ?? instantExperts(() => onGenerate?.(other)), gate: activeGate });
   t.after(async () => {
     await router.close(100);
-    store.close();
+    await store.close(); // resolves once the checkpoint worker has closed its connection, before the dir is removed
     other.close();
     tmp.remove();
   });
