@@ -1,7 +1,9 @@
 /**
- * The Discord answer flow, used by /ask and by "Ask <expert> instead": defer at once (Discord's 3-second window),
- * stream the answer into the reply, then the header + answer (split over follow-ups past 2,000 characters)
- * and the 👍/👎 buttons on the last message.
+ * The Discord answer flow, used by /ask (in servers, DMs and group DMs), by "Ask <expert> instead" and follow-ups:
+ * defer at once (Discord's 3-second window), stream the answer into the reply, then the header + answer (split over
+ * follow-ups past 2,000 characters) and the 👍/👎 buttons on the last message. When Discord refuses the bot in the
+ * channel (Missing Access / Missing Permissions), generation stops (its row is marked failed, not left pending) and
+ * the user is told privately what to grant.
  */
 import type { RepliableInteraction } from 'discord.js';
 import type { AskOptions, AskResult } from '../../src/core/types.js';
@@ -9,7 +11,7 @@ import { answerHeader, answerText, userErrorMessage } from '../shared/format.js'
 import { errorFields } from '../shared/logger.js';
 import { splitMessage } from '../shared/splitMessage.js';
 import type { DiscordContext } from './context.js';
-import { answerButtons, discardReply, NO_MENTIONS, replyEphemeral } from './replies.js';
+import { answerButtons, discardReply, isPermissionError, NO_MENTIONS, PERMISSION_MESSAGE, replyEphemeral } from './replies.js';
 import { StreamingReply } from './StreamingReply.js';
 
 const DISCORD_LIMIT = 2000;
@@ -20,8 +22,12 @@ export type AnswerCall = (options: AskOptions) => Promise<AskResult>;
 export async function deliverAnswer(ctx: DiscordContext, interaction: RepliableInteraction, call: AnswerCall): Promise<void> {
   await ctx.deferrals.defer(() => interaction.deferReply());
   await ctx.deferrals.idle();
-  const stream = new StreamingReply(interaction, ctx.editIntervalMs, (err) =>
-    ctx.logger.warn({ interactionId: interaction.id, ...errorFields(err) }, 'discord: streaming edit failed'));
+  // Stops generation when Discord refuses the bot here: nobody would see the answer.
+  const refused = new AbortController();
+  const stream = new StreamingReply(interaction, ctx.editIntervalMs, (err) => {
+    ctx.logger.warn({ interactionId: interaction.id, ...errorFields(err) }, 'discord: streaming edit failed');
+    if (isPermissionError(err) && !refused.signal.aborted) refused.abort(err);
+  });
 
   let result: AskResult;
   try {
@@ -29,18 +35,30 @@ export async function deliverAnswer(ctx: DiscordContext, interaction: RepliableI
       platform: 'discord',
       userId: interaction.user.id,
       channelId: interaction.channelId,
+      signal: refused.signal,
       onDecision: (decision) => stream.setHeader(answerHeader(decision)),
       onTextChunk: (text) => stream.push(text),
     });
   } catch (err) {
     await stream.finish();
-    ctx.logger.warn({ interactionId: interaction.id, userId: interaction.user.id, ...errorFields(err) }, 'discord: no answer');
+    const reason: unknown = refused.signal.aborted ? refused.signal.reason : err;
+    ctx.logger.warn({ interactionId: interaction.id, userId: interaction.user.id, ...errorFields(reason) }, 'discord: no answer');
     await discardReply(interaction);
-    await replyEphemeral(interaction, userErrorMessage(err, ctx.config.maxQueryChars));
+    await replyEphemeral(interaction, isPermissionError(reason) ? PERMISSION_MESSAGE : userErrorMessage(err, ctx.config.maxQueryChars));
     return;
   }
   await stream.finish();
+  try {
+    await showAnswer(ctx, interaction, result);
+  } catch (err) {
+    if (!isPermissionError(err)) throw err;
+    ctx.logger.warn({ interactionId: interaction.id, decisionId: result.decisionId, ...errorFields(err) }, 'discord: not allowed to post the answer');
+    await replyEphemeral(interaction, PERMISSION_MESSAGE);
+  }
+}
 
+/** The finished answer: header + text split at 2,000 characters, buttons on the last part, linked to its decision. */
+async function showAnswer(ctx: DiscordContext, interaction: RepliableInteraction, result: AskResult): Promise<void> {
   const parts = splitMessage(answerText(result), DISCORD_LIMIT);
   const buttons = [answerButtons(result)];
   const last = parts.length - 1;

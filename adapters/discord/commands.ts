@@ -1,6 +1,7 @@
 /**
- * The slash commands the bot registers. Admin commands carry default_member_permissions = Manage Server so
- * server owners can adjust who sees them (Server Settings → Integrations); all are guild-only.
+ * The slash commands the bot registers. /ask works everywhere: in servers, in the bot's DMs and in group DMs, as a
+ * server install or a user install. Admin commands stay guild-only (server install) with default_member_permissions
+ * = Manage Server, so server owners can adjust who sees them (Server Settings → Integrations).
  */
 import {
   ApplicationIntegrationType,
@@ -21,7 +22,9 @@ export const QUERY_OPTION = 'query';
 export function buildCommands(maxQueryChars: number): RESTPostAPIChatInputApplicationCommandsJSONBody[] {
   const guildOnly = (b: SlashCommandBuilder): SlashCommandBuilder =>
     b.setContexts(InteractionContextType.Guild).setIntegrationTypes(ApplicationIntegrationType.GuildInstall);
-  const ask = guildOnly(new SlashCommandBuilder().setName(ASK_COMMAND).setDescription('Ask a question; the best expert answers'))
+  const ask = new SlashCommandBuilder().setName(ASK_COMMAND).setDescription('Ask a question; the best expert answers')
+    .setIntegrationTypes(ApplicationIntegrationType.GuildInstall, ApplicationIntegrationType.UserInstall)
+    .setContexts(InteractionContextType.Guild, InteractionContextType.BotDM, InteractionContextType.PrivateChannel)
     .addStringOption((o) =>
       o.setName(QUERY_OPTION).setDescription('Your question').setRequired(true).setMinLength(1)
         .setMaxLength(Math.min(maxQueryChars, DISCORD_MAX_OPTION_LENGTH)));

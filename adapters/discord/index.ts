@@ -15,7 +15,7 @@ import type { DiscordContext } from './context.js';
 import { DeferralQueue } from './DeferralQueue.js';
 import { parseCustomId } from './customIds.js';
 import { handleComponent } from './feedback.js';
-import { NO_MENTIONS, replyEphemeral } from './replies.js';
+import { isPermissionError, NO_MENTIONS, PERMISSION_MESSAGE, replyEphemeral } from './replies.js';
 
 export interface StartDiscordOptions {
   router: CoreApi;
@@ -124,10 +124,11 @@ export async function handleInteraction(ctx: DiscordContext, interaction: Intera
   } catch (err) {
     const fields = { interactionId: interaction.id, userId: interaction.user.id, ...errorFields(err) };
     if (isExpectedError(err)) ctx.logger.warn(fields, 'discord: request refused');
+    else if (isPermissionError(err)) ctx.logger.warn(fields, 'discord: not allowed in this channel');
     else ctx.logger.error(fields, 'discord: interaction failed');
     if (!interaction.isRepliable()) return;
     try {
-      await replyEphemeral(interaction, userErrorMessage(err, ctx.config.maxQueryChars));
+      await replyEphemeral(interaction, isPermissionError(err) ? PERMISSION_MESSAGE : userErrorMessage(err, ctx.config.maxQueryChars));
     } catch (replyErr) {
       ctx.logger.error({ interactionId: interaction.id, ...errorFields(replyErr) }, 'discord: could not tell the user about an error');
     }

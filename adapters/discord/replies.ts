@@ -3,7 +3,9 @@ import {
   ActionRowBuilder,
   ButtonBuilder,
   ButtonStyle,
+  DiscordAPIError,
   MessageFlags,
+  RESTJSONErrorCodes,
   StringSelectMenuBuilder,
   type MessageActionRowComponentBuilder,
   type RepliableInteraction,
@@ -50,6 +52,16 @@ export function correctionComponents(decisionId: string, experts: ExpertInfo[], 
 export function expertName(experts: ExpertInfo[], id: ExpertId): string {
   const e = experts.find((x) => x.id === id);
   return e ? expertLabel(e) : id;
+}
+
+/** Told privately when Discord refuses the bot in a channel (Missing Access, Missing Permissions). */
+export const PERMISSION_MESSAGE = '⚠️ I am not allowed to post here. Ask a server admin to give me View Channel, Send Messages, '
+  + 'Send Messages in Threads and Read Message History in this channel, or ask me in a DM.';
+
+/** Discord refused the bot in this channel: Missing Access (50001) or Missing Permissions (50013). */
+export function isPermissionError(err: unknown): boolean {
+  return err instanceof DiscordAPIError
+    && (err.code === RESTJSONErrorCodes.MissingAccess || err.code === RESTJSONErrorCodes.MissingPermissions);
 }
 
 /** Removes a public reply that will not carry an answer (edited first: a follow-up to an unresolved deferral would inherit its public flag). */

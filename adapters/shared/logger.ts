@@ -3,6 +3,8 @@
  * fits as is. The default writes one JSON line per event to stderr.
  */
 export interface AdapterLogger {
+  /** Events that explain why nothing happened (ignored messages and reactions); off in production logs. */
+  debug?(fields: Record<string, unknown>, message: string): void;
   info(fields: Record<string, unknown>, message: string): void;
   warn(fields: Record<string, unknown>, message: string): void;
   error(fields: Record<string, unknown>, message: string): void;

@@ -1,83 +1,228 @@
 /**
- * The Slack answer flow, used for questions and for "Ask <expert> instead": post a placeholder in the thread,
- * stream the answer into it with throttled chat.update, then the final blocks (continued in further thread
- * messages past the size limits) with the expert line and vote buttons on the last message.
+ * The Slack answer flow, used for questions, for "Ask <expert> instead" and for follow-ups: one call answers a
+ * question into a thread given a router call (ask or reroute). The thread status names the expert while it writes;
+ * the answer streams natively (chat.startStream…) where the workspace allows it, else into a placeholder edited
+ * with throttled chat.update (remembered per workspace); it ends with the expert line and 👍/👎 feedback_buttons.
  */
 import type { webApi } from '@slack/bolt';
 import type { AskOptions, AskResult } from '../../src/core/types.js';
 import { answerHeader, userErrorMessage } from '../shared/format.js';
 import { errorFields } from '../shared/logger.js';
-import { answerMessages, noticeMessage, plainTextMessages, streamingMessage, type SlackMessage } from './blocks.js';
+import { answerFooter, answerMessages, noticeMessage, plainTextMessages, streamingMessage, type SlackMessage } from './blocks.js';
 import type { SlackContext } from './context.js';
+import { NativeStream } from './NativeStream.js';
 import { StreamingMessage } from './StreamingMessage.js';
+import { expertStatus, THINKING_STATUS, ThreadStatus } from './ThreadStatus.js';
 
-/** Router call to make once the placeholder is posted (ask or reroute), given the streaming options. */
+/** Router call to make for the answer (ask or reroute), given the streaming options. */
 export type AnswerCall = (options: AskOptions) => Promise<AskResult>;
 
 export interface AnswerTarget {
   channel: string;
   /** Thread to answer in (the question's ts for a new thread). */
   threadTs: string;
+  /** Who asked: the recipient of the stream. */
   userId: string;
+  /** The asker's workspace: the recipient team of the stream, and the key of what the workspace supports. */
+  teamId: string | null;
 }
+
+const EMPTY_ANSWER = '_(the expert returned an empty answer)_';
 
 /** Posts the answer; returns it, or null when the router refused or failed (the user was told why). */
 export async function deliverAnswer(ctx: SlackContext, client: webApi.WebClient, target: AnswerTarget, call: AnswerCall): Promise<AskResult | null> {
-  const first = streamingMessage(null, '');
-  const placeholder = await client.chat.postMessage({ channel: target.channel, thread_ts: target.threadTs, text: first.text, blocks: first.blocks });
-  const ts = placeholder.ts;
-  if (!ts) throw new Error('chat.postMessage returned no ts');
-  const stream = new StreamingMessage(client, target.channel, ts, ctx.updateIntervalMs, (err) =>
-    ctx.logger.warn({ channel: target.channel, ts, ...errorFields(err) }, 'slack: streaming update failed'));
-
-  let result: AskResult;
+  const status = new ThreadStatus(ctx, client, target);
+  void status.set(THINKING_STATUS);
+  const writer = new AnswerWriter(ctx, client, target);
   try {
-    result = await call({
-      platform: 'slack',
-      userId: target.userId,
-      channelId: target.channel,
-      onDecision: (decision) => stream.setHeader(answerHeader(decision)),
-      onTextChunk: (text) => stream.push(text),
-    });
-  } catch (err) {
-    await stream.finish();
-    ctx.logger.warn({ channel: target.channel, userId: target.userId, ...errorFields(err) }, 'slack: no answer');
-    await update(client, target.channel, ts, noticeMessage(userErrorMessage(err, ctx.config.maxQueryChars)));
-    return null;
-  }
-  await stream.finish();
-
-  const messages = answerMessages(result);
-  const refs = [ts];
-  try {
-    await update(client, target.channel, ts, messages[0]!);
-  } catch (err) {
-    // Slack refused the blocks (a limit we did not foresee): show the answer as plain text rather than nothing.
-    ctx.logger.warn({ decisionId: result.decisionId, ...errorFields(err) }, 'slack: answer blocks refused, posting plain text');
-    messages.splice(0, messages.length, ...plainTextMessages(result));
-    await client.chat.update({ channel: target.channel, ts, text: messages[0]!.text, blocks: [] });
-  }
-  for (const message of messages.slice(1)) {
-    const posted = await client.chat.postMessage({
-      channel: target.channel, thread_ts: target.threadTs, text: message.text, ...(message.blocks.length > 0 ? { blocks: message.blocks } : {}),
-    });
-    if (posted.ts) refs.push(posted.ts);
-  }
-  try {
-    // Every part is linked, so a 👍/👎 reaction on any of them counts for this answer.
-    for (const ref of refs) {
-      ctx.router.attachMessage(result.decisionId, 'slack', `${target.channel}:${ref}`);
-      ctx.threads.remember(target.channel, ref, target.threadTs);
+    await writer.open();
+    let result: AskResult;
+    try {
+      result = await call({
+        platform: 'slack',
+        userId: target.userId,
+        channelId: target.channel,
+        onDecision: (decision) => {
+          void status.set(expertStatus(decision.expert));
+          writer.setHeader(answerHeader(decision));
+        },
+        onTextChunk: (text) => writer.push(text),
+      });
+    } catch (err) {
+      ctx.logger.warn({ channel: target.channel, userId: target.userId, ...errorFields(err) }, 'slack: no answer');
+      await writer.fail(userErrorMessage(err, ctx.config.maxQueryChars));
+      return null;
     }
-  } catch (err) {
-    ctx.logger.warn({ decisionId: result.decisionId, ...errorFields(err) }, 'slack: could not remember the answer message');
+    const refs = await writer.complete(result);
+    try {
+      // Every part is linked, so a 👍/👎 reaction on any of them counts for this answer.
+      for (const ref of refs) {
+        ctx.router.attachMessage(result.decisionId, 'slack', `${target.channel}:${ref}`);
+        ctx.threads.remember(target.channel, ref, target.threadTs);
+      }
+    } catch (err) {
+      ctx.logger.warn({ decisionId: result.decisionId, ...errorFields(err) }, 'slack: could not remember the answer message');
+    }
+    ctx.logger.info({
+      decisionId: result.decisionId, expert: result.expert.id, parts: refs.length, streamed: writer.streamed, latencyMs: result.latencyMs,
+    }, 'slack: answered');
+    return result;
+  } finally {
+    await status.clear();
   }
-  ctx.logger.info({
-    decisionId: result.decisionId, expert: result.expert.id, parts: messages.length, latencyMs: result.latencyMs,
-  }, 'slack: answered');
-  return result;
 }
 
-async function update(client: webApi.WebClient, channel: string, ts: string, message: SlackMessage): Promise<void> {
-  await client.chat.update({ channel, ts, text: message.text, blocks: message.blocks });
+/**
+ * Shows one answer as it is written: natively streamed, or (when the workspace cannot stream) in a placeholder
+ * edited with chat.update. A workspace found unable to stream mid-answer switches over with everything written so
+ * far, so no text is lost or shown twice.
+ */
+class AnswerWriter {
+  private native: NativeStream | null = null;
+  private edited: { stream: StreamingMessage; ts: string } | null = null;
+  private switching: Promise<void> | null = null;
+  private header: string | null = null;
+  private text = '';
+
+  constructor(
+    private readonly ctx: SlackContext,
+    private readonly client: webApi.WebClient,
+    private readonly target: AnswerTarget,
+  ) {}
+
+  get streamed(): boolean {
+    return this.native !== null && !this.native.unsupported;
+  }
+
+  async open(): Promise<void> {
+    if (this.ctx.workspaces.allows(this.target.teamId, 'streaming')) {
+      this.native = new NativeStream(this.client, this.target, this.ctx.updateIntervalMs, (err) =>
+        this.ctx.logger.warn({ channel: this.target.channel, ...errorFields(err) }, 'slack: streaming append failed'));
+    } else {
+      await this.openEdited();
+    }
+  }
+
+  setHeader(header: string): void {
+    this.header = header;
+    this.native?.setHeader(header);
+    this.edited?.stream.setHeader(header);
+  }
+
+  push(chunk: string): void {
+    this.text += chunk;
+    if (this.edited) return this.edited.stream.push(chunk);
+    if (this.switching) return; // the text is replayed once the placeholder exists
+    if (this.native?.unsupported) {
+      this.switching = this.switchToEdited();
+      return;
+    }
+    this.native?.push(chunk);
+  }
+
+  /** Shows the finished answer with its footer; returns the ts of every message showing part of it. */
+  async complete(result: AskResult): Promise<string[]> {
+    const native = this.native;
+    if (native && !native.unsupported) {
+      await native.finish();
+      const refs = await this.completeNative(native, result);
+      if (refs) return refs;
+    }
+    if (native?.unsupported) this.noteUnsupported(native.unsupported);
+    await this.switching;
+    return await this.completeEdited(result, answerMessages(result));
+  }
+
+  /** Shows `notice` instead of the answer (after the part already shown, if any). */
+  async fail(notice: string): Promise<void> {
+    const native = this.native;
+    if (native && !native.unsupported) {
+      await native.finish();
+      if (native.shownText !== '' && !native.broken) {
+        await native.append(`\n\n${notice}`);
+        if (await native.close([])) return;
+      }
+      if (!native.unsupported) return void (await this.post(noticeMessage(notice)));
+    }
+    if (native?.unsupported) this.noteUnsupported(native.unsupported);
+    await this.switching;
+    if (!this.edited) return void (await this.post(noticeMessage(notice)));
+    await this.edited.stream.finish();
+    await this.update(this.edited.ts, noticeMessage(notice));
+  }
+
+  /** Finishes the native stream; null when the workspace turned out unable to stream (nothing was shown). */
+  private async completeNative(native: NativeStream, result: AskResult): Promise<string[] | null> {
+    const shown = native.shownText;
+    const final = result.response;
+    // The router's answer is the stream's chunks (trimmed at the end); send whatever the stream has not shown yet.
+    const rest = final.startsWith(shown.trimEnd()) ? final.slice(Math.min(shown.length, final.length)) : '';
+    if (rest === '' && shown.trim() === '') await native.append(EMPTY_ANSWER);
+    else if (rest !== '') await native.append(rest);
+    if (native.unsupported) return null;
+    const footer = answerFooter(result);
+    if (await native.close(footer)) return native.messageRefs;
+    // Part of the answer could not be streamed, or Slack refused the footer: post the rest and the footer as messages.
+    this.ctx.logger.warn({ decisionId: result.decisionId, ...errorFields(native.failure) }, 'slack: streaming failed, posting the rest');
+    const unshown = final.startsWith(native.shownText) ? final.slice(native.shownText.length).trim() : '';
+    const refs = native.messageRefs;
+    const messages = unshown !== '' ? answerMessages({ ...result, response: unshown }) : [{ text: answerHeader(result), blocks: footer }];
+    for (const message of messages) refs.push(await this.post(message));
+    return refs;
+  }
+
+  private async completeEdited(result: AskResult, messages: SlackMessage[]): Promise<string[]> {
+    const refs: string[] = [];
+    let rest = messages;
+    if (this.edited) {
+      const { stream, ts } = this.edited;
+      await stream.finish();
+      refs.push(ts);
+      try {
+        await this.update(ts, messages[0]!);
+        rest = messages.slice(1);
+      } catch (err) {
+        // Slack refused the blocks (a limit we did not foresee): show the answer as plain text rather than nothing.
+        this.ctx.logger.warn({ decisionId: result.decisionId, ...errorFields(err) }, 'slack: answer blocks refused, posting plain text');
+        const plain = plainTextMessages(result);
+        await this.client.chat.update({ channel: this.target.channel, ts, text: plain[0]!.text, blocks: [] });
+        rest = plain.slice(1);
+      }
+    }
+    for (const message of rest) refs.push(await this.post(message));
+    return refs;
+  }
+
+  private noteUnsupported(code: string): void {
+    if (this.ctx.workspaces.refuse(this.target.teamId, 'streaming', code)) {
+      this.ctx.logger.warn({ teamId: this.target.teamId, code }, 'slack: native streaming unavailable in this workspace, using chat.update');
+    }
+  }
+
+  private async switchToEdited(): Promise<void> {
+    this.noteUnsupported(this.native!.unsupported!);
+    await this.openEdited();
+    if (this.header !== null) this.edited!.stream.setHeader(this.header);
+    this.edited!.stream.push(this.text);
+  }
+
+  private async openEdited(): Promise<void> {
+    const ts = await this.post(streamingMessage(this.header, ''));
+    const stream = new StreamingMessage(this.client, this.target.channel, ts, this.ctx.updateIntervalMs, (err) =>
+      this.ctx.logger.warn({ channel: this.target.channel, ts, ...errorFields(err) }, 'slack: streaming update failed'));
+    this.edited = { stream, ts };
+  }
+
+  private async post(message: SlackMessage): Promise<string> {
+    const posted = await this.client.chat.postMessage({
+      channel: this.target.channel, thread_ts: this.target.threadTs, text: message.text,
+      ...(message.blocks.length > 0 ? { blocks: message.blocks } : {}),
+    });
+    if (!posted.ts) throw new Error('chat.postMessage returned no ts');
+    return posted.ts;
+  }
+
+  private async update(ts: string, message: SlackMessage): Promise<void> {
+    await this.client.chat.update({ channel: this.target.channel, ts, text: message.text, blocks: message.blocks });
+  }
 }

@@ -8,7 +8,7 @@ import type { ExpertInfo } from '../../src/experts/types.js';
 import type { ExpertId } from '../../src/gate/types.js';
 import { answerHeader, expertLabel, feedbackInvite } from '../shared/format.js';
 import { splitMessage } from '../shared/splitMessage.js';
-import { ACTION, encodeValue } from './actionIds.js';
+import { ACTION, encodeFeedbackValues, encodeValue } from './actionIds.js';
 import { escapeMrkdwn, toMrkdwn } from './mrkdwn.js';
 
 export const SECTION_LIMIT = 2900;
@@ -30,7 +30,15 @@ export interface Option {
 export type Block =
   | { type: 'section'; text: TextObject; accessory?: Element }
   | { type: 'context'; elements: TextObject[] }
-  | { type: 'actions'; block_id?: string; elements: Element[] };
+  | { type: 'actions'; block_id?: string; elements: Element[] }
+  | { type: 'context_actions'; block_id?: string; elements: FeedbackButtons[] };
+
+export interface FeedbackButtons {
+  type: 'feedback_buttons';
+  action_id: string;
+  positive_button: { text: TextObject; value: string; accessibility_label?: string };
+  negative_button: { text: TextObject; value: string; accessibility_label?: string };
+}
 
 export type Element =
   | { type: 'button'; action_id: string; text: TextObject; value: string; style?: 'primary' | 'danger' }
@@ -65,21 +73,27 @@ function fallbackText(header: string, body: string): string {
   return escapeMrkdwn(`${header}: ${snippet}`);
 }
 
-export function voteActions(result: Pick<AskResult, 'decisionId' | 'runnerUp'>): Block {
+/** The 👍/👎 feedback_buttons under an answer; a click arrives as a block action with the pressed button's value. */
+export function feedbackActions(result: Pick<AskResult, 'decisionId' | 'runnerUp'>): Block {
+  const values = encodeFeedbackValues(result.decisionId, result.runnerUp.id);
   return {
-    type: 'actions',
-    block_id: 'moe_vote',
-    elements: [
-      { type: 'button', action_id: ACTION.upvote, text: plain('👍'), value: encodeValue({ kind: 'upvote', decisionId: result.decisionId }) },
-      {
-        type: 'button', action_id: ACTION.downvote, text: plain('👎'),
-        value: encodeValue({ kind: 'downvote', decisionId: result.decisionId, runnerUp: result.runnerUp.id }),
-      },
-    ],
+    type: 'context_actions',
+    elements: [{
+      type: 'feedback_buttons',
+      action_id: ACTION.feedback,
+      positive_button: { text: plain('👍'), value: values.positive, accessibility_label: 'Good answer' },
+      negative_button: { text: plain('👎'), value: values.negative, accessibility_label: 'Wrong expert or bad answer' },
+    }],
   };
 }
 
-/** The answer as thread messages: text sections, and on the last one the expert/confidence line and the vote buttons. */
+/** What follows the answer text on its last message: the expert line, the vote invite when wanted, and 👍/👎. */
+export function answerFooter(result: AskResult): Block[] {
+  const invite = feedbackInvite(result);
+  return [contextLine(escapeMrkdwn(answerHeader(result))), ...(invite ? [contextLine(invite)] : []), feedbackActions(result)];
+}
+
+/** The answer as thread messages (when Slack cannot stream): text sections, and the footer on the last one. */
 export function answerMessages(result: AskResult): SlackMessage[] {
   const header = answerHeader(result);
   const body = result.response.trim() || '_(the expert returned an empty answer)_';
@@ -87,12 +101,7 @@ export function answerMessages(result: AskResult): SlackMessage[] {
   return chunks.map((chunk, i) => {
     const blocks = splitForSlack(chunk, SECTION_LIMIT).map(section);
     const last = i === chunks.length - 1;
-    if (last) {
-      const invite = feedbackInvite(result);
-      blocks.push(contextLine(escapeMrkdwn(header)));
-      if (invite) blocks.push(contextLine(invite));
-      blocks.push(voteActions(result));
-    }
+    if (last) blocks.push(...answerFooter(result));
     const part = chunks.length > 1 ? ` (${i + 1}/${chunks.length})` : '';
     return { text: fallbackText(`${header}${part}`, chunk), blocks };
   });

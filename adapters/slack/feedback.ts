@@ -1,5 +1,5 @@
 /**
- * Votes: the 👍/👎 buttons on an answer, the `:+1:`/`:-1:` reactions on it, the private "which expert should have
+ * Votes: the 👍/👎 feedback_buttons on an answer (and the older 👍/👎 buttons), the `:+1:`/`:-1:` reactions on it, the private "which expert should have
  * answered?" select after a 👎, and "Ask <expert> instead" (a new answer in the same thread).
  */
 import type { webApi } from '@slack/bolt';
@@ -17,6 +17,8 @@ export interface ActionPlace {
   userId: string;
   channel: string;
   threadTs: string | null;
+  /** The voter's workspace. */
+  teamId: string | null;
 }
 
 /** Replaces the private message the action came from (ephemeral messages can only be changed via response_url). */
@@ -76,7 +78,7 @@ export async function handleAction(
       const threadTs = action.threadTs ?? place.threadTs;
       if (threadTs === null) return await tell(client, place, '⚠️ I cannot find the thread of that answer any more; please ask again.');
       await replace({ text: escapeMrkdwn(`Asking ${expertName(ctx, action.expertId)}… the answer follows in the thread.`) });
-      await deliverAnswer(ctx, client, { channel: place.channel, threadTs, userId: place.userId }, (options) =>
+      await deliverAnswer(ctx, client, { channel: place.channel, threadTs, userId: place.userId, teamId: place.teamId }, (options) =>
         ctx.router.reroute(action.decisionId, action.expertId, options));
       return;
     }

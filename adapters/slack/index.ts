@@ -19,6 +19,8 @@ import type { SlackContext } from './context.js';
 import { handleAction, recordVote, voteFromReaction, type ActionPlace } from './feedback.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 import { handleQuestion, type IncomingMessage } from './questions.js';
+import { retryOnReset, slackErrorCode } from './slackErrors.js';
+import { WorkspaceFeatures } from './WorkspaceFeatures.js';
 
 export interface StartSlackOptions {
   router: CoreApi;
@@ -46,16 +48,13 @@ type Fields = Record<string, unknown>;
 const str = (v: unknown): string | null => (typeof v === 'string' && v !== '' ? v : null);
 const obj = (v: unknown): Fields => (typeof v === 'object' && v !== null ? (v as Fields) : {});
 
-/** Slack API errors carry `data.error` (e.g. invalid_auth); anything else is described by its message. */
-function slackErrorCode(err: unknown): string {
-  return str(obj(obj(err).data).error) ?? (err instanceof Error ? err.message : String(err));
-}
-
 export async function startSlack(options: StartSlackOptions): Promise<SlackBot> {
   const { router, config } = options;
   const settings = slackSettings(config);
   const logger = options.logger ?? consoleLogger('slack');
-  const ctx: SlackContext = { router, config, logger, updateIntervalMs: options.updateIntervalMs ?? 1000, threads: new AnswerThreads() };
+  const ctx: SlackContext = { router, config, logger, updateIntervalMs: options.updateIntervalMs ?? 1000, threads: new AnswerThreads(),
+    workspaces: new WorkspaceFeatures(),
+  };
   const bLogger = boltLogger(logger);
   const receiver = createReceiver(settings, bLogger);
   const app = new App({
@@ -91,11 +90,14 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
     }
   };
 
-  const onMessage = (kind: string) => async (args: { event: unknown; body: unknown; context: { botUserId?: string; retryNum?: number }; client: webApi.WebClient }): Promise<void> => {
+  const onMessage = (kind: string) => async (args: { event: unknown; body: unknown; context: { botUserId?: string; retryNum?: number; teamId?: string }; client: webApi.WebClient }): Promise<void> => {
     const e = obj(args.event);
-    if (kind === 'im' && e.channel_type !== 'im') return;
+    const body = obj(args.body);
+    if (kind === 'im' && e.channel_type !== 'im') {
+      return void logger.debug?.({ channel: str(e.channel), ts: str(e.ts), reason: 'not a direct message' }, 'slack: message ignored');
+    }
     const m: IncomingMessage = {
-      eventId: str(obj(args.body).event_id),
+      eventId: str(body.event_id),
       retryNum: typeof args.context.retryNum === 'number' ? args.context.retryNum : null,
       channel: str(e.channel) ?? '',
       ts: str(e.ts) ?? '',
@@ -105,6 +107,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
       subtype: str(e.subtype),
       botId: str(e.bot_id),
       botUserId: args.context.botUserId ?? null,
+      teamId: str(e.user_team) ?? str(e.team) ?? str(body.team_id) ?? args.context.teamId ?? null,
     };
     await run('question', { eventId: m.eventId, channel: m.channel, ts: m.ts }, () => handleQuestion(ctx, args.client, m), async (err) => {
       if (!m.user || !m.channel) return;
@@ -116,11 +119,13 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
 
   app.event('reaction_added', async ({ event, context, client }) => {
     const vote = voteFromReaction(event.reaction);
-    if (vote === null || event.item.type !== 'message' || event.user === context.botUserId) return;
+    const ignore = (reason: string): void => logger.debug?.({ reaction: event.reaction, user: event.user, reason }, 'slack: reaction ignored');
+    if (vote === null) return ignore('not a vote');
+    if (event.item.type !== 'message' || event.user === context.botUserId) return ignore('not a person voting on a message');
     const { channel, ts } = event.item;
     const decisionId = router.findDecisionByMessage('slack', `${channel}:${ts}`);
-    if (decisionId === null) return;
-    const place: ActionPlace = { userId: event.user, channel, threadTs: ctx.threads.threadOf(channel, ts) };
+    if (decisionId === null) return ignore('not an answer');
+    const place: ActionPlace = { userId: event.user, channel, threadTs: ctx.threads.threadOf(channel, ts), teamId: context.teamId ?? null };
     await run('reaction vote', { decisionId, channel }, () => recordVote(ctx, client, place, decisionId, vote, null), async (err) => {
       await client.chat.postEphemeral({ channel, user: event.user, text: userErrorMessage(err) });
     });
@@ -135,7 +140,10 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
     const userId = str(obj(b.user).id);
     const channel = str(obj(b.channel).id) ?? str(container.channel_id);
     if (!userId || !channel) return void logger.warn({ actionId: a.action_id }, 'slack: action without user or channel ignored');
-    const place: ActionPlace = { userId, channel, threadTs: str(message.thread_ts) ?? str(container.thread_ts) ?? str(message.ts) };
+    const place: ActionPlace = {
+      userId, channel, threadTs: str(message.thread_ts) ?? str(container.thread_ts) ?? str(message.ts),
+      teamId: str(obj(b.user).team_id) ?? str(obj(b.team).id),
+    };
     const value = str(a.value) ?? str(obj(a.selected_option).value) ?? undefined;
     const parsed = parseAction(str(a.action_id) ?? '', value);
     const tell = async (text: string): Promise<void> => {
@@ -144,7 +152,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
     await run('action', { actionId: a.action_id, userId }, async () => {
       if (parsed === null) return await tell('⚠️ This button is no longer supported.');
       await handleAction(ctx, client, place, parsed, async (reply) => {
-        if (str(b.response_url) !== null) await respond({ replace_original: true, response_type: 'ephemeral', ...reply });
+        if (str(b.response_url) !== null) await retryOnReset(() => respond({ replace_original: true, response_type: 'ephemeral', ...reply }));
         else await tell(reply.text);
       });
     }, (err) => tell(userErrorMessage(err, config.maxQueryChars)));
@@ -153,13 +161,13 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
   app.command(RETRAIN_COMMAND, async ({ command, ack, respond }) => {
     await run('/retrain', { userId: command.user_id }, () => handleRetrain(ctx, command.user_id, {
       ack: async (reply) => { await ack(reply); },
-      respond: async (reply) => { await respond(reply); },
+      respond: async (reply) => { await retryOnReset(() => respond(reply)); },
     }));
   });
   app.command(STATS_COMMAND, async ({ command, ack, respond }) => {
     await run('/moe-stats', { userId: command.user_id }, () => handleStats(ctx, {
       ack: async (reply) => { await ack(reply); },
-      respond: async (reply) => { await respond(reply); },
+      respond: async (reply) => { await retryOnReset(() => respond(reply)); },
     }));
   });
 

@@ -22,6 +22,15 @@ export function toMrkdwn(markdown: string): string {
   return escapeMrkdwn(markdown.replace(/\*\*(?=\S)([^*\n]*?\S)\*\*/g, '*$1*'));
 }
 
+/**
+ * Text for a streamed `markdown_text` (standard markdown, shown as written): `<!here>`, `<@U…>`, `<#C…>` and plain
+ * `@here`/`@channel`/`@everyone` are broken with a zero-width space so they never notify anyone. Word-local, so
+ * pieces cut at whitespace give the same result as the whole text.
+ */
+export function toMarkdownText(markdown: string): string {
+  return markdown.replace(/<([!@#])/g, '<\u200b$1').replace(BROADCAST, '@\u200b$1');
+}
+
 /** Slack's `<…>` entities as a reader would see them: `<@U1|ann>` → `@ann`, `<!here>` → `@here`, links → their label. */
 function readableEntity(inner: string): string {
   const [target = '', label] = inner.split('|', 2);

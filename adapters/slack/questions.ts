@@ -25,6 +25,8 @@ export interface IncomingMessage {
   subtype: string | null;
   botId: string | null;
   botUserId: string | null;
+  /** The asker's workspace (event `user_team`, else the delivery's team). */
+  teamId: string | null;
 }
 
 /** Why a message is not answered, or null when it is a question. */
@@ -38,7 +40,7 @@ export function ignoreReason(m: IncomingMessage): string | null {
 
 export async function handleQuestion(ctx: SlackContext, client: webApi.WebClient, m: IncomingMessage): Promise<void> {
   const ignored = ignoreReason(m);
-  if (ignored !== null) return;
+  if (ignored !== null) return void ctx.logger.debug?.({ channel: m.channel, ts: m.ts, reason: ignored }, 'slack: message ignored');
   const user = m.user!;
   const keys = [`msg:${m.channel}:${m.ts}`];
   if (m.eventId) keys.unshift(`event:${m.eventId}`);
@@ -65,7 +67,7 @@ export async function handleQuestion(ctx: SlackContext, client: webApi.WebClient
     },
   );
   try {
-    await deliverAnswer(ctx, client, { channel: m.channel, threadTs, userId: user }, (options) => ctx.router.ask(question, options));
+    await deliverAnswer(ctx, client, { channel: m.channel, threadTs, userId: user, teamId: m.teamId }, (options) => ctx.router.ask(question, options));
   } finally {
     if (reacted) {
       await client.reactions.remove({ channel: m.channel, timestamp: m.ts, name: WORKING_REACTION }).catch((err: unknown) =>

@@ -13,7 +13,10 @@ import { startDiscord, type DiscordBot } from '../../adapters/discord/index.js';
 import type { AdapterLogger } from '../../adapters/shared/logger.js';
 import { writeDemoModel } from '../../src/experts/demo/demoModel.js';
 import { LONG_ANSWER_CORPUS } from '../../src/experts/demo/demoCorpus.js';
-import { ADMIN_PERMISSIONS, FakeDiscord, type FakeMessage, type InteractionHandle, type RecordedCall } from '../support/fakeDiscord.js';
+import { PERMISSION_MESSAGE } from '../../adapters/discord/replies.js';
+import {
+  ADMIN_PERMISSIONS, DM_CHANNEL_ID, FakeDiscord, MISSING_ACCESS, MISSING_PERMISSIONS, type FakeMessage, type InteractionHandle, type RecordedCall,
+} from '../support/fakeDiscord.js';
 import { createTestApp, REPO_ROOT, type TestApp } from '../support/testApp.js';
 import { silentLogger } from '../../src/logger.js';
 import { makeTempDir } from '../support/tempDir.js';
@@ -252,6 +255,54 @@ describe('Discord adapter with demo experts', () => {
     db.close();
     assert.deepEqual(row, { expert: runnerUp, rerouted_from: firstId });
   });
+
+  test('/ask in a DM with the bot (no guild, context 1) streams its answer, and the votes on it are recorded', async () => {
+    const ask = h.fake.slash('ask', { query: 'How do I make my home wifi network more secure?' }, { id: '150' }, undefined, { dm: true });
+    const callback = await waitForCallback(h.fake, ask);
+    assert.equal(callback.body?.type, 5, 'deferred');
+    const [answer] = await waitForAnswer(h.fake, ask);
+    assert.equal(answer!.channel_id, DM_CHANNEL_ID, 'answered in the DM');
+    assert.match(answer!.content, /^🔐 Cybersecurity Expert · \d{1,3}% · _demo model output_\n\n\S/, 'the same header as in a server');
+    const edits = h.fake.callsFor(ask.token).filter((c) => c.method === 'PATCH' && c.path.endsWith('@original'));
+    assert.ok(edits.length >= 1, 'streamed into the deferred reply');
+    const decisionId = decisionIdOf(answer!);
+    const db = openDb(h.app);
+    const row = db.prepare('SELECT status, platform, user_id, channel_id FROM decisions WHERE id = ?').get(decisionId);
+    assert.deepEqual(row, { status: 'answered', platform: 'discord', user_id: '150', channel_id: DM_CHANNEL_ID });
+    db.close();
+    assert.equal(await eventually(() => h.app.core.findDecisionByMessage('discord', `${DM_CHANNEL_ID}:${answer!.id}`)), decisionId);
+
+    const up = h.fake.click(answer!, voteButtons(answer!)!.up, { id: '150' });
+    assert.match(await waitForEphemeral(h.fake, up), /Recorded your 👍/);
+    const down = h.fake.click(answer!, voteButtons(answer!)!.down, { id: '150' });
+    assert.match(await waitForEphemeral(h.fake, down), /Changed your vote to 👎\. Which expert should have answered\?/);
+    const db2 = openDb(h.app);
+    const votes = db2.prepare('SELECT user_id, vote, is_admin FROM feedback WHERE decision_id = ?').all(decisionId);
+    db2.close();
+    assert.deepEqual(votes, [{ user_id: '150', vote: -1, is_admin: 0 }], 'recorded like a vote in a server; no admin rights in a DM');
+  });
+
+  test('admin commands sent from a DM are refused privately (they are guild-only)', async () => {
+    const stats = h.fake.slash('stats', {}, { id: '151' }, undefined, { dm: true });
+    assert.match(await waitForEphemeral(h.fake, stats), /Only server admins/);
+  });
+
+  for (const [name, error] of [['Missing Permissions', MISSING_PERMISSIONS], ['Missing Access', MISSING_ACCESS]] as const) {
+    test(`${name} while answering: the user is told privately what to grant, and the decision is not left pending`, async () => {
+      const user = name === 'Missing Access' ? '161' : '160';
+      const ask = h.fake.slash('ask', { query: `How do I choose a good password for my email? (${name})` }, { id: user });
+      // Every edit of this reply is refused, as in a channel the bot may not post in.
+      h.fake.failNext('PATCH', new RegExp(`/webhooks/\\d+/${ask.token}/messages/@original$`), error, 1000);
+      assert.equal(await waitForEphemeral(h.fake, ask, 60_000), PERMISSION_MESSAGE);
+      const db = openDb(h.app);
+      const rows = db.prepare('SELECT status FROM decisions WHERE user_id = ?').all(user) as { status: string }[];
+      db.close();
+      assert.equal(rows.length, 1);
+      assert.notEqual(rows[0]!.status, 'pending');
+      assert.ok(h.fake.messagesFor(ask.token).filter((m) => !(m.flags & EPHEMERAL)).every((m) => m.deleted), 'no public leftovers');
+      assert.ok(h.logs.some((l) => l.level === 'warn' && String(l.fields.code) === String(error.code)), 'logged as a warning');
+    });
+  }
 
   test('a question with @everyone and a role mention pings no one', async () => {
     const ask = h.fake.slash('ask', { query: '@everyone <@&123456789012345678> how do I choose a strong password?' }, { id: '105' });
@@ -504,9 +555,19 @@ describe('npm run register-commands', () => {
     const r = await run({ DISCORD_TOKEN: 't', DISCORD_APP_ID: fake.appId, DISCORD_GUILD_ID: '777', DISCORD_API_URL: fake.apiUrl });
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /Registered 3 commands in guild 777.*\/ask, \/retrain, \/stats/);
-    const body = fake.commands.get(`/applications/${fake.appId}/guilds/777/commands`) as { name: string; default_member_permissions?: string; contexts: number[] }[];
+    const body = fake.commands.get(`/applications/${fake.appId}/guilds/777/commands`) as {
+      name: string; default_member_permissions?: string | null; contexts: number[]; integration_types: number[];
+    }[];
     assert.deepEqual(body.map((c) => c.name), ['ask', 'retrain', 'stats']);
-    assert.equal(body.find((c) => c.name === 'retrain')!.default_member_permissions, '32');
+    const byName = Object.fromEntries(body.map((c) => [c.name, c]));
+    // /ask: server and user installs, in servers, the bot's DM and group DMs.
+    assert.deepEqual(byName.ask!.integration_types, [0, 1]);
+    assert.deepEqual(byName.ask!.contexts, [0, 1, 2]);
+    for (const admin of ['retrain', 'stats']) {
+      assert.deepEqual(byName[admin]!.integration_types, [0], `${admin} is a server install only`);
+      assert.deepEqual(byName[admin]!.contexts, [0], `${admin} is guild-only`);
+      assert.equal(byName[admin]!.default_member_permissions, '32', `${admin} needs Manage Server by default`);
+    }
     const put = fake.calls.find((c) => c.method === 'PUT')!;
     assert.equal(put.status, 200);
   });

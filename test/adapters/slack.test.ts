@@ -5,9 +5,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOT_USER_ID } from '../support/fakeSlack.js';
+import { toMarkdownText, toMrkdwn } from '../../adapters/slack/mrkdwn.js';
+import { BOT_USER_ID, MARKDOWN_TEXT_LIMIT, TEAM_ID } from '../support/fakeSlack.js';
 import {
-  ADMIN, blocksOf, contextText, eventually, decisionIdOf, dmEvent, mention, mentionEvent, query, sectionsText, startHarness, UPDATE_INTERVAL_MS, voteBlock, waitForAnswer, waitForEphemeral, type Harness,
+  ADMIN, blocksOf, bodyText, contextText, eventually, decisionIdOf, dmEvent, mention, mentionEvent, NO_STREAM_TEAM, query, sectionsText, startHarness,
+  UPDATE_INTERVAL_MS, vote, voteBlock, waitForAnswer, waitForEphemeral, waitForLogs, type Harness,
 } from './slackHarness.js';
 
 describe('Slack adapter over HTTP with demo experts', () => {
@@ -19,28 +21,64 @@ describe('Slack adapter over HTTP with demo experts', () => {
     await h?.close();
   });
 
-  test('a mention is acked at once and answered in its thread (placeholder edited) with expert line and vote buttons', async () => {
+  test('a mention is acked at once and streamed natively into its thread, for the asker, with status, expert line and feedback buttons', async () => {
     const { q, status, answeredAtAck } = await mention(h, 'How do I spot a phishing email that asks me to reset my password?');
     assert.equal(status, 200);
     assert.equal(answeredAtAck, false, 'Slack got its ack before the answer was generated');
     const [answer, ...rest] = await waitForAnswer(h, q.channel, q.ts);
     assert.equal(rest.length, 0);
     assert.equal(answer!.threadTs, q.ts, 'answered in the thread of the question');
+    assert.equal(answer!.stream, 'stopped', 'a natively streamed message, finished');
+    const [start] = h.fake.callsOf('chat.startStream').filter((c) => c.params.thread_ts === q.ts);
+    assert.deepEqual(
+      { channel: start!.params.channel, recipient_team_id: start!.params.recipient_team_id, recipient_user_id: start!.params.recipient_user_id },
+      { channel: 'C0GENERAL', recipient_team_id: TEAM_ID, recipient_user_id: 'U0USER01' },
+      'outside a DM the stream names its recipient');
+    assert.deepEqual(h.fake.callsOf('chat.update').filter((c) => c.params.channel === q.channel && c.params.ts === answer!.ts), [], 'no chat.update');
     assert.match(contextText(answer!), /^🔐 Cybersecurity Expert · \d{1,3}% · _demo model output_$/);
-    assert.ok(sectionsText(answer!).join('').trim().length > 0, 'an answer body');
-    // Short demo answers may finish within one interval; the long-answer test checks the streaming itself.
-    assert.ok(answer!.updates.length >= 1, 'the placeholder was edited into the answer');
-    for (let i = 1; i < answer!.updates.length; i++) {
-      assert.ok(answer!.updates[i]!.at - answer!.updates[i - 1]!.at >= UPDATE_INTERVAL_MS - 20, 'updates are throttled');
+    const blocks = blocksOf(answer!);
+    assert.equal(blocks.at(-1)!.type, 'context_actions', 'the answer ends with the feedback buttons');
+    assert.ok(answer!.chunks.every((c) => c.text.length <= MARKDOWN_TEXT_LIMIT));
+    for (let i = 1; i < answer!.chunks.length - 1; i++) {
+      assert.ok(answer!.chunks[i]!.at - answer!.chunks[i - 1]!.at >= UPDATE_INTERVAL_MS - 20, 'appends are throttled');
     }
-    const reactions = h.fake.callsOf('reactions.add').filter((c) => c.params.timestamp === q.ts);
-    assert.deepEqual(reactions.map((c) => c.params.name), ['hourglass_flowing_sand'], 'shows it is working');
-    assert.equal(await eventually(() => (q.reactions.size === 0 ? true : null)), true, 'the hourglass is removed after the answer');
 
     const decisionId = decisionIdOf(answer!);
     const [row] = query<Record<string, unknown>>(h, 'SELECT expert, status, platform, user_id, channel_id FROM decisions WHERE id = ?', decisionId);
     assert.deepEqual(row, { expert: 'cybersecurity', status: 'answered', platform: 'slack', user_id: 'U0USER01', channel_id: 'C0GENERAL' });
+    const [{ answer: text }] = query<{ answer: string }>(h, 'SELECT answer FROM decisions WHERE id = ?', decisionId) as [{ answer: string }];
+    assert.equal(bodyText(answer!).trimEnd(), toMarkdownText(text), 'the whole answer, streamed once');
     assert.equal(h.app.core.findDecisionByMessage('slack', `${answer!.channel}:${answer!.ts}`), decisionId);
+
+    const statuses = h.fake.statuses(q.channel, q.ts).map((s) => s.status);
+    assert.ok(statuses.includes('is asking 🔐 Cybersecurity Expert…'), `status names the expert: ${JSON.stringify(statuses)}`);
+    assert.equal(await eventually(() => (h.fake.statuses(q.channel, q.ts).at(-1)?.status === '' ? true : null)), true, 'the status is cleared at the end');
+    const reactions = h.fake.callsOf('reactions.add').filter((c) => c.params.timestamp === q.ts);
+    assert.deepEqual(reactions.map((c) => c.params.name), ['hourglass_flowing_sand'], 'shows it is working');
+    assert.equal(await eventually(() => (q.reactions.size === 0 ? true : null)), true, 'the hourglass is removed after the answer');
+  });
+
+  test('a workspace that cannot stream (chat.startStream: unknown_method) is answered once and completely with chat.update, and not asked again', async () => {
+    const first = await mention(h, 'How can I protect my online banking login from attackers?', 'U0NOSTR1', 'C0OTHERWS', NO_STREAM_TEAM);
+    const [answer, ...extra] = await waitForAnswer(h, first.q.channel, first.q.ts);
+    assert.equal(extra.length, 0, 'one answer message');
+    assert.equal(answer!.stream, null, 'posted, not streamed');
+    assert.ok(answer!.updates.length >= 1, 'the placeholder was edited into the answer');
+    for (let i = 1; i < answer!.updates.length; i++) {
+      assert.ok(answer!.updates[i]!.at - answer!.updates[i - 1]!.at >= UPDATE_INTERVAL_MS - 20, 'updates are throttled');
+    }
+    const [row] = query<{ answer: string }>(h, 'SELECT answer FROM decisions WHERE id = ?', decisionIdOf(answer!));
+    assert.deepEqual(sectionsText(answer!).join(' ').split(/\s+/), toMrkdwn(row!.answer.trim()).split(/\s+/), 'the whole answer, once');
+    assert.equal(blocksOf(answer!).at(-1)!.type, 'context_actions');
+    const refusals = h.fake.callsOf('chat.startStream').filter((c) => c.params.recipient_team_id === NO_STREAM_TEAM);
+    assert.equal(refusals.length, 1);
+    assert.equal(refusals[0]!.response.error, 'unknown_method');
+    assert.equal(h.logs.filter((l) => l.message.startsWith('slack: native streaming unavailable') && l.fields.teamId === NO_STREAM_TEAM).length, 1);
+
+    const second = await mention(h, 'Is a VPN enough to keep my laptop safe on public wifi?', 'U0NOSTR2', 'C0OTHERWS', NO_STREAM_TEAM);
+    const [again] = await waitForAnswer(h, second.q.channel, second.q.ts);
+    assert.equal(again!.stream, null);
+    assert.equal(h.fake.callsOf('chat.startStream').filter((c) => c.params.recipient_team_id === NO_STREAM_TEAM).length, 1, 'remembered: not tried again');
   });
 
   test('a direct message is answered in its thread; edits, bot posts and other channels\' plain messages are ignored', async () => {
@@ -49,23 +87,27 @@ describe('Slack adapter over HTTP with demo experts', () => {
     assert.equal(res.status, 200);
     const [answer] = await waitForAnswer(h, q.channel, q.ts);
     assert.match(contextText(answer!), /^💰 Finance Expert · \d{1,3}%/);
+    assert.equal(answer!.stream, 'stopped', 'streamed in the DM too');
 
     const before = h.fake.calls.length;
+    // The bot's own message is dropped by Bolt (ignoreSelf) before any listener, so it goes first and leaves no log.
+    const own = dmEvent(h.fake.userMessage('D0DM0001', BOT_USER_ID, 'my own answer about savings'));
     const ignored = [
       dmEvent(h.fake.userMessage('D0DM0001', 'U0USER02', 'edited question about my savings'), { subtype: 'message_changed' }),
       dmEvent(h.fake.userMessage('D0DM0001', 'U0USER02', 'a post by another bot about savings'), { bot_id: 'B0OTHER' }),
-      dmEvent(h.fake.userMessage('D0DM0001', BOT_USER_ID, 'my own answer about savings')),
       { ...dmEvent(h.fake.userMessage('C0GENERAL', 'U0USER02', 'plain channel chatter about savings')), channel_type: 'channel' },
     ];
-    for (const event of ignored) assert.equal((await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(event))).status, 200);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    for (const event of [own, ...ignored]) assert.equal((await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(event))).status, 200);
+    const tss = new Set(ignored.map((e) => e.ts));
+    const reasons = await waitForLogs(h, 3, (l) => l.message === 'slack: message ignored' && tss.has(l.fields.ts as string), 'the messages to be ignored');
+    assert.deepEqual(reasons.map((l) => l.fields.reason).sort(), ['from a bot', 'not a direct message', 'subtype message_changed']);
     assert.deepEqual(h.fake.calls.slice(before).map((c) => c.method), [], 'no reply to any of them');
   });
 
   test('a retried delivery and a duplicate with a new event id are answered once, also after a restart', async () => {
     const { q, callback } = await mention(h, 'Is it safe to reuse the same password on several websites?', 'U0USER03');
     await waitForAnswer(h, q.channel, q.ts);
-    const answers = (): number => h.fake.callsOf('chat.postMessage').filter((c) => c.params.thread_ts === q.ts).length;
+    const answers = (): number => h.fake.thread(q.channel, q.ts).length;
     assert.equal(answers(), 1);
 
     assert.equal((await h.fake.deliverEvent(h.eventsUrl, callback, { retryNum: 1 })).status, 200, 'the retry is acked');
@@ -73,7 +115,7 @@ describe('Slack adapter over HTTP with demo experts', () => {
     await h.restart();
     assert.equal((await h.fake.deliverEvent(h.eventsUrl, callback, { retryNum: 2 })).status, 200);
     assert.equal((await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(mentionEvent(q)))).status, 200);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await waitForLogs(h, 4, (l) => l.message === 'slack: duplicate delivery ignored' && l.fields.ts === q.ts, 'the four redeliveries to be refused');
     assert.equal(answers(), 1, 'still one answer');
     const rows = query<{ n: number }>(h, "SELECT COUNT(*) AS n FROM decisions WHERE user_id = 'U0USER03'");
     assert.equal(rows[0]!.n, 1, 'one decision stored');
@@ -95,25 +137,25 @@ describe('Slack adapter over HTTP with demo experts', () => {
     assert.equal(stale.status, 401);
     const unsigned = await h.fake.post(h.eventsUrl, body, 'application/json');
     assert.equal(unsigned.status, 401);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The receiver refuses before any listener runs: the 401 itself is the signal that nothing was dispatched.
     assert.equal(count(), decisions);
     assert.deepEqual(h.fake.calls.filter((c) => JSON.stringify(c.params).includes(q.ts) || c.params.user === 'U0EVIL01'), [], 'nothing posted');
     assert.equal(query<{ n: number }>(h, "SELECT COUNT(*) AS n FROM deliveries WHERE key LIKE ?", `msg:C0GENERAL:${q.ts}`)[0]!.n, 0);
   });
 
-  test('👍 button, then 👎 → "which expert?" → correction stored in SQLite → "Ask <expert> instead" answers in the thread', async () => {
+  test('👍 feedback button, then 👎 → "which expert?" → correction stored in SQLite → "Ask <expert> instead" answers in the thread', async () => {
     const { q } = await mention(h, 'Should I use a password manager for all my accounts?', 'U0USER04');
     const [answer] = await waitForAnswer(h, q.channel, q.ts);
     const decisionId = decisionIdOf(answer!);
     const votes = (): unknown[] => query(h, 'SELECT user_id, vote, corrected_expert FROM feedback WHERE decision_id = ?', decisionId);
 
-    const up = await h.fake.deliverInteraction(h.eventsUrl, h.fake.blockAction(answer!, 'U0VOTER1', 'moe_vote_up', voteBlock(answer!)!.up.value!));
+    const up = await vote(h, answer!, 'U0VOTER1', 'up');
     assert.equal(up.status, 200);
     const thanks = await waitForEphemeral(h, 'U0VOTER1', /Recorded your 👍/);
     assert.equal(thanks.threadTs, q.ts, 'confirmed privately, in the thread');
     assert.deepEqual(votes(), [{ user_id: 'U0VOTER1', vote: 1, corrected_expert: null }]);
 
-    await h.fake.deliverInteraction(h.eventsUrl, h.fake.blockAction(answer!, 'U0VOTER1', 'moe_vote_down', voteBlock(answer!)!.down.value!));
+    await vote(h, answer!, 'U0VOTER1', 'down');
     const menu = await waitForEphemeral(h, 'U0VOTER1', /Which expert should have answered/);
     assert.match(menu.text, /Changed your vote to 👎/);
     assert.deepEqual(votes(), [{ user_id: 'U0VOTER1', vote: -1, corrected_expert: null }], 'a later vote replaces the first');
@@ -152,10 +194,13 @@ describe('Slack adapter over HTTP with demo experts', () => {
     assert.equal(ok.threadTs, q.ts);
     await react('U0REACT2', '-1::skin-tone-3');
     await waitForEphemeral(h, 'U0REACT2', /Which expert should have answered/);
+    const ignoredBefore = h.logs.filter((l) => l.message === 'slack: reaction ignored').length;
+    // The bot's own reaction is dropped by Bolt (ignoreSelf) before any listener, so it goes first and leaves no log.
+    await react(BOT_USER_ID, '+1');
     await react('U0REACT3', 'tada');
     await react('U0REACT3', '+1', q.ts);
-    await react(BOT_USER_ID, '+1');
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const ignored = await waitForLogs(h, ignoredBefore + 2, (l) => l.message === 'slack: reaction ignored', 'the reactions to be ignored');
+    assert.deepEqual(ignored.slice(ignoredBefore).map((l) => l.fields.reason).sort(), ['not a vote', 'not an answer']);
     const rows = query(h, 'SELECT user_id, vote FROM feedback WHERE decision_id = ? ORDER BY user_id', decisionId);
     assert.deepEqual(rows, [{ user_id: 'U0REACT1', vote: 1 }, { user_id: 'U0REACT2', vote: -1 }]);
     assert.deepEqual(h.fake.ephemerals('U0REACT3'), []);
@@ -203,10 +248,10 @@ describe('Slack adapter over HTTP with demo experts', () => {
 
     const { q } = await mention(h, 'What is the difference between a virus and a worm?', 'U0USER09');
     const [answer] = await waitForAnswer(h, q.channel, q.ts);
-    const tampered = await h.fake.deliverInteraction(h.eventsUrl, h.fake.blockAction(answer!, 'U0USER09', 'moe_vote_up', 'x|y|z|w'));
+    const tampered = await h.fake.deliverInteraction(h.eventsUrl, h.fake.blockAction(answer!, 'U0USER09', voteBlock(answer!)!.actionId, 'x|y|z|w', 'feedback_buttons'));
     assert.equal(tampered.status, 200);
     await waitForEphemeral(h, 'U0USER09', /no longer supported/);
-    const unknown = await h.fake.deliverInteraction(h.eventsUrl, h.fake.blockAction(answer!, 'U0USER09', 'moe_vote_up', 'no-such-decision'));
+    const unknown = await h.fake.deliverInteraction(h.eventsUrl, h.fake.blockAction(answer!, 'U0USER09', voteBlock(answer!)!.actionId, 'no-such-decision|+1', 'feedback_buttons'));
     assert.equal(unknown.status, 200);
     await waitForEphemeral(h, 'U0USER09', /no longer know that answer/);
   });
@@ -224,21 +269,22 @@ describe('Slack adapter over HTTP with demo experts', () => {
   });
 
   test('rate limited and rejected Slack calls: Retry-After is honoured, a failing update is reported, the bot lives on', async () => {
+    // chat.update carries answers only where Slack cannot stream.
     h.fake.failNext('chat.update', 'ratelimited', { retryAfterSec: 1 });
-    const { q } = await mention(h, 'How often should I back up my files to protect against ransomware?', 'U0USER11');
+    const { q } = await mention(h, 'How often should I back up my files to protect against ransomware?', 'U0USER11', 'C0OTHERWS', NO_STREAM_TEAM);
     const [answer] = await waitForAnswer(h, q.channel, q.ts);
     assert.ok(decisionIdOf(answer!));
     assert.ok(h.fake.calls.some((c) => c.method === 'chat.update' && c.status === 429), 'one update was rate limited and retried');
 
-    h.fake.failNext('chat.update', 'invalid_blocks', { when: (p) => JSON.stringify(p.blocks ?? null).includes('moe_vote_up') });
-    const plain = await mention(h, 'Should I click links in unexpected text messages from my bank?', 'U0USER13');
+    h.fake.failNext('chat.update', 'invalid_blocks', { when: (p) => JSON.stringify(p.blocks ?? null).includes('feedback_buttons') });
+    const plain = await mention(h, 'Should I click links in unexpected text messages from my bank?', 'U0USER13', 'C0OTHERWS', NO_STREAM_TEAM);
     const shown = await h.fake.waitFor(() => h.fake.thread(plain.q.channel, plain.q.ts).find((m) => m.updates.length > 0 && m.blocks.length === 0), 60_000, 'plain-text answer');
     assert.match(shown.text, /^🔐 Cybersecurity Expert · \d{1,3}%/, 'refused blocks → the answer as plain text');
     // The adapter links the message after Slack accepted the update, so the link may land a moment after the fake saw it.
     assert.ok(await eventually(() => h.app.core.findDecisionByMessage('slack', `${shown.channel}:${shown.ts}`)), 'reactions on it still count');
 
     h.fake.failNext('chat.update', 'invalid_blocks', { times: 50 });
-    const second = await mention(h, 'What is two-factor authentication?', 'U0USER12');
+    const second = await mention(h, 'What is two-factor authentication?', 'U0USER12', 'C0OTHERWS', NO_STREAM_TEAM);
     await waitForEphemeral(h, 'U0USER12', /Something went wrong/);
     h.fake.clearFailures();
     assert.ok(h.logs.some((l) => l.level === 'error' && l.message === 'slack: question failed'));

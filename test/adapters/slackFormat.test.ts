@@ -1,9 +1,9 @@
 /** Pure parts of the Slack adapter: escaping, question parsing, Block Kit limits, action values and reaction votes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { escapeMrkdwn, questionFromSlack, toMrkdwn } from '../../adapters/slack/mrkdwn.js';
+import { escapeMrkdwn, questionFromSlack, toMarkdownText, toMrkdwn } from '../../adapters/slack/mrkdwn.js';
 import { answerMessages, MESSAGE_LIMIT, SECTION_LIMIT, splitForSlack, streamingMessage } from '../../adapters/slack/blocks.js';
-import { ACTION, encodeValue, parseAction, type SlackAction } from '../../adapters/slack/actionIds.js';
+import { ACTION, encodeFeedbackValues, encodeValue, parseAction, type SlackAction } from '../../adapters/slack/actionIds.js';
 import { voteFromReaction } from '../../adapters/slack/feedback.js';
 import { slackSettings } from '../../adapters/slack/connection.js';
 import { loadConfig } from '../../src/config.js';
@@ -48,7 +48,7 @@ test('a 20,000-character answer: sections ≤ 2,900, messages ≤ 10,000, valid 
     const sections = m.blocks.filter((b) => b.type === 'section');
     for (const s of sections) assert.ok(s.type === 'section' && s.text.text.length <= SECTION_LIMIT);
     assert.ok(blockTexts(sections).join('').length <= MESSAGE_LIMIT);
-    assert.equal(m.blocks.some((b) => b.type === 'actions'), i === messages.length - 1, 'buttons only on the last message');
+    assert.equal(m.blocks.some((b) => b.type === 'context_actions'), i === messages.length - 1, 'feedback buttons only on the last message');
     assert.ok(m.text.length <= 2000, 'a short notification text');
   }
   const joined = messages.flatMap((m) => m.blocks.filter((b) => b.type === 'section').map((b) => (b.type === 'section' ? b.text.text : '')));
@@ -88,7 +88,7 @@ test('an answer the gate was unsure about invites a vote above the buttons; a co
   const blocks = unsure[unsure.length - 1]!.blocks;
   assert.equal(validateBlocks(blocks), null);
   const inviteAt = blocks.findIndex((b) => b.type === 'context' && JSON.stringify(b).includes('Not sure I picked the right expert'));
-  assert.ok(inviteAt > 0 && blocks[inviteAt + 1]?.type === 'actions', 'the invite sits right above the 👍/👎 buttons');
+  assert.ok(inviteAt > 0 && blocks[inviteAt + 1]?.type === 'context_actions', 'the invite sits right above the 👍/👎 buttons');
   assert.ok(contexts(result('sure')).every((c) => !c.includes('Not sure')));
 });
 
@@ -107,6 +107,31 @@ test('action values round-trip and malformed or foreign ones are refused', () =>
   ] as [string, string | undefined][]) {
     assert.equal(parseAction(actionId, value), null, `${actionId} ${value}`);
   }
+});
+
+test('feedback_buttons: 👍 and 👎 values parse to the same votes as the old buttons; tampered ones are refused', () => {
+  const id = '3f2c1a9e-1b2c-4d5e-8f90-123456789abc';
+  const { positive, negative } = encodeFeedbackValues(id, 'finance');
+  assert.deepEqual(parseAction(ACTION.feedback, positive), { kind: 'upvote', decisionId: id });
+  assert.deepEqual(parseAction(ACTION.feedback, negative), { kind: 'downvote', decisionId: id, runnerUp: 'finance' });
+  for (const value of [id, `${id}|+1|finance`, `${id}|-1`, `${id}|-1|wizard`, `${id}|0`, `x y|+1`]) {
+    assert.equal(parseAction(ACTION.feedback, value), null, value);
+  }
+  const [m] = answerMessages(result('ok'));
+  const block = m!.blocks.at(-1)!;
+  assert.equal(block.type, 'context_actions');
+  assert.equal(validateBlocks([block]), null);
+  assert.match(JSON.stringify(block), /"type":"feedback_buttons".*"text":"👍".*"text":"👎"/);
+});
+
+test('streamed markdown breaks mentions without changing anything else, and pieces cut at spaces escape like the whole', () => {
+  const text = 'Tell <!channel> and <@U123> in <#C1> and @here: use **strong** passwords & <b>2FA</b>; mail bob@example.com';
+  const out = toMarkdownText(text);
+  assert.doesNotMatch(out, /<[!@#]|(^|[^\u200b])@(here|channel|everyone)\b/);
+  assert.equal(out.replace(/\u200b/g, ''), text, 'only zero-width spaces added');
+  const words = text.split(' ');
+  const pieces = [words.slice(0, 5).join(' ') + ' ', words.slice(5).join(' ')];
+  assert.equal(pieces.map(toMarkdownText).join(''), out);
 });
 
 test('reactions: :+1:/:thumbsup: (any skin tone) up, :-1:/:thumbsdown: down, others none', () => {

@@ -9,20 +9,21 @@ import { startSlack, type SlackBot } from '../../adapters/slack/index.js';
 import type { AdapterLogger } from '../../adapters/shared/logger.js';
 import { createApp } from '../../src/app.js';
 import { silentLogger } from '../../src/logger.js';
-import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, FakeSlack, SIGNING_SECRET, type FakeMessage } from '../support/fakeSlack.js';
+import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, FakeSlack, SIGNING_SECRET, type Delivery, type FakeMessage } from '../support/fakeSlack.js';
 import { createTestApp, testGate, type TestApp } from '../support/testApp.js';
 
 export const UPDATE_INTERVAL_MS = 150;
 export const ADMIN = 'UADMIN01';
 
 export interface LogLine {
-  level: 'info' | 'warn' | 'error';
+  level: 'debug' | 'info' | 'warn' | 'error';
   message: string;
   fields: Record<string, unknown>;
 }
 
 export function captureLogger(lines: LogLine[]): AdapterLogger {
   return {
+    debug: (fields, message) => lines.push({ level: 'debug', message, fields }),
     info: (fields, message) => lines.push({ level: 'info', message, fields }),
     warn: (fields, message) => lines.push({ level: 'warn', message, fields }),
     error: (fields, message) => lines.push({ level: 'error', message, fields }),
@@ -44,6 +45,7 @@ export interface Harness {
 export async function startHarness(options: { socket?: boolean; env?: Record<string, string> } = {}): Promise<Harness> {
   const fake = new FakeSlack();
   await fake.start();
+  fake.disableStreaming('unknown_method', NO_STREAM_TEAM);
   const env: Record<string, string> = {
     SLACK_BOT_TOKEN: BOT_TOKEN,
     SLACK_API_URL: fake.apiUrl,
@@ -88,38 +90,60 @@ export function dmEvent(q: FakeMessage, extra: Json = {}): Json {
   return { type: 'message', channel_type: 'im', user: q.user, text: q.text, ts: q.ts, channel: q.channel, event_ts: q.ts, ...extra };
 }
 
+/** A workspace whose Slack cannot stream (the fake answers chat.startStream with unknown_method for it). */
+export const NO_STREAM_TEAM = 'T0NOSTREAM';
+
 /** A person posts `@moe <question>` in a channel: the message exists in the fake and the event is delivered. */
-export async function mention(h: Harness, question: string, user = 'U0USER01', channel = 'C0GENERAL'): Promise<{ q: FakeMessage; callback: Json; status: number; answeredAtAck: boolean }> {
+export async function mention(
+  h: Harness, question: string, user = 'U0USER01', channel = 'C0GENERAL', teamId?: string,
+): Promise<{ q: FakeMessage; callback: Json; status: number; answeredAtAck: boolean }> {
   const q = h.fake.userMessage(channel, user, `<@${BOT_USER_ID}> ${question}`);
-  const callback = h.fake.eventCallback(mentionEvent(q));
+  const callback = h.fake.eventCallback(mentionEvent(q), undefined, teamId);
   const res = await h.fake.deliverEvent(h.eventsUrl, callback);
   const answeredAtAck = voteBlock(h.fake.thread(channel, q.ts).at(-1)) !== null;
   return { q, callback, status: res.status, answeredAtAck };
 }
 
-type Element = { type: string; action_id?: string; value?: string; text?: { text?: string }; options?: { value: string; text: { text: string } }[] };
+type Button = { text: { text: string }; value: string };
+type Element = {
+  type: string; action_id?: string; value?: string; text?: { text?: string }; options?: { value: string; text: { text: string } }[];
+  positive_button?: Button; negative_button?: Button;
+};
 type Block = { type: string; text?: { text?: string }; elements?: Element[]; accessory?: Element };
 
 export function blocksOf(m: FakeMessage | undefined): Block[] {
   return (m?.blocks ?? []) as Block[];
 }
 
-export function voteBlock(m: FakeMessage | undefined): { up: Element; down: Element } | null {
-  const actions = blocksOf(m).find((b) => b.type === 'actions')?.elements ?? [];
-  const up = actions.find((e) => e.action_id === 'moe_vote_up');
-  const down = actions.find((e) => e.action_id === 'moe_vote_down');
-  return up && down ? { up, down } : null;
+/** The 👍/👎 feedback_buttons of an answer (in its context_actions block): the action id and both values. */
+export function voteBlock(m: FakeMessage | undefined): { actionId: string; up: string; down: string } | null {
+  const block = blocksOf(m).find((b) => b.type === 'context_actions');
+  const buttons = block?.elements?.find((e) => e.type === 'feedback_buttons');
+  if (!buttons?.action_id || !buttons.positive_button || !buttons.negative_button) return null;
+  return { actionId: buttons.action_id, up: buttons.positive_button.value, down: buttons.negative_button.value };
+}
+
+/** Clicks 👍 or 👎 of an answer's feedback_buttons as `user`. */
+export function vote(h: Harness, m: FakeMessage, user: string, which: 'up' | 'down'): Promise<Delivery> {
+  const v = voteBlock(m);
+  assert.ok(v, 'answer has feedback buttons');
+  return h.fake.deliverInteraction(h.eventsUrl, h.fake.blockAction(m, user, v.actionId, which === 'up' ? v.up : v.down, 'feedback_buttons'));
 }
 
 export function sectionsText(m: FakeMessage): string[] {
   return blocksOf(m).filter((b) => b.type === 'section').map((b) => b.text?.text ?? '');
 }
 
+/** The answer text a message shows: its streamed markdown, or its sections (messages posted with blocks). */
+export function bodyText(m: FakeMessage): string {
+  return m.stream !== null ? m.text : sectionsText(m).join('\n\n');
+}
+
 export function contextText(m: FakeMessage): string {
   return blocksOf(m).filter((b) => b.type === 'context').flatMap((b) => (b.elements ?? []).map((e) => (e as { text?: string }).text ?? '')).join(' ');
 }
 
-/** The bot's messages in the thread once the last one carries the vote buttons. */
+/** The bot's messages in the thread once `count` of them carry the vote buttons (the footer of a finished answer). */
 export function waitForAnswer(h: Harness, channel: string, threadTs: string, count = 1, timeoutMs = 60_000): Promise<FakeMessage[]> {
   return h.fake.waitFor(() => {
     const msgs = h.fake.thread(channel, threadTs);
@@ -134,8 +158,8 @@ export function waitForEphemeral(h: Harness, user: string, pattern: RegExp, time
 
 export function decisionIdOf(m: FakeMessage): string {
   const v = voteBlock(m);
-  assert.ok(v?.up.value, 'answer has vote buttons');
-  return v.up.value;
+  assert.ok(v, 'answer has vote buttons');
+  return v.up.split('|')[0]!;
 }
 
 export function openDb(h: Harness): Database.Database {
@@ -149,6 +173,14 @@ export function query<T>(h: Harness, sql: string, ...params: unknown[]): T[] {
   } finally {
     db.close();
   }
+}
+
+/** Resolves when `count` log lines match (a positive signal that the adapter handled something, even by ignoring it). */
+export function waitForLogs(h: Harness, count: number, match: (l: LogLine) => boolean, what: string): Promise<LogLine[]> {
+  return h.fake.waitFor(() => {
+    const found = h.logs.filter(match);
+    return found.length >= count ? found : null;
+  }, 20_000, what);
 }
 
 /** Polls `check` until it returns a value (effects that follow the last API call). */

@@ -1,18 +1,22 @@
 /**
- * A 20,000-character answer from a real (endless demo) node-llama-cpp expert through the Slack adapter: streamed
- * previews and the final thread messages all stay inside Slack's block limits, and no text is lost.
+ * A 20,000-character answer from a real (endless demo) node-llama-cpp expert through the Slack adapter: natively
+ * streamed, it continues in a second streamed message within Slack's markdown_text limit; where Slack cannot stream,
+ * the streamed previews and the final thread messages stay inside Slack's block limits. No text is lost either way.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { toMrkdwn } from '../../adapters/slack/mrkdwn.js';
+import { toMarkdownText, toMrkdwn } from '../../adapters/slack/mrkdwn.js';
+import { STREAM_MESSAGE_CHARS } from '../../adapters/slack/NativeStream.js';
 import { writeDemoModel } from '../../src/experts/demo/demoModel.js';
 import { LONG_ANSWER_CORPUS } from '../../src/experts/demo/demoCorpus.js';
-import { blockTexts, validateBlocks } from '../support/fakeSlack.js';
+import { blockTexts, MARKDOWN_TEXT_LIMIT, validateBlocks } from '../support/fakeSlack.js';
 import { REPO_ROOT } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { blocksOf, decisionIdOf, mention, query, sectionsText, startHarness, UPDATE_INTERVAL_MS, voteBlock, waitForAnswer, type Harness } from './slackHarness.js';
+import {
+  blocksOf, decisionIdOf, mention, NO_STREAM_TEAM, query, sectionsText, startHarness, UPDATE_INTERVAL_MS, voteBlock, waitForAnswer, type Harness,
+} from './slackHarness.js';
 
 describe('Slack adapter with a long-answer expert', () => {
   let h: Harness;
@@ -37,8 +41,27 @@ describe('Slack adapter with a long-answer expert', () => {
     tmp?.remove();
   });
 
-  test('a 20,000-character answer continues in the thread; every message is within limits and the text is intact', async () => {
-    const { q } = await mention(h, 'How should I split my income between rent, savings and investing?', 'U0LONG01');
+  test('a 20,000-character streamed answer continues in a second streamed message; every markdown_text is within limits, the text intact', async () => {
+    const { q } = await mention(h, 'How should I split my income between rent, savings and investing?', 'U0LONG00');
+    const messages = await waitForAnswer(h, q.channel, q.ts, 1, 180_000);
+    const [row] = query<{ answer: string; expert: string }>(h, 'SELECT answer, expert FROM decisions WHERE id = ?', decisionIdOf(messages.at(-1)!));
+    assert.equal(row!.expert, 'finance');
+    assert.ok(row!.answer.length >= 18_000, `a long answer (${row!.answer.length} chars)`);
+    assert.ok(messages.length >= 2, `continued over ${messages.length} messages`);
+    for (const [i, m] of messages.entries()) {
+      assert.equal(m.stream, 'stopped', `message ${i} was streamed and finished`);
+      assert.ok(m.text.length <= STREAM_MESSAGE_CHARS + 100, `message ${i} holds ${m.text.length} chars`);
+      for (const c of m.chunks) assert.ok(c.text.length <= MARKDOWN_TEXT_LIMIT, `a markdown_text of ${c.text.length} chars`);
+      assert.equal(voteBlock(m) !== null, i === messages.length - 1, 'controls only on the last message');
+    }
+    assert.equal(messages.map((m) => m.text).join('').trimEnd(), toMarkdownText(row!.answer), 'the whole answer, in order, once');
+    assert.ok(messages[0]!.chunks.length >= 3, `streamed in ${messages[0]!.chunks.length} appends`);
+    const rejected = h.fake.calls.filter((c) => c.response.ok === false);
+    assert.deepEqual(rejected.map((c) => `${c.method}: ${String(c.response.error)}`), [], 'Slack rejected nothing');
+  });
+
+  test('where Slack cannot stream, a 20,000-character answer continues in the thread; every message is within block limits and the text is intact', async () => {
+    const { q } = await mention(h, 'How should I split my income between rent, savings and investing?', 'U0LONG01', 'C0OTHERWS', NO_STREAM_TEAM);
     const messages = await waitForAnswer(h, q.channel, q.ts, 1, 180_000);
     const [row] = query<{ answer: string; expert: string }>(h, 'SELECT answer, expert FROM decisions WHERE id = ?', decisionIdOf(messages.at(-1)!));
     assert.equal(row!.expert, 'finance');
@@ -61,7 +84,7 @@ describe('Slack adapter with a long-answer expert', () => {
       assert.ok(gap >= UPDATE_INTERVAL_MS - 20, `updates are throttled (${gap} ms apart)`);
     }
     assert.ok(blocksOf(messages[0]).length > 0);
-    const rejected = h.fake.calls.filter((c) => c.response.ok === false);
-    assert.deepEqual(rejected.map((c) => `${c.method}: ${String(c.response.error)}`), [], 'Slack rejected nothing');
+    const rejected = h.fake.calls.filter((c) => c.response.ok === false && c.method !== 'chat.startStream');
+    assert.deepEqual(rejected.map((c) => `${c.method}: ${String(c.response.error)}`), [], 'Slack rejected nothing but the stream');
   });
 });

@@ -11,7 +11,7 @@ import { BOT_TOKEN, BOT_USER_ID, FakeSlack } from '../support/fakeSlack.js';
 import { testConfig } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
 import {
-  ADMIN, captureLogger, contextText, decisionIdOf, mentionEvent, query, startHarness, voteBlock, waitForAnswer, waitForEphemeral, type Harness, type LogLine,
+  ADMIN, captureLogger, contextText, decisionIdOf, mentionEvent, query, startHarness, voteBlock, waitForAnswer, waitForEphemeral, waitForLogs, type Harness, type LogLine,
 } from './slackHarness.js';
 
 describe('Slack adapter in Socket Mode', () => {
@@ -43,10 +43,11 @@ describe('Slack adapter in Socket Mode', () => {
 
     await h.fake.sendEnvelope('events_api', callback, { retryAttempt: 1 });
     await h.fake.sendEnvelope('events_api', h.fake.eventCallback(mentionEvent(q)));
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await waitForLogs(h, 2, (l) => l.message === 'slack: duplicate delivery ignored' && l.fields.ts === q.ts, 'both redeliveries to be refused');
     assert.equal(h.fake.thread(q.channel, q.ts).length, 1, 'answered once');
 
-    const click = await h.fake.sendEnvelope('interactive', h.fake.blockAction(answer!, 'U0SOCK02', 'moe_vote_up', voteBlock(answer!)!.up.value!));
+    const { actionId, up } = voteBlock(answer!)!;
+    const click = await h.fake.sendEnvelope('interactive', h.fake.blockAction(answer!, 'U0SOCK02', actionId, up, 'feedback_buttons'));
     assert.ok(click.envelope_id);
     await waitForEphemeral(h, 'U0SOCK02', /Recorded your 👍/);
     const votes = query(h, 'SELECT user_id, vote FROM feedback WHERE decision_id = ?', decisionIdOf(answer!));

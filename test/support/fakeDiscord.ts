@@ -1,7 +1,9 @@
 /**
  * A fake Discord for tests: REST under /api/v10 and a gateway WebSocket on the same loopback port, enough for
  * the real discord.js Client to log in, receive INTERACTION_CREATE and answer through the interaction webhooks.
- * Every REST call is recorded so tests can assert what a user would see.
+ * Interactions come from a guild channel (context 0, with `member`) or from the bot's DM (context 1: no guild, a
+ * `user`, a DM channel), as Discord sends them. Every REST call is recorded so tests can assert what a user would
+ * see; `failNext` answers chosen calls with Discord's JSON errors (e.g. 403 Missing Access, code 50001).
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,8 +42,25 @@ export interface InteractionHandle {
   sentAt: number;
 }
 
+/** Where an interaction happens: a guild text channel (default) or the bot's DM with the user. */
+export interface InteractionPlace {
+  dm?: boolean;
+}
+
+/** Discord's JSON error answers, e.g. { status: 403, code: 50001, message: 'Missing Access' }. */
+export interface FakeError {
+  status: number;
+  code: number;
+  message: string;
+}
+
+export const MISSING_ACCESS: FakeError = { status: 403, code: 50001, message: 'Missing Access' };
+export const MISSING_PERMISSIONS: FakeError = { status: 403, code: 50013, message: 'Missing Permissions' };
+
 export const GUILD_ID = '900000000000000001';
 export const CHANNEL_ID = '900000000000000002';
+/** The DM channel between the bot and a user (interactions with context 1). */
+export const DM_CHANNEL_ID = '900000000000000005';
 export const BOT_USER_ID = '900000000000000003';
 /** All permissions as Discord sends them (a decimal string). */
 export const ADMIN_PERMISSIONS = '2147483647';
@@ -66,6 +85,10 @@ export class FakeDiscord {
   private messagesByToken = new Map<string, FakeMessage[]>();
   /** Pending forced 429s: path regex → retry-after seconds. */
   private rateLimits: { method: string; pattern: RegExp; retryAfterSec: number }[] = [];
+  /** Pending forced errors: matching requests answer `error`, `times` times. */
+  private failures: { method: string; pattern: RegExp; error: FakeError; times: number }[] = [];
+  /** Interaction token → the channel its messages go to. */
+  private channelByToken = new Map<string, string>();
 
   port = 0;
   /** Bot token the fake rejects with 401 (as Discord does for a revoked or mistyped token). */
@@ -96,6 +119,11 @@ export class FakeDiscord {
   /** The next request matching method+path answers 429 with `retry-after` (seconds), once. */
   rateLimitOnce(method: string, pattern: RegExp, retryAfterSec: number): void {
     this.rateLimits.push({ method, pattern, retryAfterSec });
+  }
+
+  /** The next `times` requests matching method+path answer `error` (Discord's JSON error body). */
+  failNext(method: string, pattern: RegExp, error: FakeError, times = 1): void {
+    this.failures.push({ method, pattern, error, times });
   }
 
   /** Resolves when `check` returns a value (re-checked after every REST call), or rejects after timeoutMs. */
@@ -130,53 +158,54 @@ export class FakeDiscord {
   }
 
   /** Sends a chat-input command as `user`; options are string options. */
-  slash(name: string, options: Record<string, string>, user: FakeUser, permissions = MEMBER_PERMISSIONS): InteractionHandle {
+  slash(name: string, options: Record<string, string>, user: FakeUser, permissions = MEMBER_PERMISSIONS, place: InteractionPlace = {}): InteractionHandle {
     return this.dispatchInteraction(2, user, permissions, {
       id: this.appId + '0',
       name,
       type: 1,
       options: Object.entries(options).map(([optName, value]) => ({ name: optName, type: 3, value })),
-    });
+    }, undefined, place);
   }
 
-  /** Clicks a button on a message the bot sent. */
+  /** Clicks a button on a message the bot sent (in the DM when the message is there). */
   click(message: FakeMessage, customId: string, user: FakeUser, permissions = MEMBER_PERMISSIONS): InteractionHandle {
-    return this.dispatchInteraction(3, user, permissions, { custom_id: customId, component_type: 2 }, message);
+    return this.dispatchInteraction(3, user, permissions, { custom_id: customId, component_type: 2 }, message, { dm: message.channel_id === DM_CHANNEL_ID });
   }
 
   /** Picks values in a string select on a message the bot sent. */
   select(message: FakeMessage, customId: string, values: string[], user: FakeUser, permissions = MEMBER_PERMISSIONS): InteractionHandle {
-    return this.dispatchInteraction(3, user, permissions, { custom_id: customId, component_type: 3, values }, message);
+    return this.dispatchInteraction(3, user, permissions, { custom_id: customId, component_type: 3, values }, message, { dm: message.channel_id === DM_CHANNEL_ID });
   }
 
-  private dispatchInteraction(type: 2 | 3, user: FakeUser, permissions: string, data: Record<string, unknown>, message?: FakeMessage): InteractionHandle {
+  private dispatchInteraction(
+    type: 2 | 3, user: FakeUser, permissions: string, data: Record<string, unknown>, message?: FakeMessage, place: InteractionPlace = {},
+  ): InteractionHandle {
     const id = this.snowflake();
     const token = `tok_${id}`;
+    const apiUser = { id: user.id, username: user.username ?? `user${user.id}`, discriminator: '0', global_name: null, avatar: null };
+    const where: Record<string, unknown> = place.dm
+      ? {
+        // A DM: no guild and no member; the user, the DM channel, and context 1 (BOT_DM).
+        channel_id: DM_CHANNEL_ID,
+        channel: { id: DM_CHANNEL_ID, type: 1, flags: 0, last_message_id: null, recipients: [apiUser] },
+        user: apiUser,
+        app_permissions: '0',
+        authorizing_integration_owners: { '1': user.id },
+        context: 1,
+      }
+      : {
+        guild_id: GUILD_ID,
+        channel_id: CHANNEL_ID,
+        channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: 'general' },
+        member: { user: apiUser, roles: [], permissions, joined_at: new Date(0).toISOString(), deaf: false, mute: false, flags: 0 },
+        app_permissions: ADMIN_PERMISSIONS,
+        guild_locale: 'en-US',
+        authorizing_integration_owners: { '0': GUILD_ID },
+        context: 0,
+      };
+    this.channelByToken.set(token, place.dm ? DM_CHANNEL_ID : CHANNEL_ID);
     const payload: Record<string, unknown> = {
-      id,
-      token,
-      application_id: this.appId,
-      type,
-      data,
-      version: 1,
-      guild_id: GUILD_ID,
-      channel_id: CHANNEL_ID,
-      channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: 'general' },
-      member: {
-        user: { id: user.id, username: user.username ?? `user${user.id}`, discriminator: '0', global_name: null, avatar: null },
-        roles: [],
-        permissions,
-        joined_at: new Date(0).toISOString(),
-        deaf: false,
-        mute: false,
-        flags: 0,
-      },
-      app_permissions: ADMIN_PERMISSIONS,
-      locale: 'en-US',
-      guild_locale: 'en-US',
-      entitlements: [],
-      authorizing_integration_owners: { '0': GUILD_ID },
-      context: 0,
+      id, token, application_id: this.appId, type, data, version: 1, locale: 'en-US', entitlements: [], attachment_size_limit: 10_485_760, ...where,
     };
     if (message) {
       payload.message = this.messageJson(message);
@@ -226,7 +255,7 @@ export class FakeDiscord {
 
   private messageJson(m: FakeMessage): Record<string, unknown> {
     return {
-      id: m.id, channel_id: m.channel_id, guild_id: GUILD_ID, content: m.content, flags: m.flags, components: m.components,
+      id: m.id, channel_id: m.channel_id, ...(m.channel_id === DM_CHANNEL_ID ? {} : { guild_id: GUILD_ID }), content: m.content, flags: m.flags, components: m.components,
       type: 20, tts: false, pinned: false, mention_everyone: false, mentions: [], mention_roles: [], attachments: [], embeds: [],
       timestamp: new Date().toISOString(), edited_timestamp: null, webhook_id: this.appId, application_id: this.appId,
       author: { id: BOT_USER_ID, username: 'moe-router', discriminator: '0', avatar: null, bot: true },
@@ -235,7 +264,7 @@ export class FakeDiscord {
 
   private createMessage(token: string, data: Record<string, unknown> | undefined, id = this.snowflake()): FakeMessage {
     const m: FakeMessage = {
-      id, channel_id: CHANNEL_ID, token, deleted: false, edits: 0,
+      id, channel_id: this.channelByToken.get(token) ?? CHANNEL_ID, token, deleted: false, edits: 0,
       content: typeof data?.content === 'string' ? data.content : '',
       flags: typeof data?.flags === 'number' ? data.flags : 0,
       components: Array.isArray(data?.components) ? data.components : [],
@@ -283,6 +312,14 @@ export class FakeDiscord {
       const after = String(limit!.retryAfterSec);
       return send(429, { message: 'You are being rate limited.', retry_after: limit!.retryAfterSec, global: false },
         { 'retry-after': after, 'x-ratelimit-scope': 'user', 'x-ratelimit-limit': '5', 'x-ratelimit-remaining': '0', 'x-ratelimit-reset-after': after, 'x-ratelimit-bucket': 'fake' });
+    }
+
+    const failIndex = this.failures.findIndex((f) => f.method === method && f.pattern.test(path));
+    if (failIndex >= 0) {
+      const failure = this.failures[failIndex]!;
+      failure.times -= 1;
+      if (failure.times <= 0) this.failures.splice(failIndex, 1);
+      return send(failure.error.status, { message: failure.error.message, code: failure.error.code });
     }
 
     let m: RegExpExecArray | null;

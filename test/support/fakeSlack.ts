@@ -4,6 +4,9 @@
  *   Slack, including its errors (invalid_blocks, msg_blocks_too_long, message_not_found, ratelimited + Retry-After);
  * - a sender of correctly signed Events API, interactivity (`payload=` form) and slash-command deliveries
  *   (v0 HMAC-SHA256 of `v0:timestamp:body`), and of forged ones;
+ * - native streaming (chat.startStream / appendStream / stopStream: recipient ids required outside DMs, 12,000
+ *   characters per markdown_text) and the AI-app thread methods (assistant.threads.setStatus / setSuggestedPrompts /
+ *   setTitle); `disableStreaming()` makes chat.startStream answer like a workspace that cannot stream;
  * - response_url endpoints, and a Socket Mode WebSocket (`apps.connections.open` returns its ws://127.0.0.1 URL;
  *   it sends `hello`, then envelopes, and resolves each when the app acks its envelope_id).
  */
@@ -19,6 +22,8 @@ export const BOT_USER_ID = 'UMOEBOT';
 export const BOT_ID = 'BMOEBOT';
 export const TEAM_ID = 'T0FAKE';
 export const APP_ID = 'A0FAKE';
+/** Slack's limit on one markdown_text (a field or a chunk) of a streamed message. */
+export const MARKDOWN_TEXT_LIMIT = 12_000;
 
 type Json = Record<string, unknown>;
 
@@ -45,6 +50,20 @@ export interface FakeMessage {
   updates: { text: string; blocks: Json[]; at: number }[];
   reactions: Set<string>;
   responseUrl: string | null;
+  /** Natively streamed messages: 'streaming' until chat.stopStream, then 'stopped'; null for posted ones. */
+  stream: 'streaming' | 'stopped' | null;
+  /** Each markdown_text appended to a streamed message, in order (text holds them joined). */
+  chunks: { text: string; at: number }[];
+  /** recipient_team_id / recipient_user_id a stream was started with. */
+  recipient: { teamId: string | null; userId: string | null } | null;
+}
+
+/** A thread's status, as set with assistant.threads.setStatus ('' clears it). */
+export interface ThreadStatusChange {
+  channel: string;
+  threadTs: string;
+  status: string;
+  at: number;
 }
 
 export interface Delivery {
@@ -81,7 +100,7 @@ function parseParams(body: string, contentType: string | undefined): Json {
   if (contentType?.includes('application/json')) return body ? (JSON.parse(body) as Json) : {};
   const out: Json = {};
   for (const [k, v] of new URLSearchParams(body)) {
-    if ((k === 'blocks' || k === 'attachments') && /^\s*[[{]/.test(v)) {
+    if (['blocks', 'attachments', 'chunks', 'prompts', 'metadata'].includes(k) && /^\s*[[{]/.test(v)) {
       try {
         out[k] = JSON.parse(v) as unknown;
         continue;
@@ -122,6 +141,19 @@ export function validateBlocks(blocks: unknown): string | null {
       if (!Array.isArray(els) || els.length === 0 || els.length > 10) return 'invalid_blocks';
       if (els.some((e) => typeof e.text === 'string' && e.text.length > SECTION_TEXT_LIMIT)) return 'invalid_blocks';
     }
+    if (b.type === 'context_actions') {
+      const els = b.elements as Json[] | undefined;
+      if (!Array.isArray(els) || els.length === 0 || els.length > 5) return 'invalid_blocks';
+      for (const e of els) {
+        if (e.type !== 'feedback_buttons' && e.type !== 'icon_button') return 'invalid_blocks';
+        if (e.type !== 'feedback_buttons') continue;
+        for (const button of [e.positive_button, e.negative_button] as (Json | undefined)[]) {
+          const label = (button?.text as Json | undefined);
+          if (!button || label?.type !== 'plain_text' || typeof label.text !== 'string' || label.text.length > 75) return 'invalid_blocks';
+          if (typeof button.value !== 'string' || button.value.length > 2000) return 'invalid_blocks';
+        }
+      }
+    }
     if (b.type === 'actions') {
       const els = b.elements as Json[] | undefined;
       if (!Array.isArray(els) || els.length === 0 || els.length > 25) return 'invalid_blocks';
@@ -135,6 +167,19 @@ export function validateBlocks(blocks: unknown): string | null {
   }
   const total = blockTexts(blocks).reduce((n, t) => n + t.length, 0);
   return total > BLOCK_TEXT_TOTAL_LIMIT ? 'msg_blocks_too_long' : null;
+}
+
+/** The label of the feedback button whose value is `value` on `message` (what Slack echoes in the action). */
+function feedbackLabel(message: FakeMessage, value: string): string {
+  for (const b of message.blocks) {
+    for (const e of (b.elements as Json[] | undefined) ?? []) {
+      for (const key of ['positive_button', 'negative_button']) {
+        const button = e[key] as Json | undefined;
+        if (button?.value === value) return String((button.text as Json).text);
+      }
+    }
+  }
+  return '';
 }
 
 export class FakeSlack {
@@ -151,6 +196,8 @@ export class FakeSlack {
   private readonly failures = new Map<string, Failure[]>();
   private ephemeralByResponse = new Map<string, FakeMessage>();
   private tsCounter = 0;
+  /** chat.startStream's error by recipient team ('*': every team). */
+  private readonly streamingErrors = new Map<string, string>();
   private idCounter = 0;
   private readonly tsBase = Math.floor(Date.now() / 1000);
   port = 0;
@@ -198,6 +245,18 @@ export class FakeSlack {
     this.failures.set(method, list);
   }
 
+  /** From now on chat.startStream answers `error` for workspace `teamId` (default: all), like a Slack that cannot stream. */
+  disableStreaming(error = 'unknown_method', teamId = '*'): void {
+    this.streamingErrors.set(teamId, error);
+  }
+
+  /** Status changes of a thread (assistant.threads.setStatus), oldest first. */
+  statuses(channel: string, threadTs: string): ThreadStatusChange[] {
+    return this.callsOf('assistant.threads.setStatus')
+      .filter((c) => c.response.ok === true && c.params.channel_id === channel && c.params.thread_ts === threadTs)
+      .map((c) => ({ channel, threadTs, status: String(c.params.status), at: c.at }));
+  }
+
   /** Forgets failures set up with failNext that have not happened yet. */
   clearFailures(): void {
     this.failures.clear();
@@ -221,6 +280,7 @@ export class FakeSlack {
   userMessage(channel: string, user: string, text: string, threadTs: string | null = null): FakeMessage {
     const m: FakeMessage = {
       channel, ts: this.nextTs(), threadTs, user, text, blocks: [], ephemeralFor: null, updates: [], reactions: new Set(), responseUrl: null,
+      stream: null, chunks: [], recipient: null,
     };
     this.messages.set(`${channel}:${m.ts}`, m);
     return m;
@@ -254,12 +314,12 @@ export class FakeSlack {
     return { 'x-slack-signature': `v0=${sig}`, 'x-slack-request-timestamp': String(timestamp) };
   }
 
-  /** Wraps an event the way the Events API delivers it. */
-  eventCallback(event: Json, eventId = this.nextId('Ev')): Json {
+  /** Wraps an event the way the Events API delivers it (from workspace `teamId`). */
+  eventCallback(event: Json, eventId = this.nextId('Ev'), teamId = TEAM_ID): Json {
     return {
-      token: 'deprecated-verification-token', team_id: TEAM_ID, api_app_id: APP_ID, event, type: 'event_callback',
+      token: 'deprecated-verification-token', team_id: teamId, api_app_id: APP_ID, event, type: 'event_callback',
       event_id: eventId, event_time: Math.floor(Date.now() / 1000),
-      authorizations: [{ team_id: TEAM_ID, user_id: BOT_USER_ID, is_bot: true, is_enterprise_install: false }],
+      authorizations: [{ team_id: teamId, user_id: BOT_USER_ID, is_bot: true, is_enterprise_install: false }],
       is_ext_shared_channel: false,
     };
   }
@@ -302,10 +362,13 @@ export class FakeSlack {
   }
 
   /** A block_actions payload for clicking `actionId` (button value or select option `value`) on `message`. */
-  blockAction(message: FakeMessage, user: string, actionId: string, value: string, kind: 'button' | 'static_select' = 'button'): Json {
+  blockAction(message: FakeMessage, user: string, actionId: string, value: string, kind: 'button' | 'static_select' | 'feedback_buttons' = 'button'): Json {
+    const actionTs = String(Date.now() / 1000);
     const action: Json = kind === 'button'
-      ? { type: 'button', action_id: actionId, block_id: 'b', value, action_ts: String(Date.now() / 1000) }
-      : { type: 'static_select', action_id: actionId, block_id: 'b', selected_option: { text: { type: 'plain_text', text: value }, value }, action_ts: String(Date.now() / 1000) };
+      ? { type: 'button', action_id: actionId, block_id: 'b', value, action_ts: actionTs }
+      : kind === 'feedback_buttons'
+        ? { type: 'feedback_buttons', action_id: actionId, block_id: 'b', value, text: { type: 'plain_text', text: feedbackLabel(message, value) }, action_ts: actionTs }
+        : { type: 'static_select', action_id: actionId, block_id: 'b', selected_option: { text: { type: 'plain_text', text: value }, value }, action_ts: actionTs };
     const ephemeral = message.ephemeralFor !== null;
     return {
       type: 'block_actions', user: { id: user, username: user.toLowerCase(), team_id: TEAM_ID }, api_app_id: APP_ID,
@@ -414,6 +477,7 @@ export class FakeSlack {
         const msg: FakeMessage = {
           channel, ts: this.nextTs(), threadTs: typeof p.thread_ts === 'string' ? p.thread_ts : null, user: BOT_USER_ID,
           text: String(p.text ?? ''), blocks: (p.blocks as Json[] | undefined) ?? [], ephemeralFor, updates: [], reactions: new Set(), responseUrl: null,
+          stream: null, chunks: [], recipient: null,
         };
         if (ephemeralFor !== null) {
           msg.responseUrl = this.responseUrl();
@@ -435,6 +499,56 @@ export class FakeSlack {
         msg.updates.push({ text: msg.text, blocks: msg.blocks, at: Date.now() });
         return { ok: true, channel, ts: msg.ts, text: msg.text };
       }
+      case 'chat.startStream': {
+        const recipient = { teamId: typeof p.recipient_team_id === 'string' ? p.recipient_team_id : null, userId: typeof p.recipient_user_id === 'string' ? p.recipient_user_id : null };
+        const refused = this.streamingErrors.get(recipient.teamId ?? '') ?? this.streamingErrors.get('*');
+        if (refused) return { ok: false, error: refused };
+        if (!channel) return { ok: false, error: 'channel_not_found' };
+        const threadTs = typeof p.thread_ts === 'string' ? p.thread_ts : null;
+        if (!threadTs) return { ok: false, error: 'invalid_arguments' };
+        // Outside a DM Slack needs to know who the stream is for.
+        if (!channel.startsWith('D') && (!recipient.teamId || !recipient.userId)) return { ok: false, error: 'invalid_arguments' };
+        const texts = this.streamTexts(p);
+        if (typeof texts === 'string') return { ok: false, error: texts };
+        const msg: FakeMessage = {
+          channel, ts: this.nextTs(), threadTs, user: BOT_USER_ID, text: '', blocks: [], ephemeralFor: null, updates: [], reactions: new Set(),
+          responseUrl: null, stream: 'streaming', chunks: [], recipient,
+        };
+        this.appendChunks(msg, texts);
+        this.messages.set(`${channel}:${msg.ts}`, msg);
+        return { ok: true, channel, ts: msg.ts };
+      }
+      case 'chat.appendStream':
+      case 'chat.stopStream': {
+        const msg = this.messages.get(`${channel}:${String(p.ts)}`);
+        if (!msg) return { ok: false, error: 'message_not_found' };
+        if (msg.stream !== 'streaming') return { ok: false, error: 'message_not_in_streaming_state' };
+        const texts = this.streamTexts(p);
+        if (typeof texts === 'string') return { ok: false, error: texts };
+        if (method === 'chat.appendStream' && texts.length === 0) return { ok: false, error: 'invalid_arguments' };
+        if (method === 'chat.stopStream') {
+          const problem = validateBlocks(p.blocks);
+          if (problem) return { ok: false, error: problem };
+        }
+        this.appendChunks(msg, texts);
+        if (method === 'chat.stopStream') {
+          msg.stream = 'stopped';
+          msg.blocks = (p.blocks as Json[] | undefined) ?? [];
+        }
+        return { ok: true, channel, ts: msg.ts };
+      }
+      case 'assistant.threads.setStatus': {
+        if (typeof p.channel_id !== 'string' || typeof p.thread_ts !== 'string' || typeof p.status !== 'string') return { ok: false, error: 'invalid_arguments' };
+        return { ok: true };
+      }
+      case 'assistant.threads.setSuggestedPrompts': {
+        const prompts = p.prompts;
+        if (typeof p.channel_id !== 'string' || !Array.isArray(prompts) || prompts.length === 0 || prompts.length > 4) return { ok: false, error: 'invalid_arguments' };
+        if (prompts.some((x: Json) => typeof x?.title !== 'string' || typeof x?.message !== 'string' || x.title === '' || x.message === '')) return { ok: false, error: 'invalid_arguments' };
+        return { ok: true };
+      }
+      case 'assistant.threads.setTitle':
+        return typeof p.channel_id === 'string' && typeof p.thread_ts === 'string' && typeof p.title === 'string' ? { ok: true } : { ok: false, error: 'invalid_arguments' };
       case 'reactions.add':
       case 'reactions.remove': {
         const msg = this.messages.get(`${channel}:${String(p.timestamp)}`);
@@ -450,6 +564,27 @@ export class FakeSlack {
       }
       default:
         return { ok: false, error: 'unknown_method' };
+    }
+  }
+
+  /** The markdown texts of a streaming call (markdown_text and markdown_text chunks), or the error Slack answers. */
+  private streamTexts(p: Json): string[] | string {
+    const texts: string[] = [];
+    if (p.markdown_text !== undefined) texts.push(String(p.markdown_text));
+    if (p.chunks !== undefined) {
+      if (!Array.isArray(p.chunks)) return 'invalid_chunks';
+      for (const chunk of p.chunks as Json[]) {
+        if (chunk?.type !== 'markdown_text' || typeof chunk.text !== 'string') return 'invalid_chunks';
+        texts.push(chunk.text);
+      }
+    }
+    return texts.some((t) => t.length > MARKDOWN_TEXT_LIMIT) ? 'msg_too_long' : texts;
+  }
+
+  private appendChunks(msg: FakeMessage, texts: string[]): void {
+    for (const text of texts) {
+      msg.chunks.push({ text, at: Date.now() });
+      msg.text += text;
     }
   }
 
