@@ -110,14 +110,16 @@ test('errors become short user messages; unknown errors reveal nothing', () => {
   assert.doesNotMatch(internal, /SQLITE|secret/);
 });
 
-test('commands: /ask for everyone, /retrain and /stats default to Manage Server, all guild-only', () => {
+test('commands: /ask for everyone, in servers, DMs and group DMs, as a server or user install; /retrain and /stats guild-only with Manage Server', () => {
   const commands = buildCommands(4000);
   assert.deepEqual(commands.map((c) => c.name), ['ask', 'retrain', 'stats']);
-  for (const c of commands) {
+  assert.deepEqual(commands[0]!.integration_types, [0, 1]);
+  assert.deepEqual(commands[0]!.contexts, [0, 1, 2]);
+  for (const c of commands.slice(1)) {
     assert.deepEqual(c.contexts, [0]);
     assert.deepEqual(c.integration_types, [0]);
   }
-  assert.equal(commands[0]!.default_member_permissions, undefined);
+  assert.ok(commands[0]!.default_member_permissions == null, 'everyone may ask');
   assert.equal(commands[1]!.default_member_permissions, '32');
   assert.equal(commands[2]!.default_member_permissions, '32');
 });

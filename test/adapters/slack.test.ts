@@ -88,6 +88,8 @@ describe('Slack adapter over HTTP with demo experts', () => {
     const [answer] = await waitForAnswer(h, q.channel, q.ts);
     assert.match(contextText(answer!), /^💰 Finance Expert · \d{1,3}%/);
     assert.equal(answer!.stream, 'stopped', 'streamed in the DM too');
+    // The answer is done once its hourglass is gone (the status was cleared before): nothing of it is still on the way.
+    await h.fake.waitFor(() => q.reactions.size === 0, 20_000, 'the hourglass to be removed');
 
     const before = h.fake.calls.length;
     // The bot's own message is dropped by Bolt (ignoreSelf) before any listener, so it goes first and leaves no log.
