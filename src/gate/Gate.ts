@@ -4,11 +4,13 @@ import path from 'node:path';
 import { z } from 'zod';
 import { GateFileError } from './errors.js';
 import { computeMetrics, type EvalMetrics } from './evaluate.js';
-import { CHAR_BUCKETS, GROUP_CHAR, PairTable, SpellIndex, TermCounter, TermIndexer, tfidfInto, termGroup, type FeatureOptions } from './featurize.js';
+import { CHAR_BUCKETS, GROUP_CHAR, PairTable, SpellIndex, Featurizer, TermCounter, tfidfInto, termGroup, type FeatureOptions } from './featurize.js';
 import { jointLogLikelihood, softmax } from './NaiveBayes.js';
 import { DOMAIN_LABELS, LABELS, labelToExpert, type DomainLabel, type GateModel, type Label, type RouteDecision, type TrainingExample } from './types.js';
 
 export const GATE_FILE_FORMAT = 'moe-gate';
+/** Distinct tokens a routing gate keeps featurised (then it starts again): bounded memory on an endless stream. */
+const ROUTING_TOKEN_CACHE = 100_000;
 /** Bump when the file layout or the featurisation changes meaning; old files then fail with a clear error. */
 export const GATE_FORMAT_VERSION = 1;
 
@@ -178,10 +180,11 @@ export class Gate implements GateModel {
   readonly noneThreshold: number;
   readonly metrics: GateTrainingMetrics | null;
   private readonly idf: Float64Array;
-  private readonly group: Uint8Array;
+  /** Features below this are character terms (the canonical order: character terms first, then words and bigrams). */
+  private readonly charFeatures: number;
   private readonly logProb: Float64Array;
   private readonly logPrior: Float64Array;
-  private readonly indexer: TermIndexer;
+  private readonly featurizer: Featurizer;
   private readonly counter = new TermCounter();
   private readonly scores = new Float64Array(LABELS.length);
   private values = new Float64Array(256);
@@ -212,14 +215,18 @@ export class Gate implements GateModel {
     }
     const { words, chars, bigrams, group } = index;
     if (group.length !== vocabularySize) throw new Error(`inconsistent gate index: ${group.length} groups for ${vocabularySize} terms`);
-    this.group = group;
+    let charFeatures = 0;
+    while (charFeatures < group.length && group[charFeatures] === GROUP_CHAR) charFeatures++;
+    for (let f = charFeatures; f < group.length; f++) if (group[f] === GROUP_CHAR) throw new Error(`character term at feature ${f} after the word terms`);
+    this.charFeatures = charFeatures;
     const spelling = new SpellIndex(params.lexicon);
-    this.indexer = new TermIndexer(this.features, {
-      correct: (w) => spelling.correct(w),
-      word: (s) => words.get(s) ?? -1,
-      bigram: (a, b) => bigrams.get(a, b),
-      char: (bucket) => chars[bucket]!,
-    });
+    const source = {
+      correct: (w: string) => spelling.correct(w),
+      word: (s: string) => words.get(s) ?? -1,
+      bigram: (a: number, b: number) => bigrams.get(a, b),
+      char: (bucket: number) => chars[bucket]!,
+    };
+    this.featurizer = new Featurizer(this.features, source, 1024, ROUTING_TOKEN_CACHE);
   }
 
   /** Term names by feature id. */
@@ -236,11 +243,11 @@ export class Gate implements GateModel {
   probabilities(text: string): { probabilities: Float64Array; hasEvidence: boolean } {
     const counter = this.counter;
     counter.reset();
-    this.indexer.countText(typeof text === 'string' ? text : '', counter);
+    this.featurizer.count(typeof text === 'string' ? text : '', counter);
     const ids = counter.ids;
     const n = counter.length;
     if (this.values.length < n) this.values = new Float64Array(Math.max(n, this.values.length * 2));
-    const values = tfidfInto(ids, counter.alignedCounts(), n, this.idf, this.group, this.features, this.values);
+    const values = tfidfInto(ids, counter.counts, n, this.idf, this.charFeatures, this.features, this.values);
     jointLogLikelihood(ids, values, this.logProb, this.logPrior, this.scores, n);
     const hasEvidence = n > 0;
     counter.reset();

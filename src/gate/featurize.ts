@@ -3,7 +3,7 @@
  * n-grams of each word with boundary marks, hashed into buckets ("c#bucket") so a typo still shares most of its
  * n-grams with the right word, without building a string per n-gram.
  */
-import { stem, tokenizeInto } from './tokenize.js';
+import { stem, TokenSpans } from './tokenize.js';
 
 export interface FeatureOptions {
   /** Smallest character n-gram (default 3). */
@@ -57,15 +57,6 @@ export function writeCharBuckets(word: string, options: FeatureOptions, out: Int
     }
   }
   return at;
-}
-
-/** How a TermIndexer turns terms into ids; -1 means "not a feature" (unknown at routing time). */
-export interface TermLookup {
-  word(stem: string): number;
-  bigram(first: number, second: number): number;
-  char(bucket: number): number;
-  /** A known word for an unknown one (typo correction), or null. */
-  correct?(word: string): string | null;
 }
 
 /**
@@ -215,53 +206,51 @@ export class SpellIndex {
   }
 }
 
-/** Counts term ids; a dense scratch array with a touched list beats a Map per document. */
+/**
+ * Counts term ids of one text: distinct ids in first-seen order with their counts, side by side. Per id, the text it
+ * was last seen in (an epoch) and its position, so that reset() is O(1) and add() touches one cache line per id.
+ */
 export class TermCounter {
   /** Distinct ids in first-seen order: the first `length` entries. */
   ids = new Int32Array(256);
+  /** Count of each of `ids`. */
+  counts = new Int32Array(256);
   length = 0;
-  // Int32 rather than Float64: half the memory to touch across a vocabulary of a few hundred thousand terms.
-  private counts = new Int32Array(1024);
+  /** [2id] epoch of the text it was last counted in, [2id + 1] its position in `ids`. */
+  private where = new Int32Array(2048);
+  private epoch = 1;
 
   add(id: number): void {
-    let counts = this.counts;
-    if (id >= counts.length) counts = this.growCounts(id);
-    const c = counts[id]!;
-    if (c === 0) {
-      if (this.length === this.ids.length) this.growIds();
-      this.ids[this.length++] = id;
+    let where = this.where;
+    if (2 * id >= where.length) where = this.growWhere(id);
+    if (where[2 * id] === this.epoch) {
+      this.counts[where[2 * id + 1]!]!++;
+      return;
     }
-    counts[id] = c + 1;
+    if (this.length === this.ids.length) this.growIds();
+    where[2 * id] = this.epoch;
+    where[2 * id + 1] = this.length;
+    this.ids[this.length] = id;
+    this.counts[this.length++] = 1;
   }
 
-  private growCounts(id: number): Int32Array<ArrayBuffer> {
-    const grown = new Int32Array(Math.max(id + 1, this.counts.length * 2));
-    grown.set(this.counts);
-    return (this.counts = grown);
+  private growWhere(id: number): Int32Array<ArrayBuffer> {
+    const grown = new Int32Array(Math.max(2 * id + 2, this.where.length * 2));
+    grown.set(this.where);
+    return (this.where = grown);
   }
 
   private growIds(): void {
-    const grown = new Int32Array(this.ids.length * 2);
-    grown.set(this.ids);
-    this.ids = grown;
-  }
-
-  count(id: number): number {
-    return this.counts[id]!;
-  }
-
-  /** Counts aligned with `ids`. */
-  alignedCounts(): Float64Array {
-    const out = new Float64Array(this.length);
-    for (let k = 0; k < this.length; k++) out[k] = this.counts[this.ids[k]!]!;
-    return out;
+    this.ids = growInt32(this.ids, this.ids.length * 2);
+    this.counts = growInt32(this.counts, this.counts.length * 2);
   }
 
   reset(): void {
-    const ids = this.ids;
-    const counts = this.counts;
-    for (let k = 0; k < this.length; k++) counts[ids[k]!] = 0;
     this.length = 0;
+    if (++this.epoch === 0x7fffffff) {
+      this.where.fill(0);
+      this.epoch = 1;
+    }
   }
 }
 
@@ -337,101 +326,263 @@ export class PairTable {
   }
 }
 
+/** Term ids fit in the low 24 bits of a token table entry's meta. */
+const ENTRY_MASK = (1 << 24) - 1;
+const PACKED = 1 << 30;
+
 /**
- * Maps a text to term ids, caching each distinct token's ids (stem + character n-grams), so repeated words cost one
- * Map lookup. The cache is a Map to a slot plus typed arrays per slot (an object per token made training GC-bound).
+ * Distinct tokens, looked up by their characters (lower-cased on the fly) without building a string per occurrence:
+ * an open-addressing table of (hash, entry + 1). Entries are numbered 0, 1, 2… in order of first sight.
  */
-export class TermIndexer {
-  private readonly slotOf = new Map<string, number>();
-  private wordOf = new Int32Array(1024);
-  private charStart = new Int32Array(1024);
-  private charEnd = new Int32Array(1024);
+class TokenTable {
+  readonly tokens: string[] = [];
+  private table: Int32Array;
+  private mask: number;
+
+  constructor(capacity = 2048) {
+    let size = 4096;
+    while (size < 2 * capacity) size *= 2;
+    this.table = new Int32Array(4 * size);
+    this.mask = size - 1;
+  }
+
+  get size(): number {
+    return this.tokens.length;
+  }
+
+  // Each entry, 16 bytes: hash; meta = entry + 1 (bits 0-23) | length (bits 24-29) | PACKED (bit 30); and the first
+  // eight characters, four to an int, when they are all below 256 (PACKED). A token of up to eight such characters is
+  // then matched without touching its string. Hash and packing are TokenSpans' fingerprint.
+
+  /** Entry of token k of `spans` (scanned from `text`), or -1. */
+  find(text: string, spans: TokenSpans, k: number): number {
+    const table = this.table;
+    const hash = spans.hash[k]!;
+    const p0 = spans.packed0[k]!;
+    const p1 = spans.packed1[k]!;
+    const start = spans.start[k]!;
+    const token = start < 0 ? spans.strings[k]! : '';
+    const len = start < 0 ? token.length : spans.end[k]! - start;
+    const meta = (len << 24) | (spans.packable[k] === 1 ? PACKED : 0);
+    let i = (hash ^ (hash >>> 15)) & this.mask;
+    for (;;) {
+      const m = table[4 * i + 1]!;
+      if (m === 0) return -1;
+      if (table[4 * i] === hash && (m & ~ENTRY_MASK) === meta && table[4 * i + 2] === p0 && table[4 * i + 3] === p1) {
+        const entry = (m & ENTRY_MASK) - 1;
+        if (meta & PACKED && len <= 8) return entry;
+        const known = this.tokens[entry]!;
+        if (start < 0) {
+          if (known === token) return entry;
+        } else {
+          let j = 8;
+          for (; j < len; j++) {
+            let c = text.charCodeAt(start + j);
+            if (c >= 65 && c <= 90) c |= 32;
+            if (c !== known.charCodeAt(j)) break;
+          }
+          if (j === len) return entry;
+        }
+      }
+      i = (i + 1) & this.mask;
+    }
+  }
+
+  /** Length and PACKED bits of a token's meta. */
+  private static meta(token: string): number {
+    for (let j = 0; j < token.length && j < 8; j++) if (token.charCodeAt(j) > 255) return token.length << 24;
+    return (token.length << 24) | PACKED;
+  }
+
+  /** Adds a token known to be absent (`hash`: its TokenSpans hash); returns its entry. */
+  add(token: string, hash: number): number {
+    const entry = this.tokens.length;
+    if (entry >= ENTRY_MASK - 1) throw new Error('more than 16 million distinct tokens');
+    this.tokens.push(token);
+    if (2 * this.tokens.length > this.mask) this.rehash();
+    this.place(hash, entry);
+    return entry;
+  }
+
+  private place(hash: number, entry: number): void {
+    const token = this.tokens[entry]!;
+    const meta = TokenTable.meta(token);
+    let p0 = 0;
+    let p1 = 0;
+    if (meta & PACKED) {
+      for (let j = 0; j < token.length && j < 8; j++) {
+        const c = token.charCodeAt(j);
+        if (j < 4) p0 |= c << (8 * j);
+        else p1 |= c << (8 * (j - 4));
+      }
+    }
+    const table = this.table;
+    let i = (hash ^ (hash >>> 15)) & this.mask;
+    while (table[4 * i + 1] !== 0) i = (i + 1) & this.mask;
+    table[4 * i] = hash;
+    table[4 * i + 1] = (entry + 1) | meta;
+    table[4 * i + 2] = p0;
+    table[4 * i + 3] = p1;
+  }
+
+  private rehash(): void {
+    const old = this.table;
+    this.table = new Int32Array(old.length * 2);
+    this.mask = (old.length / 4) * 2 - 1;
+    for (let i = 0; i < old.length; i += 4) if (old[i + 1] !== 0) this.place(old[i]!, (old[i + 1]! & ENTRY_MASK) - 1);
+  }
+}
+
+/**
+ * Where a Featurizer's term ids come from: training creates a term the first time it appears (TrainingCorpus), a
+ * trained gate looks terms up in its vocabulary (Gate; -1: not a feature).
+ */
+export interface TermSource {
+  /** Term of a word stem, or -1. */
+  word(stem: string): number;
+  /** Term of a character n-gram bucket, or -1. */
+  char(bucket: number): number;
+  /** Term of the bigram of two word terms, or -1. */
+  bigram(first: number, second: number): number;
+  /** A known spelling for an unknown word within one edit (typo correction), or null. */
+  correct?(word: string): string | null;
+}
+
+/**
+ * The one featurizer, for training and routing alike: text → tokens (TokenSpans) → terms. Each token gives its stem's
+ * word term and the character n-gram terms of the word; each pair of neighbouring tokens gives a bigram term. Each
+ * distinct token is stemmed and split once (a slot: its word term and a range of character terms in one pool), so a
+ * repeated word costs one table probe and no string.
+ */
+export class Featurizer {
+  private tokens: TokenTable;
+  private slotWord = new Int32Array(1024);
+  private slotStart = new Int32Array(1024);
+  private slotEnd = new Int32Array(1024);
   private seen = new Int32Array(1024);
-  // Character ids of all cached words in one pool.
   private pool = new Int32Array(1 << 16);
   private poolUsed = 0;
+  private readonly spans = new TokenSpans();
+  /** After scan(): slot and word term (-1: unknown) of each token, bigram term of tokens i - 1 and i at i ≥ 1. */
+  private slots = new Int32Array(256);
   private wordIds = new Int32Array(256);
-  private readonly tokens: string[] = [];
+  private bigrams = new Int32Array(256);
+  private n = 0;
 
+  /**
+   * `expectedTokens`: distinct tokens to size the tables for (they grow if short). `cacheLimit`: distinct tokens kept;
+   * past it the cache starts again (a routing gate sees an unbounded stream of text).
+   */
   constructor(
     readonly options: FeatureOptions,
-    private readonly lookup: TermLookup,
-    private readonly cacheLimit = 100_000,
-  ) {}
+    private readonly source: TermSource,
+    expectedTokens = 1024,
+    private readonly cacheLimit = Infinity,
+  ) {
+    this.tokens = new TokenTable(expectedTokens);
+    if (expectedTokens > this.slotWord.length) {
+      this.slotWord = new Int32Array(expectedTokens);
+      this.slotStart = new Int32Array(expectedTokens);
+      this.slotEnd = new Int32Array(expectedTokens);
+      this.seen = new Int32Array(expectedTokens);
+      this.pool = new Int32Array(expectedTokens * 24);
+    }
+  }
 
-  /** Words seen at least `min` times (since the cache was last cleared), most frequent first. */
+  /** Distinct tokens seen at least `min` times, most frequent first (ties in code-unit order). */
   frequentWords(min: number): string[] {
     const seen = this.seen;
+    const tokens = this.tokens.tokens;
     const out: Array<[string, number]> = [];
-    for (const [w, slot] of this.slotOf) if (seen[slot]! >= min) out.push([w, seen[slot]!]);
+    for (let slot = 0; slot < tokens.length; slot++) if (seen[slot]! >= min) out.push([tokens[slot]!, seen[slot]!]);
     return out.sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([w]) => w);
   }
 
-  private addSlot(token: string): number {
-    let spelled = token;
-    let word = this.lookup.word(stem(token));
-    if (word < 0 && this.lookup.correct) {
-      const fixed = this.lookup.correct(token);
-      if (fixed !== null) {
-        spelled = fixed;
-        word = this.lookup.word(stem(fixed));
-      }
-    }
-    if (this.slotOf.size >= this.cacheLimit) {
-      this.slotOf.clear();
-      this.poolUsed = 0;
-    }
-    const slot = this.slotOf.size;
-    if (slot === this.wordOf.length) {
+  /** A new slot for `token`: its word term (after typo correction when the source has it) and character terms. */
+  private addSlot(token: string, hash: number): number {
+    const slot = this.tokens.add(token, hash);
+    if (slot === this.slotWord.length) {
       const cap = slot * 2;
-      this.wordOf = growInt32(this.wordOf, cap);
-      this.charStart = growInt32(this.charStart, cap);
-      this.charEnd = growInt32(this.charEnd, cap);
+      this.slotWord = growInt32(this.slotWord, cap);
+      this.slotStart = growInt32(this.slotStart, cap);
+      this.slotEnd = growInt32(this.slotEnd, cap);
       this.seen = growInt32(this.seen, cap);
     }
+    const source = this.source;
+    let spelled = token;
+    let word = source.word(stem(token));
+    if (word < 0 && source.correct) {
+      const fixed = source.correct(token);
+      if (fixed !== null) {
+        spelled = fixed;
+        word = source.word(stem(fixed));
+      }
+    }
     const most = maxCharBuckets(spelled, this.options);
-    if (this.poolUsed + most > this.pool.length) this.pool = growInt32(this.pool, Math.max(this.pool.length * 2, this.poolUsed + most));
+    if (this.poolUsed + most > this.pool.length) this.pool = growInt32(this.pool, this.poolUsed + most);
     const pool = this.pool;
     const start = this.poolUsed;
     const end = writeCharBuckets(spelled, this.options, pool, start);
     let used = start;
     for (let k = start; k < end; k++) {
-      const id = this.lookup.char(pool[k]!);
+      const id = source.char(pool[k]!);
       if (id >= 0) pool[used++] = id;
     }
     this.poolUsed = used;
-    this.wordOf[slot] = word;
-    this.charStart[slot] = start;
-    this.charEnd[slot] = used;
+    this.slotWord[slot] = word;
+    this.slotStart[slot] = start;
+    this.slotEnd[slot] = used;
     this.seen[slot] = 0;
-    this.slotOf.set(token, slot);
     return slot;
   }
 
-  /** Adds the term ids of `text` to `counter` (which the caller resets). */
-  countText(text: string, counter: TermCounter): void {
-    const tokens = this.tokens;
-    const n = tokenizeInto(text, tokens);
-    if (this.wordIds.length < n) this.wordIds = new Int32Array(Math.max(n, this.wordIds.length * 2));
-    const wordIds = this.wordIds;
+  /** Tokenises `text` and resolves its terms (new tokens get slots, then new bigrams their terms); returns the token count. */
+  private scan(text: string): number {
+    if (this.tokens.size >= this.cacheLimit) {
+      this.tokens = new TokenTable();
+      this.poolUsed = 0;
+    }
+    const spans = this.spans.scan(text);
+    const n = spans.length;
+    if (this.slots.length < n) {
+      const cap = Math.max(n, 2 * this.slots.length);
+      this.slots = new Int32Array(cap);
+      this.wordIds = new Int32Array(cap);
+      this.bigrams = new Int32Array(cap);
+    }
+    const { slots, wordIds, bigrams, tokens } = this;
     for (let t = 0; t < n; t++) {
-      const token = tokens[t]!;
-      let slot = this.slotOf.get(token);
-      if (slot === undefined) slot = this.addSlot(token);
-      this.seen[slot]!++;
-      const word = this.wordOf[slot]!;
-      wordIds[t] = word;
-      if (word >= 0) counter.add(word);
-      const pool = this.pool;
-      for (let k = this.charStart[slot]!, end = this.charEnd[slot]!; k < end; k++) counter.add(pool[k]!);
+      let slot = tokens.find(text, spans, t);
+      if (slot < 0) slot = this.addSlot(spans.token(text, t), spans.hash[t]!);
+      slots[t] = slot;
+      wordIds[t] = this.slotWord[slot]!;
     }
     for (let i = 1; i < n; i++) {
       const a = wordIds[i - 1]!;
       const b = wordIds[i]!;
-      if (a < 0 || b < 0) continue;
-      const id = this.lookup.bigram(a, b);
-      if (id >= 0) counter.add(id);
+      bigrams[i] = a < 0 || b < 0 ? -1 : this.source.bigram(a, b);
     }
+    this.n = n;
+    return n;
+  }
+
+  /**
+   * Counts the terms of `text` into `counter` (which the caller resets), in first-seen order: each token's word term
+   * then its character terms, then the bigrams. Returns the number of tokens.
+   */
+  count(text: string, counter: TermCounter): number {
+    const n = this.scan(text);
+    const { slots, wordIds, bigrams, slotStart, slotEnd, seen } = this;
+    const pool = this.pool;
+    for (let t = 0; t < n; t++) {
+      const slot = slots[t]!;
+      seen[slot]!++;
+      const word = wordIds[t]!;
+      if (word >= 0) counter.add(word);
+      for (let k = slotStart[slot]!, end = slotEnd[slot]!; k < end; k++) counter.add(pool[k]!);
+    }
+    for (let i = 1; i < n; i++) if (bigrams[i]! >= 0) counter.add(bigrams[i]!);
+    return this.n;
   }
 }
 
@@ -441,16 +592,21 @@ export function growInt32(a: Int32Array, min: number): Int32Array<ArrayBuffer> {
   return out;
 }
 
+/** 1 + ln(c) for small counts c (the same doubles Math.log gives). */
+const SUBLINEAR_TF = new Float64Array(256);
+for (let c = 1; c < SUBLINEAR_TF.length; c++) SUBLINEAR_TF[c] = 1 + Math.log(c);
+
 /**
- * TF-IDF values of counted terms: sublinear tf (1 + ln c) × idf, l2-normalised per group, times the group weight.
- * Reads the first `length` entries of `ids`/`counts` (aligned; ids index `idf` and `group`) and writes `out`.
+ * The one TF-IDF arithmetic, for training and routing alike. TF-IDF values of counted terms: sublinear tf (1 + ln c) × idf, l2-normalised per group, times the group weight.
+ * Reads the first `length` entries of `ids`/`counts` (aligned; ids index `idf`; features below `charFeatures` are
+ * character terms, the model's canonical order) and writes `out`.
  */
 export function tfidfInto(
-  ids: ArrayLike<number>,
-  counts: ArrayLike<number>,
+  ids: Int32Array,
+  counts: Int32Array,
   length: number,
-  idf: ArrayLike<number>,
-  group: ArrayLike<number>,
+  idf: Float64Array,
+  charFeatures: number,
   options: FeatureOptions,
   out: Float64Array,
 ): Float64Array {
@@ -458,13 +614,14 @@ export function tfidfInto(
   let normChar = 0;
   for (let k = 0; k < length; k++) {
     const id = ids[k]!;
-    const v = (1 + Math.log(counts[k]!)) * idf[id]!;
+    const c = counts[k]!;
+    const v = (c < 256 ? SUBLINEAR_TF[c]! : 1 + Math.log(c)) * idf[id]!;
     out[k] = v;
-    if (group[id] === GROUP_CHAR) normChar += v * v;
+    if (id < charFeatures) normChar += v * v;
     else normWord += v * v;
   }
   const scaleWord = normWord > 0 ? options.wordWeight / Math.sqrt(normWord) : 0;
   const scaleChar = normChar > 0 ? options.charWeight / Math.sqrt(normChar) : 0;
-  for (let k = 0; k < length; k++) out[k]! *= group[ids[k]!] === GROUP_CHAR ? scaleChar : scaleWord;
+  for (let k = 0; k < length; k++) out[k]! *= ids[k]! < charFeatures ? scaleChar : scaleWord;
   return out;
 }

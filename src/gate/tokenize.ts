@@ -1,8 +1,9 @@
 /**
- * Text → normalised word tokens: natural's RegexpTokenizer split and natural's Porter stemmer (memoised). ASCII text,
- * nearly all of it, takes a hand-written scan with the same output as the RegexpTokenizer (test/gate/training.test.ts
- * checks they agree; the regex path allocated a normalised copy, a split array and a filtered array per text, and
- * training tokenises every row).
+ * The one tokenizer of the gate, for training and routing alike: text → normalised word tokens (natural's
+ * RegexpTokenizer split) and their stems (natural's Porter stemmer, memoised). TokenSpans.scan is the tokenizer;
+ * tokenize() is its tokens as strings. ASCII text, nearly all of it, takes a hand-written scan that splits as the
+ * RegexpTokenizer does (test/gate/training.test.ts checks it against natural's): the regex path allocated a
+ * normalised copy, a split array and a filtered array per text.
  */
 import PorterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
 import tokenizers from 'natural/lib/natural/tokenizers/regexp_tokenizer.js';
@@ -55,48 +56,6 @@ const ASCII_CLASS = new Uint8Array(128);
 for (let c = 97; c <= 122; c++) ASCII_CLASS[c] = 1;
 for (let c = 65; c <= 90; c++) ASCII_CLASS[c] = 1;
 for (let c = 48; c <= 57; c++) ASCII_CLASS[c] = 2;
-
-/**
- * Writes the tokens of `text` into `out` (from index 0) and returns how many; `out` keeps stale entries past that.
- * Same tokens as tokenize().
- */
-export function tokenizeInto(text: string, out: string[], maxTokens = 2_000): number {
-  if (NON_ASCII.test(text)) {
-    const tokens = tokenize(text, maxTokens);
-    for (let k = 0; k < tokens.length; k++) out[k] = tokens[k]!;
-    return tokens.length;
-  }
-  const t = text.toLowerCase();
-  const n = t.length;
-  let count = 0;
-  // normalizeText's join regex, /(\p{L})['-](\p{L})/g, resumes after each match: a join at k rules out one at k + 2.
-  let lastJoin = -3;
-  let i = 0;
-  while (i < n && count < maxTokens) {
-    while (i < n && ASCII_CLASS[t.charCodeAt(i)] === 0) i++;
-    if (i >= n) break;
-    let start = i;
-    let token = '';
-    for (;;) {
-      while (i < n && ASCII_CLASS[t.charCodeAt(i)] !== 0) i++;
-      // i is at a separator or the end: a ' or - between two letters joins them, unless the previous join took the left one.
-      if (i + 1 < n && i - 1 >= lastJoin + 2) {
-        const c = t.charCodeAt(i);
-        if ((c === 39 || c === 45) && ASCII_CLASS[t.charCodeAt(i - 1)] === 1 && ASCII_CLASS[t.charCodeAt(i + 1)] === 1) {
-          token += t.slice(start, i);
-          lastJoin = i;
-          i++;
-          start = i;
-          continue;
-        }
-      }
-      break;
-    }
-    token = token === '' ? t.slice(start, i) : token + t.slice(start, i);
-    out[count++] = token.length > MAX_TOKEN_CHARS ? token.slice(0, MAX_TOKEN_CHARS) : token;
-  }
-  return count;
-}
 
 /** Lower case of an ASCII code (A-Z → a-z, others unchanged). */
 const LOWER = new Uint8Array(128);
@@ -163,11 +122,17 @@ export class TokenSpans {
     this.strings[k] = token;
   }
 
+  /** Token k of the last scan of `text`, as a string. */
+  token(text: string, k: number): string {
+    const start = this.start[k]!;
+    return start >= 0 ? text.slice(start, this.end[k]!).toLowerCase() : this.strings[k]!;
+  }
+
   /** Tokenises `text`, replacing the previous content. */
   scan(text: string, maxTokens = 2_000): this {
     this.length = 0;
     if (NON_ASCII.test(text)) {
-      for (const token of tokenize(text, maxTokens)) this.pushString(token);
+      for (const token of regexTokens(text, maxTokens)) this.pushString(token);
       return this;
     }
     const n = text.length;
@@ -225,23 +190,25 @@ export class TokenSpans {
   }
 }
 
-/**
- * Stop words are kept on purpose: with natural's list removed, 4-fold CV accuracy on data/dataset.csv fell by 1 point
- * and off-topic fallback on public_offtopic_none by 6 ("how do i make…" is how recipes start); IDF already
- * down-weights words that are everywhere. Returns the word tokens of a text, at most `maxTokens`.
- */
-export function tokenize(text: string, maxTokens = 2_000): string[] {
-  if (!NON_ASCII.test(text)) {
-    const out: string[] = [];
-    out.length = tokenizeInto(text, out, maxTokens);
-    return out;
-  }
-  const raw = tokenizer.tokenize(normalizeText(text));
+/** Tokens of non-ASCII text: normalise (accents, joins), split with natural's RegexpTokenizer, cut long tokens. */
+function regexTokens(text: string, maxTokens: number): string[] {
   const out: string[] = [];
-  for (const tok of raw) {
+  for (const tok of tokenizer.tokenize(normalizeText(text))) {
     if (tok === '') continue;
     out.push(tok.length > MAX_TOKEN_CHARS ? tok.slice(0, MAX_TOKEN_CHARS) : tok);
     if (out.length >= maxTokens) break;
   }
   return out;
+}
+
+const scratch = new TokenSpans();
+
+/**
+ * Stop words are kept on purpose: with natural's list removed, 4-fold CV accuracy on data/dataset.csv fell by 1 point
+ * and off-topic fallback on public_offtopic_none by 6 ("how do i make…" is how recipes start); IDF already
+ * down-weights words that are everywhere. Returns the word tokens of a text, at most `maxTokens`: TokenSpans' tokens.
+ */
+export function tokenize(text: string, maxTokens = 2_000): string[] {
+  const spans = scratch.scan(text, maxTokens);
+  return Array.from({ length: spans.length }, (_, k) => spans.token(text, k));
 }

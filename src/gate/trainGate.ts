@@ -277,7 +277,6 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   }
   for (const r of test) keep[r] = 1;
   const { stats, rows: scored } = corpus.collectStats(docLabels, docWeights, partOf, FOLDS + 1, keep, LABELS.length, nbOptions);
-  TrainingCorpus.trimCache();
   // Scores rows with a model: first the log-probabilities of every feature they use, in feature order (one
   // sequential sweep over the sums instead of a cache miss per feature), then the rows.
   const used = new Uint32Array((stats.idf.length + 31) >>> 5);
