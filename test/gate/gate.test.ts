@@ -131,8 +131,22 @@ describe('gate training and routing', () => {
   });
 
   it('honours example weights', () => {
-    const heavy = trainGate([...rows, { text: 'quantum zebra', label: 'finance', weight: 50 }, { text: 'quantum zebra', label: 'finance', weight: 50 }], { heldOutFraction: 0 }).gate;
-    assert.equal(heavy.route('quantum zebra').label, 'finance');
+    // One heavy finance row against three plain healthcare rows of the same words: counted by weight finance wins,
+    // counted by rows (weights ignored) healthcare would.
+    const contested = (financeWeight: number) =>
+      trainGate(
+        [
+          ...rows,
+          { text: 'quantum zebra', label: 'finance', weight: financeWeight },
+          ...Array.from({ length: 3 }, () => ({ text: 'quantum zebra', label: 'healthcare' as const })),
+        ],
+        { heldOutFraction: 0 },
+      ).gate.route('quantum zebra');
+    const heavy = contested(20);
+    const light = contested(0.2);
+    assert.equal(heavy.label, 'finance', JSON.stringify(heavy.probabilities));
+    assert.equal(light.label, 'healthcare', JSON.stringify(light.probabilities));
+    assert.ok(heavy.probabilities.finance > light.probabilities.finance);
   });
 
   it('measures held-out metrics and stores them in the gate', () => {
