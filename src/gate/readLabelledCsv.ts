@@ -1,4 +1,7 @@
-/** Reads `text,label` (or the old service's `query,expert`) CSV files; every problem names the file and line. */
+/**
+ * Reads labelled rows: `text,label` (or the old service's `query,expert`) CSV files, and JSON Lines files of
+ * `{"text", "label", "kind"?, "weight"?}`; every problem names the file and line.
+ */
 import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { DatasetError } from './errors.js';
@@ -31,20 +34,43 @@ export function normalizeLabel(raw: string): Label | null {
   return LABEL_ALIASES[key] ?? null;
 }
 
-/** Line where an unclosed quote opened (csv-parse reports the end of the file instead). */
-function unclosedQuoteLine(text: string): number | null {
-  let inQuote = false;
+/**
+ * Line where the quoted field that csv-parse choked on opened: the first quote at the start of a field that is never
+ * closed, or is closed by a quote not followed by a comma or a line end. csv-parse reports where it noticed (the end of
+ * the file, or a quote many lines on), not where the mistake is.
+ */
+function openQuoteLine(text: string): number | null {
   let line = 1;
-  let openedAt = 1;
+  let fieldStart = true;
   for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '\n') line++;
-    else if (ch === '"') {
-      if (!inQuote) openedAt = line;
-      inQuote = !inQuote;
+    const ch = text.charCodeAt(i);
+    if (fieldStart && ch === 34) {
+      const openedAt = line;
+      for (i++; ; i++) {
+        if (i >= text.length) return openedAt;
+        const c = text.charCodeAt(i);
+        if (c === 10) line++;
+        else if (c === 34) {
+          if (text.charCodeAt(i + 1) === 34) i++;
+          else break;
+        }
+      }
+      const next = text.charCodeAt(i + 1);
+      if (i + 1 < text.length && next !== 44 && next !== 10 && next !== 13) return openedAt;
+      fieldStart = false;
+      continue;
     }
+    if (ch === 10) line++;
+    fieldStart = ch === 44 || ch === 10 || (ch === 13 && text.charCodeAt(i + 1) !== 10);
   }
-  return inQuote ? openedAt : null;
+  return null;
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** Text as the gate should see it: lone UTF-16 surrogates become U+FFFD (they are not text), then NFC. */
+export function wellFormedText(text: string): string {
+  return text.replace(LONE_SURROGATE, '\ufffd').normalize('NFC');
 }
 
 interface ParsedRecord {
@@ -59,8 +85,12 @@ export function parseLabelledCsv(text: string, file: string): LabelledRow[] {
     records = parse(text, { bom: true, info: true, raw: true, skip_empty_lines: true }) as unknown as ParsedRecord[];
   } catch (err) {
     const e = err as { code?: string; lines?: number; message?: string };
-    if (e.code === 'CSV_QUOTE_NOT_CLOSED') {
-      throw new DatasetError('dataset_invalid', file, unclosedQuoteLine(text) ?? e.lines ?? null, 'a quoted field is never closed (missing ")');
+    if (e.code === 'CSV_QUOTE_NOT_CLOSED' || e.code === 'CSV_INVALID_CLOSING_QUOTE') {
+      const opened = openQuoteLine(text);
+      // A quote closed on the line it opened, then followed by text, is a stray quote; across lines, a missing one.
+      if (e.code === 'CSV_QUOTE_NOT_CLOSED' || (opened !== null && typeof e.lines === 'number' && opened < e.lines)) {
+        throw new DatasetError('dataset_invalid', file, opened ?? e.lines ?? null, 'a quoted field is never closed (missing ")');
+      }
     }
     const detail = (e.message ?? String(err)).replace(/\s*(at|on) line \d+\s*$/, '');
     throw new DatasetError('dataset_invalid', file, typeof e.lines === 'number' ? e.lines : null, `bad CSV: ${detail}`);
@@ -81,24 +111,50 @@ export function parseLabelledCsv(text: string, file: string): LabelledRow[] {
   for (let r = 1; r < records.length; r++) {
     const { record, raw, info } = records[r]!;
     const line = info.lines - (raw.replace(/[\r\n]+$/, '').match(/\n/g)?.length ?? 0);
-    const text = (record[textCol] ?? '').trim();
-    if (text === '') throw new DatasetError('dataset_invalid', file, line, 'empty text');
-    const rawLabel = (record[labelCol] ?? '').trim();
-    const label = normalizeLabel(rawLabel);
-    if (label === null) {
-      throw new DatasetError('dataset_invalid', file, line, `unknown label "${rawLabel}" (expected one of ${LABELS.join(', ')}, or general / <Name>Expert)`);
-    }
-    const row: LabelledRow = { text, label, line };
-    const kind = kindCol >= 0 ? record[kindCol]?.trim() : undefined;
-    if (kind) row.kind = kind;
-    if (weightCol >= 0 && record[weightCol]?.trim()) {
-      const w = Number(record[weightCol]);
-      if (!Number.isFinite(w) || w < 0) throw new DatasetError('dataset_invalid', file, line, `weight must be a number ≥ 0, got "${record[weightCol]}"`);
-      row.weight = w;
-    }
-    rows.push(row);
+    rows.push(labelledRow(file, line, record[textCol], record[labelCol], kindCol >= 0 ? record[kindCol] : undefined, weightCol >= 0 ? record[weightCol] : undefined));
   }
   if (rows.length === 0) throw new DatasetError('dataset_invalid', file, 2, 'no rows after the header');
+  return rows;
+}
+
+/** One checked row; the raw fields as read (undefined: absent). */
+function labelledRow(file: string, line: number, rawText: unknown, rawLabel: unknown, rawKind: unknown, rawWeight: unknown): LabelledRow {
+  const text = wellFormedText(typeof rawText === 'string' ? rawText.trim() : '');
+  if (text === '') throw new DatasetError('dataset_invalid', file, line, 'empty text');
+  const labelText = typeof rawLabel === 'string' ? rawLabel.trim() : '';
+  const label = normalizeLabel(labelText);
+  if (label === null) {
+    throw new DatasetError('dataset_invalid', file, line, `unknown label "${labelText}" (expected one of ${LABELS.join(', ')}, or general / <Name>Expert)`);
+  }
+  const row: LabelledRow = { text, label, line };
+  const kind = typeof rawKind === 'string' ? rawKind.trim() : undefined;
+  if (kind) row.kind = kind;
+  if (rawWeight !== undefined && rawWeight !== null && String(rawWeight).trim() !== '') {
+    const w = Number(rawWeight);
+    if (!Number.isFinite(w) || w < 0) throw new DatasetError('dataset_invalid', file, line, `weight must be a number ≥ 0, got "${String(rawWeight)}"`);
+    row.weight = w;
+  }
+  return row;
+}
+
+/** JSON Lines: one object per line with `text` (or `query`) and `label` (or `expert`); blank lines are skipped. */
+export function parseLabelledJsonl(text: string, file: string): LabelledRow[] {
+  const rows: LabelledRow[] = [];
+  const lines = text.replace(/^\ufeff/, '').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const source = lines[i]!.trim();
+    if (source === '') continue;
+    let value: unknown;
+    try {
+      value = JSON.parse(source);
+    } catch (err) {
+      throw new DatasetError('dataset_invalid', file, i + 1, `not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new DatasetError('dataset_invalid', file, i + 1, 'expected an object like {"text": "...", "label": "finance"}');
+    const o = value as Record<string, unknown>;
+    rows.push(labelledRow(file, i + 1, o.text ?? o.query, o.label ?? o.expert, o.kind, o.weight));
+  }
+  if (rows.length === 0) throw new DatasetError('dataset_invalid', file, 1, 'no rows (expected one JSON object per line)');
   return rows;
 }
 
@@ -110,5 +166,5 @@ export function readLabelledCsv(file: string): LabelledRow[] {
     const code = (err as NodeJS.ErrnoException).code;
     throw new DatasetError('dataset_missing', file, null, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? String(err)})`);
   }
-  return parseLabelledCsv(text, file);
+  return /\.(jsonl|ndjson)$/i.test(file) ? parseLabelledJsonl(text, file) : parseLabelledCsv(text, file);
 }

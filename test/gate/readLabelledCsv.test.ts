@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DatasetError } from '../../src/gate/errors.js';
-import { normalizeLabel, parseLabelledCsv, readLabelledCsv } from '../../src/gate/readLabelledCsv.js';
+import { normalizeLabel, parseLabelledCsv, parseLabelledJsonl, readLabelledCsv } from '../../src/gate/readLabelledCsv.js';
 import { FIXTURES, tempDir } from './helpers.js';
 
 function lineOf(fn: () => unknown): { line: number | null; message: string } {
@@ -49,6 +49,51 @@ describe('labelled CSV reading', () => {
       assert.equal(err.line, line, `${JSON.stringify(csv)}: ${err.message}`);
       assert.match(err.message, message);
       assert.ok(err.message.startsWith(`x.csv:${line}:`), err.message);
+    }
+  });
+
+  it('names the line where an unclosed quote opened, not where csv-parse noticed', () => {
+    const lines = ['text,label'];
+    for (let line = 2; line <= 30; line++) {
+      if (line === 21) lines.push('"never closed,finance');
+      else if (line === 28) lines.push('he said "hi" there,none');
+      else lines.push(`row number ${line},none`);
+    }
+    const err = lineOf(() => parseLabelledCsv(`${lines.join('\n')}\n`, 'x.csv'));
+    assert.equal(err.line, 21, err.message);
+    assert.match(err.message, /never closed/);
+    // A stray quote closed on its own line is reported there, as a CSV error.
+    const stray = lineOf(() => parseLabelledCsv('text,label\nfine,none\n"12" pizza,none\n', 'x.csv'));
+    assert.equal(stray.line, 3, stray.message);
+    assert.match(stray.message, /bad CSV/);
+  });
+
+  it('normalises text as it reads it: lone surrogates become U+FFFD, then NFC', () => {
+    const csv = parseLabelledCsv('text,label\n"a\ud800b \udc00 ok \ud83d\ude00",none\ncafe\u0301 latte,none\n', 'x.csv');
+    assert.deepEqual(csv.map((r) => r.text), ['a\ufffdb \ufffd ok \ud83d\ude00', 'caf\u00e9 latte']);
+    const jsonl = parseLabelledJsonl('{"text":"lone \\ud800 here","label":"finance"}\n\n{"query":"cafe\u0301","expert":"HealthcareExpert","kind":"k","weight":2}\n', 'x.jsonl');
+    assert.deepEqual(jsonl, [
+      { text: 'lone \ufffd here', label: 'finance', line: 1 },
+      { text: 'caf\u00e9', label: 'healthcare', kind: 'k', weight: 2, line: 3 },
+    ]);
+    for (const row of [...csv, ...jsonl]) assert.equal(Buffer.from(row.text, 'utf8').toString('utf8'), row.text, 'round-trips through UTF-8');
+  });
+
+  it('reads JSON Lines files and names the line of each problem', () => {
+    const file = path.join(tempDir(), 'rows.jsonl');
+    fs.writeFileSync(file, '{"text":"fever and chills","label":"healthcare"}\n{"text":"stock tips","label":"finance"}\n');
+    assert.deepEqual(readLabelledCsv(file).map((r) => [r.text, r.label, r.line]), [['fever and chills', 'healthcare', 1], ['stock tips', 'finance', 2]]);
+    const cases: Array<[string, number, RegExp]> = [
+      ['{"text":"ok","label":"none"}\n{"text":"x",\n', 2, /not valid JSON/],
+      ['{"text":"ok","label":"none"}\n\n["a"]\n', 3, /expected an object/],
+      ['{"text":"ok","label":"banking"}\n', 1, /unknown label "banking"/],
+      ['{"text":" ","label":"none"}\n', 1, /empty text/],
+      ['\n\n', 1, /no rows/],
+    ];
+    for (const [text, line, message] of cases) {
+      const err = lineOf(() => parseLabelledJsonl(text, 'x.jsonl'));
+      assert.equal(err.line, line, `${JSON.stringify(text)}: ${err.message}`);
+      assert.match(err.message, message);
     }
   });
 
