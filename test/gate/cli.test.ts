@@ -5,14 +5,22 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { FIXTURES, REPO, tempDir } from './helpers.js';
 
+/**
+ * Runs the CLI in a fresh directory with its own database path, so nothing of the checkout (data/moe.sqlite, .env,
+ * models/gate.json after `npm start` + `moe retrain`) can decide a result.
+ */
 function moe(args: string[], env: Record<string, string> = {}): { code: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO, 'src', 'cli.ts'), ...args], {
-    cwd: REPO,
+  const cwd = tempDir();
+  const r = spawnSync(process.execPath, ['--import', TSX, path.join(REPO, 'src', 'cli.ts'), ...args], {
+    cwd,
     encoding: 'utf8',
-    env: { ...process.env, DOTENV_CONFIG_QUIET: 'true', ...env },
+    env: { ...process.env, DOTENV_CONFIG_QUIET: 'true', DB_PATH: path.join(cwd, 'moe.sqlite'), GATE_PATH: path.join(cwd, 'gate.json'), DATASET_PATH: path.join(cwd, 'missing.csv'), ...env },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+// Resolved here: the child runs outside the checkout, where a bare `tsx` would not resolve.
+const TSX = import.meta.resolve('tsx');
 
 const lastLine = (s: string): string => s.trim().split('\n').at(-1) ?? '';
 
