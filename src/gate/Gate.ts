@@ -45,8 +45,13 @@ export interface TrainPhaseSeconds {
   finish: number;
 }
 
+/** The linear model over the features: complement naive Bayes, or NB log-count ratios with logistic regression. */
+export type GateModelKind = 'complement-nb' | 'nb-lr';
+
 export interface GateParams {
   version: string;
+  /** How the weights were fitted (default `complement-nb`, the only kind before it was recorded). */
+  model?: GateModelKind;
   createdAt: string;
   features: FeatureOptions;
   /**
@@ -57,8 +62,9 @@ export interface GateParams {
   /** Known words, most frequent first, for typo correction of unknown words. */
   lexicon: string[];
   idf: Float64Array;
-  /** [feature * LABELS.length + class] */
+  /** Weight of each feature for each label, [feature * LABELS.length + class]: NB's log-probabilities, or NB-LR's weights. */
   logProb: Float64Array;
+  /** Bias per label: NB's log-priors, or NB-LR's intercepts. */
   logPrior: Float64Array;
   temperature: number;
   /** A domain label with calibrated probability below this falls back as `unsure`. */
@@ -124,6 +130,7 @@ const fileSchema = z.object({
   format: z.literal(GATE_FILE_FORMAT),
   formatVersion: z.number(),
   version: z.string().min(1),
+  model: z.enum(['complement-nb', 'nb-lr']).optional(),
   createdAt: z.string(),
   labels: z.array(z.string()),
   features: z.object({ charMin: z.number().int().min(1).max(10), charMax: z.number().int().min(1).max(10), wordWeight: finite, charWeight: finite }),
@@ -172,6 +179,7 @@ function round(x: number, digits: number): number {
 
 export class Gate implements GateModel {
   readonly version: string;
+  readonly model: GateModelKind;
   readonly createdAt: string;
   readonly features: FeatureOptions;
   readonly lexicon: readonly string[];
@@ -197,6 +205,7 @@ export class Gate implements GateModel {
       throw new Error(`inconsistent gate parameters: ${names} terms, ${params.idf.length} idf, ${params.logProb.length} log-probabilities`);
     }
     this.version = params.version;
+    this.model = params.model ?? 'complement-nb';
     this.createdAt = params.createdAt;
     this.features = { ...params.features };
     this.names = params.vocabulary;
@@ -269,6 +278,7 @@ export class Gate implements GateModel {
       format: GATE_FILE_FORMAT,
       formatVersion: GATE_FORMAT_VERSION,
       version: this.version,
+      model: this.model,
       createdAt: this.createdAt,
       labels: [...LABELS],
       features: this.features,
@@ -317,6 +327,7 @@ export class Gate implements GateModel {
     try {
       return new Gate({
         version: g.version,
+        model: g.model,
         createdAt: g.createdAt,
         features: g.features,
         vocabulary: g.vocabulary,

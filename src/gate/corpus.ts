@@ -10,14 +10,15 @@
  */
 import { CHAR_BUCKETS, Featurizer, GROUP_CHAR, GROUP_WORD, growInt32, PairTable, TermCounter, tfidfInto, type FeatureOptions, type TermSource } from './featurize.js';
 import type { GateIndex } from './Gate.js';
+import type { SparseRows } from './nbLogisticRegression.js';
 import { DEFAULT_NB_OPTIONS, jointLogLikelihood, type NaiveBayesOptions, type NaiveBayesStats } from './NaiveBayes.js';
 
 /** Final TF-IDF vectors of the rows that get scored (calibration and test rows), by row. */
-export class ScoredRows {
+export class ScoredRows implements SparseRows {
   private readonly rowOf: Int32Array;
   private readonly offsets: Int32Array;
-  private readonly ids: Int32Array;
-  private readonly vals: Float64Array;
+  readonly ids: Int32Array;
+  readonly values: Float64Array;
   private count = 0;
 
   /** For `rows` rows of `entries` features in all. */
@@ -25,13 +26,13 @@ export class ScoredRows {
     this.rowOf = new Int32Array(docCount).fill(-1);
     this.offsets = new Int32Array(rows + 1);
     this.ids = new Int32Array(entries);
-    this.vals = new Float64Array(entries);
+    this.values = new Float64Array(entries);
   }
 
   add(doc: number, ids: Int32Array, values: Float64Array, length: number): void {
     const start = this.offsets[this.count]!;
     this.ids.set(ids.subarray(0, length), start);
-    this.vals.set(values.subarray(0, length), start);
+    this.values.set(values.subarray(0, length), start);
     this.rowOf[doc] = this.count;
     this.offsets[++this.count] = start + length;
   }
@@ -40,6 +41,12 @@ export class ScoredRows {
     const row = this.rowOf[doc]!;
     if (row < 0) throw new Error(`row ${doc} was not kept for scoring`);
     return row;
+  }
+
+  /** Where document `doc`'s features are in `ids` / `values`. */
+  range(doc: number): [number, number] {
+    const row = this.row(doc);
+    return [this.offsets[row]!, this.offsets[row + 1]!];
   }
 
   /** Number of features of document `doc`. */
@@ -60,7 +67,7 @@ export class ScoredRows {
     const row = this.row(doc);
     const start = this.offsets[row]!;
     const end = this.offsets[row + 1]!;
-    return jointLogLikelihood(this.ids.subarray(start, end), this.vals.subarray(start, end), logProb, logPrior, out);
+    return jointLogLikelihood(this.ids.subarray(start, end), this.values.subarray(start, end), logProb, logPrior, out);
   }
 }
 

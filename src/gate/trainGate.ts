@@ -8,8 +8,9 @@ import { addNoise, seededRandom } from './addNoise.js';
 import { computeMetrics, type EvalRow } from './evaluate.js';
 import { TrainingCorpus } from './corpus.js';
 import { DEFAULT_FEATURE_OPTIONS, type FeatureOptions } from './featurize.js';
-import { decide, Gate, type GateTrainingMetrics, type TrainPhaseSeconds } from './Gate.js';
+import { decide, Gate, type GateModelKind, type GateTrainingMetrics, type TrainPhaseSeconds } from './Gate.js';
 import { DEFAULT_NB_OPTIONS, PartsModel, softmax, type NaiveBayesOptions } from './NaiveBayes.js';
+import { DEFAULT_NB_LR_OPTIONS, logCountRatios, NbLrFit, type NbLrOptions } from './nbLogisticRegression.js';
 import { isLabel, LABELS, type TrainingExample } from './types.js';
 
 /** Cross-fitting folds for the out-of-fold probabilities that temperature and thresholds are fitted on. */
@@ -41,6 +42,9 @@ export interface TrainGateOptions {
   augment?: { p: number; weight: number } | null;
   /** Refit on all rows after measuring (default true); false keeps the split model, as the metrics describe. */
   refitOnAll?: boolean;
+  /** `complement-nb` (default): complement naive Bayes; `nb-lr`: NB log-count ratios with logistic regression on top. */
+  model?: GateModelKind;
+  nbLr?: Partial<NbLrOptions>;
 }
 
 export interface TrainGateResult {
@@ -266,10 +270,16 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   for (const r of test) partOf[r] = FOLDS;
   if (augment) for (let i = 0; i < n; i++) partOf[n + i] = partOf[i]!;
   const nbOptions = nb;
-  // Rows that get scored: the calibration rows of each fold (and their noisy copies), and the test split.
-  const perFold = Math.ceil(MAX_CALIBRATION_ROWS / FOLDS);
+  const kind: GateModelKind = options.model ?? 'complement-nb';
+  const lr: NbLrOptions = { ...DEFAULT_NB_LR_OPTIONS, ...options.nbLr };
+  // NB-LR is fitted per calibration fold (NB counts just add up): fewer folds as the corpus grows.
+  const calibrationFolds = kind === 'complement-nb' ? FOLDS : n <= 4_000 ? FOLDS : n <= AUGMENT_MAX_ROWS ? 2 : 1;
+  // Rows that get scored: the calibration rows of each fold (and their noisy copies), and the test split; NB-LR
+  // learns from every row's vector.
+  const perFold = Math.ceil(MAX_CALIBRATION_ROWS / calibrationFolds);
   const keep = new Uint8Array(corpus.length);
-  for (const rows of folds) {
+  if (kind === 'nb-lr') keep.fill(1);
+  for (const rows of folds.slice(0, calibrationFolds)) {
     for (const r of rows.slice(0, perFold)) {
       keep[r] = 1;
       if (augment) keep[n + r] = 1;
@@ -289,24 +299,44 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   const foldParts = folds.map((_, k) => k);
   // The fold models and the split model are used one after another: they share one buffer.
   const scratch = new Float64Array(stats.idf.length * LABELS.length);
+  // NB-LR: documents by part, and one seeded stream for the order of every pass.
+  const docsOf = (parts: readonly number[]): Int32Array => {
+    const inParts = new Uint8Array(FOLDS + 1);
+    for (const p of parts) inParts[p] = 1;
+    const out: number[] = [];
+    for (let d = 0; d < corpus.length; d++) if (inParts[partOf[d]!] === 1) out.push(d);
+    return Int32Array.from(out);
+  };
+  const lrRandom = seededRandom((options.seed ?? 1) + 104_729);
+  let lastFit: NbLrFit | undefined;
+  /** An NB-LR fit on `parts`: the first with `lr.epochs` passes, later ones one pass on from the previous fit. */
+  const fitNbLr = (parts: readonly number[]): { weights: Float64Array; bias: Float64Array } => {
+    const fit = new NbLrFit(logCountRatios(stats, parts, lr.alpha), LABELS.length, lastFit);
+    fit.train(scored, docsOf(parts), docLabels, docWeights, lr, lastFit ? 1 : lr.epochs, lrRandom);
+    lastFit = fit;
+    return { weights: fit.linear(), bias: fit.bias };
+  };
+  const scoreLinear = (model: { weights: Float64Array; bias: Float64Array }, rows: readonly number[]): Float64Array[] =>
+    rows.map((r) => scored.score(r, model.weights, model.bias, new Float64Array(LABELS.length)));
 
   endPhase('fit');
 
   let temperature = 1;
   let fallbackThreshold = options.defaultFallbackThreshold ?? 0.5;
   let noneThreshold = 1;
-  const calibRows = folds.flat();
+  const calibFolds = folds.slice(0, calibrationFolds);
+  const calibRows = calibFolds.flat();
   const canCalibrate = calibRows.length >= 5 * LABELS.length && folds.every((f) => f.length > 0);
   if (canCalibrate) {
     const calibScores: Float64Array[] = [];
     const calibLabels: number[] = [];
-    folds.forEach((rows, k) => {
-      // Only the features of the scored rows get log-probabilities.
-      const model = new PartsModel(stats, foldParts.filter((p) => p !== k), nbOptions, scratch);
+    calibFolds.forEach((rows, k) => {
+      const others = foldParts.filter((p) => p !== k);
       // Three scalars need a few thousand rows, not all of a big corpus; folds are already in shuffled order.
       // Users make typos: each row's noisy copy (same fold, so still out-of-fold) calibrates for them too.
       const chosen = rows.slice(0, perFold).flatMap((r) => (augment ? [r, n + r] : [r]));
-      calibScores.push(...scoreRows(model, chosen));
+      // Only the features of the scored rows get NB log-probabilities.
+      calibScores.push(...(kind === 'nb-lr' ? scoreLinear(fitNbLr(others), chosen) : scoreRows(new PartsModel(stats, others, nbOptions, scratch), chosen)));
       for (const r of chosen) calibLabels.push(labels[r % n]!);
     });
     temperature = fitTemperature(calibScores, calibLabels);
@@ -317,9 +347,10 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   endPhase('calibrate');
 
   let heldOut = null;
-  const splitModel = new PartsModel(stats, foldParts, nbOptions, scratch);
+  const splitNb = kind === 'complement-nb' ? new PartsModel(stats, foldParts, nbOptions, scratch) : null;
+  const splitLr = kind === 'nb-lr' && (test.length > 0 || options.refitOnAll === false) ? fitNbLr(foldParts) : null;
   if (test.length > 0) {
-    const testScores = scoreRows(splitModel, test);
+    const testScores = splitLr ? scoreLinear(splitLr, test) : scoreRows(splitNb!, test);
     const evalRows: EvalRow[] = test.map((r, i) => {
       const hasEvidence = scored.length(r) > 0;
       const decision = decide(softmax(testScores[i]!, temperature, new Float64Array(LABELS.length)), fallbackThreshold, '', hasEvidence, noneThreshold);
@@ -329,8 +360,14 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   }
 
   endPhase('evaluate');
-  const finalModel = (options.refitOnAll === false ? splitModel : new PartsModel(stats, [...foldParts, FOLDS], nbOptions, scratch)).complete();
-  const { idf, logProb } = finalModel;
+  let logProb: Float64Array;
+  let logPrior: Float64Array;
+  if (kind === 'nb-lr') {
+    ({ weights: logProb, bias: logPrior } = options.refitOnAll === false ? splitLr! : fitNbLr([...foldParts, FOLDS]));
+  } else {
+    ({ logProb, logPrior } = (options.refitOnAll === false ? splitNb! : new PartsModel(stats, [...foldParts, FOLDS], nbOptions, scratch)).complete());
+  }
+  const { idf } = stats;
   const createdAt = new Date();
   const metrics: GateTrainingMetrics = {
     trainRows: options.refitOnAll === false ? calibRows.length : examples.length,
@@ -357,7 +394,8 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     lexicon,
     idf,
     logProb,
-    logPrior: finalModel.logPrior,
+    logPrior,
+    model: kind,
     temperature,
     fallbackThreshold,
     noneThreshold,
