@@ -137,13 +137,29 @@ const fileSchema = z.object({
   temperature: finite.positive(),
   fallbackThreshold: finite.min(0).max(1),
   noneThreshold: finite.min(0).max(1),
-  vocabulary: z.array(z.string()),
-  lexicon: z.array(z.string()),
-  idf: z.array(finite),
-  logPrior: z.array(finite),
-  logProb: z.array(finite),
   metrics: metricsShape.nullable(),
 });
+
+/** The file: the header above, and arrays of a few hundred thousand entries checked by a loop (zod took seconds). */
+type GateFileJson = z.infer<typeof fileSchema> & { vocabulary: string[]; lexicon: string[]; idf: number[]; logPrior: number[]; logProb: number[] };
+
+/** An array of finite numbers as a Float64Array, or null. */
+function finiteNumbers(value: unknown): Float64Array | null {
+  if (!Array.isArray(value)) return null;
+  const out = new Float64Array(value.length);
+  for (let i = 0; i < value.length; i++) {
+    const x: unknown = value[i];
+    if (typeof x !== 'number' || !Number.isFinite(x)) return null;
+    out[i] = x;
+  }
+  return out;
+}
+
+function strings(value: unknown): string[] | null {
+  if (!Array.isArray(value)) return null;
+  for (const x of value as unknown[]) if (typeof x !== 'string') return null;
+  return value as string[];
+}
 
 /** Turns calibrated probabilities (in LABELS order) into a routing decision. */
 export function decide(probabilities: ArrayLike<number>, fallbackThreshold: number, gateVersion: string, hasEvidence = true, noneThreshold = 1): RouteDecision {
@@ -228,9 +244,10 @@ export class Gate implements GateModel {
     while (charFeatures < group.length && group[charFeatures] === GROUP_CHAR) charFeatures++;
     for (let f = charFeatures; f < group.length; f++) if (group[f] === GROUP_CHAR) throw new Error(`character term at feature ${f} after the word terms`);
     this.charFeatures = charFeatures;
-    const spelling = new SpellIndex(params.lexicon);
+    // Built on the first unknown word: a command that routes one question often needs none.
+    let spelling: SpellIndex | null = null;
     const source = {
-      correct: (w: string) => spelling.correct(w),
+      correct: (w: string) => (spelling ??= new SpellIndex(params.lexicon)).correct(w),
       word: (s: string) => words.get(s) ?? -1,
       bigram: (a: number, b: number) => bigrams.get(a, b),
       char: (bucket: number) => chars[bucket]!,
@@ -273,7 +290,7 @@ export class Gate implements GateModel {
     return computeMetrics(examples.map((e) => ({ label: e.label, kind: e.kind, decision: this.route(e.text) })));
   }
 
-  toJSON(): z.infer<typeof fileSchema> {
+  toJSON(): GateFileJson {
     return {
       format: GATE_FILE_FORMAT,
       formatVersion: GATE_FORMAT_VERSION,
@@ -321,6 +338,14 @@ export class Gate implements GateModel {
       throw new GateFileError('gate_corrupt', file, `invalid field ${issue.path.slice(0, 2).join('.') || '(root)'}: ${issue.message}`);
     }
     const g = parsed.data;
+    const raw = data as Record<string, unknown>;
+    const vocabulary = strings(raw.vocabulary);
+    const lexicon = strings(raw.lexicon);
+    const idf = finiteNumbers(raw.idf);
+    const logProb = finiteNumbers(raw.logProb);
+    const logPrior = finiteNumbers(raw.logPrior);
+    const bad = !vocabulary ? 'vocabulary' : !lexicon ? 'lexicon' : !idf ? 'idf' : !logProb ? 'logProb' : !logPrior ? 'logPrior' : null;
+    if (bad) throw new GateFileError('gate_corrupt', file, `invalid field ${bad}: expected an array of ${bad === 'vocabulary' || bad === 'lexicon' ? 'strings' : 'finite numbers'}`);
     if (g.labels.join(',') !== LABELS.join(',')) {
       throw new GateFileError('gate_incompatible', file, `labels ${g.labels.join(',')} differ from this build's ${LABELS.join(',')}`);
     }
@@ -330,11 +355,11 @@ export class Gate implements GateModel {
         model: g.model,
         createdAt: g.createdAt,
         features: g.features,
-        vocabulary: g.vocabulary,
-        lexicon: g.lexicon,
-        idf: Float64Array.from(g.idf),
-        logProb: Float64Array.from(g.logProb),
-        logPrior: Float64Array.from(g.logPrior),
+        vocabulary: vocabulary!,
+        lexicon: lexicon!,
+        idf: idf!,
+        logProb: logProb!,
+        logPrior: logPrior!,
         temperature: g.temperature,
         fallbackThreshold: g.fallbackThreshold,
         noneThreshold: g.noneThreshold,
