@@ -101,7 +101,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     router.observe(metrics.observer);
     router.observe(decisionLog(logger));
 
-    const http = await createHttpServer({ config, router, registry: metrics.registry, logger });
+    const http = await createHttpServer({ config, router, admin: { store, retrain: core.retrain }, registry: metrics.registry, logger });
 
     // Privacy and housekeeping: at start and hourly.
     const maintain = (): void => {

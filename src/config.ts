@@ -223,6 +223,7 @@ const SETTINGS = {
   retrainMinFeedback: setting('RETRAIN_MIN_FEEDBACK', wholeNumber(20, 0, 10_000_000)),
   retrainMargin: setting('RETRAIN_MARGIN', number(0.005, 0, 1)),
   gateReloadIntervalMs: setting('GATE_RELOAD_INTERVAL', duration('2s', 50)),
+  adminToken: setting('ADMIN_TOKEN', optionalString), // the dashboard at /admin; empty = off (404)
   discord: {
     token: setting('DISCORD_TOKEN', optionalString),
     appId: setting('DISCORD_APP_ID', optionalString),

@@ -16,10 +16,17 @@ import { codeForStatus, formatValidationErrors, sendError, sendRouterError } fro
 import { registerPredict } from './predict.js';
 import { registerFeedback } from './feedback.js';
 import { registerHealth } from './health.js';
+import { registerAdmin, registerAdminDisabled } from './admin/registerAdmin.js';
+import { AdminQueries } from '../../src/store/AdminQueries.js';
+import { rollbackGate } from '../../src/learning/Retrainer.js';
+import type { Store } from '../../src/store/Store.js';
+import type { OperationsApi } from '../../src/core/types.js';
 
 export interface HttpServerDeps {
-  config: Pick<Config, 'maxQueryChars'>;
+  config: Pick<Config, 'maxQueryChars'> & Partial<Pick<Config, 'adminToken' | 'logQueryText'>>;
   router: Router;
+  /** What the admin dashboard reads and does (/admin, on when config.adminToken is set too). */
+  admin?: { store: Store; retrain: OperationsApi['retrain'] };
   registry: Registry;
   logger: Logger;
 }
@@ -91,5 +98,21 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   registerPredict(app, deps.router);
   registerFeedback(app, deps.router);
   registerHealth(app, deps.router, deps.registry);
+  if (deps.admin && deps.config.adminToken) {
+    const { store, retrain } = deps.admin;
+    const logQueryText = deps.config.logQueryText ?? true;
+    registerAdmin(app, {
+      token: deps.config.adminToken,
+      logQueryText,
+      queries: new AdminQueries(store.db, { keepText: logQueryText, flush: () => store.flush() }),
+      gateVersion: () => deps.router.gateVersion(),
+      expertStatus: () => deps.router.expertStatus(),
+      retrain: (options) => retrain(options),
+      rollback: (version) => rollbackGate(store, version),
+      logger: deps.logger,
+    });
+  } else {
+    registerAdminDisabled(app);
+  }
   return app;
 }

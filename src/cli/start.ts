@@ -43,6 +43,8 @@ export async function run(args: string[]): Promise<number> {
   try {
     const address = await app.http.listen({ host: config.host, port: config.port });
     logger.info({ address, docs: `${address}/docs`, gateVersion: app.router.gateVersion() }, 'HTTP API listening');
+    if (config.adminToken) logger.info({ dashboard: `${address}/admin` }, 'admin dashboard at /admin (sign in with ADMIN_TOKEN)');
+    else logger.info('admin dashboard off: set ADMIN_TOKEN (in .env or the environment) to serve it at /admin');
 
     // --- Chat adapters: the lead wires them here (each returns { stop() }). ---
     if (config.discord.token) {

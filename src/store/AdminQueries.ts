@@ -1,0 +1,324 @@
+/**
+ * The admin dashboard's numbers: SQL aggregates over the decision log, votes and gate versions, one prepared
+ * statement each. Read-only; every figure the dashboard shows comes from here (or from the live router).
+ */
+import type { Database, Statement } from 'better-sqlite3';
+
+export type Bucket = 'hour' | 'day';
+
+export interface AdminQueriesOptions {
+  /** LOG_QUERY_TEXT: when false, question text is never read, even from rows logged before it was turned off. */
+  keepText: boolean;
+  /** Commits writes queued by the Store before a read (Store.flush), so the dashboard sees every logged row. */
+  flush?: () => void;
+}
+
+export interface SummaryCounts {
+  decisions: number;
+  byExpert: Record<string, number>;
+  fallbacks: number;
+  fallbackRate: number;
+  votes: number;
+  upvotes: number;
+  downvotes: number;
+  /** Share of 👍 among votes; null before the first vote. */
+  upvoteRate: number | null;
+  corrections: number;
+  reroutes: number;
+  byStatus: Record<string, number>;
+}
+
+export interface TimeSeries {
+  bucket: Bucket;
+  bucketMs: number;
+  /** Start of each bucket, ms epoch, oldest first, no gaps. */
+  buckets: number[];
+  /** expert id → questions per bucket (answering expert). */
+  questions: Record<string, number[]>;
+  /** Questions answered by the fallback per bucket, and all questions per bucket. */
+  fallbacks: number[];
+  totals: number[];
+  /** expert id → votes per bucket (by when the vote was cast), and 👍 among them. */
+  votes: Record<string, number[]>;
+  upvotes: Record<string, number[]>;
+}
+
+export interface ConfusionMatrix {
+  /** gate's choice → expert users said was right → count. */
+  cells: Record<string, Record<string, number>>;
+  fromCorrections: number;
+  fromReroutes: number;
+}
+
+export interface GateVersionSummary {
+  version: string;
+  createdAt: number;
+  active: boolean;
+  promoted: boolean;
+  examples: number;
+  feedbackExamples: number;
+  heldOutAccuracy: number | null;
+  baselineAccuracy: number | null;
+  macroF1: number | null;
+  ece: number | null;
+  requestedBy: string | null;
+  reason: string | null;
+}
+
+export interface ExpertLogFigures {
+  /** Questions the gate sent to this expert that went to the fallback because it was busy. */
+  busyRejections: number;
+  /** Generated tokens per second of answer time over the last `windowMs`, or null without answers. */
+  tokensPerSecond: number | null;
+  answered: number;
+}
+
+export interface RecentFilter {
+  expert?: string;
+  vote?: 'up' | 'down' | 'none' | 'any';
+  fallback?: boolean;
+  limit: number;
+}
+
+export interface RecentDecision {
+  id: string;
+  createdAt: number;
+  platform: string;
+  userId: string | null;
+  gateExpert: string;
+  expert: string;
+  confidence: number;
+  fallbackReason: string | null;
+  status: string;
+  reroutedFrom: string | null;
+  upvotes: number;
+  downvotes: number;
+  correctedExpert: string | null;
+  /** Null when text is not logged (LOG_QUERY_TEXT=false, retention, `moe forget`). */
+  query: string | null;
+}
+
+const BUCKET_MS: Record<Bucket, number> = { hour: 3_600_000, day: 86_400_000 };
+/** The most buckets one time series may have (100 days of hours); longer ranges must use day buckets. */
+export const MAX_BUCKETS = 2_400;
+
+function num(x: unknown): number | null {
+  return typeof x === 'number' && Number.isFinite(x) ? x : null;
+}
+
+function record(x: unknown): Record<string, unknown> {
+  return typeof x === 'object' && x !== null ? (x as Record<string, unknown>) : {};
+}
+
+export class AdminQueries {
+  private readonly keepText: boolean;
+  private readonly flush: () => void;
+  private readonly s: Record<string, Statement>;
+  private readonly db: Database;
+  private readonly recentCache = new Map<string, Statement>();
+
+  constructor(db: Database, options: AdminQueriesOptions) {
+    this.keepText = options.keepText;
+    this.flush = options.flush ?? (() => undefined);
+    const p = (sql: string): Statement => db.prepare(sql);
+    // Each aggregate is one pass over its table; the dashboard never loads rows into JS to count them.
+    this.s = {
+      byExpert: p(`SELECT expert, COUNT(*) AS n, SUM(fallback_reason IS NOT NULL) AS fallbacks, SUM(rerouted_from IS NOT NULL) AS reroutes
+        FROM decisions GROUP BY expert`),
+      byStatus: p('SELECT status, COUNT(*) AS n FROM decisions GROUP BY status'),
+      votes: p('SELECT COUNT(*) AS n, SUM(vote = 1) AS up, SUM(corrected_expert IS NOT NULL) AS corrections FROM feedback'),
+      questionsSeries: p(`SELECT CAST((created_at - @from) / @size AS INTEGER) AS b, expert, COUNT(*) AS n, SUM(fallback_reason IS NOT NULL) AS fallbacks
+        FROM decisions WHERE created_at >= @from AND created_at < @to GROUP BY b, expert`),
+      votesSeries: p(`SELECT CAST((f.created_at - @from) / @size AS INTEGER) AS b, d.expert AS expert, COUNT(*) AS n, SUM(f.vote = 1) AS up
+        FROM feedback f JOIN decisions d ON d.id = f.decision_id
+        WHERE f.created_at >= @from AND f.created_at < @to GROUP BY b, d.expert`),
+      // A correction names the right expert; a 👍 on a re-routed answer says the expert asked the second time was right.
+      confusion: p(`SELECT d.gate_expert AS chosen, f.corrected_expert AS right, 'correction' AS source, COUNT(*) AS n
+          FROM feedback f JOIN decisions d ON d.id = f.decision_id WHERE f.corrected_expert IS NOT NULL GROUP BY chosen, right
+        UNION ALL
+        SELECT d.gate_expert AS chosen, d.expert AS right, 'reroute' AS source, COUNT(*) AS n
+          FROM feedback f JOIN decisions d ON d.id = f.decision_id
+          WHERE f.vote = 1 AND f.corrected_expert IS NULL AND d.rerouted_from IS NOT NULL GROUP BY chosen, right`),
+      gateVersions: p(`SELECT version, created_at, active, promoted, examples, feedback_examples, reason, metrics_json
+        FROM gate_versions ORDER BY created_at DESC, rowid DESC`),
+      busy: p(`SELECT gate_expert AS expert, COUNT(*) AS n FROM decisions WHERE fallback_reason = 'expert_busy' GROUP BY gate_expert`),
+      tokens: p(`SELECT expert, COUNT(*) AS n, SUM(completion_tokens) AS tokens, SUM(latency_ms) AS ms FROM decisions
+        WHERE created_at >= ? AND status = 'answered' AND completion_tokens IS NOT NULL GROUP BY expert`),
+    };
+    this.db = db;
+  }
+
+  summary(): SummaryCounts {
+    this.flush();
+    const byExpert: Record<string, number> = {};
+    let decisions = 0;
+    let fallbacks = 0;
+    let reroutes = 0;
+    for (const r of this.s.byExpert!.all() as { expert: string; n: number; fallbacks: number; reroutes: number }[]) {
+      byExpert[r.expert] = r.n;
+      decisions += r.n;
+      fallbacks += r.fallbacks;
+      reroutes += r.reroutes;
+    }
+    const byStatus: Record<string, number> = { pending: 0, answered: 0, failed: 0 };
+    for (const r of this.s.byStatus!.all() as { status: string; n: number }[]) byStatus[r.status] = r.n;
+    const v = this.s.votes!.get() as { n: number; up: number | null; corrections: number | null };
+    const upvotes = v.up ?? 0;
+    return {
+      decisions,
+      byExpert,
+      fallbacks,
+      fallbackRate: decisions ? fallbacks / decisions : 0,
+      votes: v.n,
+      upvotes,
+      downvotes: v.n - upvotes,
+      upvoteRate: v.n ? upvotes / v.n : null,
+      corrections: v.corrections ?? 0,
+      reroutes,
+      byStatus,
+    };
+  }
+
+  /** Questions, fallbacks and votes per bucket in [from, to); `from` is rounded down to a whole bucket (UTC). */
+  timeSeries(range: { from: number; to: number; bucket: Bucket }): TimeSeries {
+    this.flush();
+    const size = BUCKET_MS[range.bucket];
+    const from = Math.floor(range.from / size) * size;
+    const count = Math.max(1, Math.ceil((range.to - from) / size));
+    if (count > MAX_BUCKETS) throw new RangeError(`${count} ${range.bucket} buckets is too many (at most ${MAX_BUCKETS}); use day buckets`);
+    const to = from + count * size;
+    const buckets = Array.from({ length: count }, (_, i) => from + i * size);
+    const zeros = (): number[] => new Array<number>(count).fill(0);
+    const questions: Record<string, number[]> = {};
+    const fallbacks = zeros();
+    const totals = zeros();
+    for (const r of this.s.questionsSeries!.all({ from, to, size }) as { b: number; expert: string; n: number; fallbacks: number }[]) {
+      (questions[r.expert] ??= zeros())[r.b] = r.n;
+      fallbacks[r.b]! += r.fallbacks;
+      totals[r.b]! += r.n;
+    }
+    const votes: Record<string, number[]> = {};
+    const upvotes: Record<string, number[]> = {};
+    for (const r of this.s.votesSeries!.all({ from, to, size }) as { b: number; expert: string; n: number; up: number }[]) {
+      (votes[r.expert] ??= zeros())[r.b] = r.n;
+      (upvotes[r.expert] ??= zeros())[r.b] = r.up;
+    }
+    return { bucket: range.bucket, bucketMs: size, buckets, questions, fallbacks, totals, votes, upvotes };
+  }
+
+  confusion(): ConfusionMatrix {
+    this.flush();
+    const cells: Record<string, Record<string, number>> = {};
+    let fromCorrections = 0;
+    let fromReroutes = 0;
+    for (const r of this.s.confusion!.all() as { chosen: string; right: string; source: string; n: number }[]) {
+      const row = (cells[r.chosen] ??= {});
+      row[r.right] = (row[r.right] ?? 0) + r.n;
+      if (r.source === 'correction') fromCorrections += r.n;
+      else fromReroutes += r.n;
+    }
+    return { cells, fromCorrections, fromReroutes };
+  }
+
+  /** Newest first. Accuracy, macro-F1 and calibration come from the retrainer's metrics, whichever it recorded. */
+  gateVersions(): GateVersionSummary[] {
+    this.flush();
+    const rows = this.s.gateVersions!.all() as {
+      version: string; created_at: number; active: number; promoted: number; examples: number; feedback_examples: number;
+      reason: string | null; metrics_json: string;
+    }[];
+    return rows.map((r) => {
+      let metrics: Record<string, unknown> = {};
+      try {
+        metrics = record(JSON.parse(r.metrics_json));
+      } catch {
+        // A damaged metrics column shows as missing numbers, not a broken dashboard.
+      }
+      const heldOut = record(record(metrics.training).heldOut);
+      return {
+        version: r.version,
+        createdAt: r.created_at,
+        active: r.active === 1,
+        promoted: r.promoted === 1,
+        examples: r.examples,
+        feedbackExamples: r.feedback_examples,
+        heldOutAccuracy: num(metrics.heldOutAccuracy) ?? num(heldOut.accuracy),
+        baselineAccuracy: num(metrics.baselineAccuracy),
+        macroF1: num(metrics.macroF1) ?? num(heldOut.macroF1),
+        ece: num(metrics.ece) ?? num(heldOut.ece),
+        requestedBy: typeof metrics.requestedBy === 'string' ? metrics.requestedBy : null,
+        reason: r.reason,
+      };
+    });
+  }
+
+  /** Busy rejections (all time) and generation speed (answers since `since`) per expert, from the log. */
+  expertFigures(since: number): Record<string, ExpertLogFigures> {
+    this.flush();
+    const out: Record<string, ExpertLogFigures> = {};
+    const get = (id: string): ExpertLogFigures => (out[id] ??= { busyRejections: 0, tokensPerSecond: null, answered: 0 });
+    for (const r of this.s.busy!.all() as { expert: string; n: number }[]) get(r.expert).busyRejections = r.n;
+    for (const r of this.s.tokens!.all(since) as { expert: string; n: number; tokens: number; ms: number }[]) {
+      const e = get(r.expert);
+      e.answered = r.n;
+      e.tokensPerSecond = r.ms > 0 ? (r.tokens * 1000) / r.ms : null;
+    }
+    return out;
+  }
+
+  /** The latest decisions matching `filter`, newest first, with their votes. */
+  recentDecisions(filter: RecentFilter): RecentDecision[] {
+    this.flush();
+    const { statement, params } = this.recentStatement(filter);
+    const rows = statement.all(params) as {
+      id: string; created_at: number; platform: string; user_id: string | null; gate_expert: string; expert: string;
+      confidence: number; fallback_reason: string | null; status: string; rerouted_from: string | null;
+      up: number | null; down: number | null; corrected: string | null; query: string | null;
+    }[];
+    return rows.map((r) => ({
+      id: r.id,
+      createdAt: r.created_at,
+      platform: r.platform,
+      userId: r.user_id,
+      gateExpert: r.gate_expert,
+      expert: r.expert,
+      confidence: r.confidence,
+      fallbackReason: r.fallback_reason,
+      status: r.status,
+      reroutedFrom: r.rerouted_from,
+      upvotes: r.up ?? 0,
+      downvotes: r.down ?? 0,
+      correctedExpert: r.corrected,
+      query: this.keepText ? r.query : null,
+    }));
+  }
+
+  /** One statement per filter shape (at most 24), prepared on first use. */
+  private recentStatement(filter: RecentFilter): { statement: Statement; params: Record<string, unknown> } {
+    const where: string[] = [];
+    const params: Record<string, unknown> = { limit: filter.limit };
+    if (filter.expert) {
+      where.push('d.expert = @expert');
+      params.expert = filter.expert;
+    }
+    if (filter.fallback !== undefined) where.push(filter.fallback ? 'd.fallback_reason IS NOT NULL' : 'd.fallback_reason IS NULL');
+    const vote = filter.vote ?? 'any';
+    if (vote === 'up') where.push('EXISTS (SELECT 1 FROM feedback f WHERE f.decision_id = d.id AND f.vote = 1)');
+    if (vote === 'down') where.push('EXISTS (SELECT 1 FROM feedback f WHERE f.decision_id = d.id AND f.vote = -1)');
+    if (vote === 'none') where.push('NOT EXISTS (SELECT 1 FROM feedback f WHERE f.decision_id = d.id)');
+    const key = where.join(' AND ');
+    let statement = this.recentCache.get(key);
+    if (!statement) {
+      // Walks decisions newest first on the created_at index and stops at LIMIT, so it costs the page, not the log.
+      statement = this.db.prepare(`SELECT d.id, d.created_at, d.platform, d.user_id, d.gate_expert, d.expert, d.confidence,
+          d.fallback_reason, d.status, d.rerouted_from, ${this.keepText ? 'd.query' : 'NULL AS query'},
+          (SELECT SUM(f.vote = 1) FROM feedback f WHERE f.decision_id = d.id) AS up,
+          (SELECT SUM(f.vote = -1) FROM feedback f WHERE f.decision_id = d.id) AS down,
+          (SELECT f.corrected_expert FROM feedback f WHERE f.decision_id = d.id AND f.corrected_expert IS NOT NULL
+            ORDER BY f.created_at DESC LIMIT 1) AS corrected
+        FROM decisions d ${key ? `WHERE ${key}` : ''} ORDER BY d.created_at DESC LIMIT @limit`);
+      this.recentCache.set(key, statement);
+    }
+    return { statement, params };
+  }
+}
