@@ -12,6 +12,7 @@ import { createExpertPool } from './experts/createExpertPool.js';
 import { ActiveGate } from './learning/ActiveGate.js';
 import { Router, type RouterObserver } from './core/Router.js';
 import { MessageLinks } from './core/MessageLinks.js';
+import { claimBotInstance } from './core/BotInstance.js';
 import { routerStats } from './core/routerStats.js';
 import type { CoreApi } from './core/types.js';
 import { Store } from './store/Store.js';
@@ -72,6 +73,11 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
   });
   const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
   try {
+    // One bot per database: refuse at once while another runs; its pending rows are its own, not interrupted ones.
+    const instance = claimBotInstance(store, options.dbPath ?? config.dbPath, {
+      onProblem: (message) => logger.error({ error: message }, 'database ownership problem'),
+    });
+    cleanup.unshift(() => instance.release());
     const interrupted = store.failPendingDecisions(now());
     if (interrupted > 0) logger.warn({ interrupted }, 'marked answers interrupted by the last stop as failed');
 

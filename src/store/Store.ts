@@ -11,7 +11,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { ExpertId, Label } from '../gate/types.js';
-import type { DecisionRow, DecisionStatus, FeedbackOutcome, FeedbackRow, GateVersionRow, NewDecision, Platform, StoreStats, DecisionOutcome } from './types.js';
+import type { DecisionRow, DecisionStatus, FeedbackOutcome, FeedbackRow, InstanceRow, GateVersionRow, NewDecision, Platform, StoreStats, DecisionOutcome } from './types.js';
 import { openDatabase, type OpenDatabaseOptions } from './openDatabase.js';
 import { Checkpointer } from './Checkpointer.js';
 import { wellFormed } from './wellFormed.js';
@@ -61,6 +61,14 @@ interface RawDecision {
   completion_tokens: number | null;
   rerouted_from: string | null;
   completed_at: number | null;
+}
+
+interface RawInstance {
+  instance_id: string;
+  pid: number;
+  host: string;
+  started_at: number;
+  heartbeat_at: number;
 }
 
 interface RawGateVersion {
@@ -179,6 +187,11 @@ export class Store {
       activeGate: p('SELECT * FROM gate_versions WHERE active = 1'),
       clearActiveGate: p('UPDATE gate_versions SET active = 0 WHERE active = 1'),
       setActiveGate: p('UPDATE gate_versions SET active = 1, promoted = 1 WHERE version = ?'),
+      getInstance: p("SELECT instance_id, pid, host, started_at, heartbeat_at FROM instance_lock WHERE name = 'bot'"),
+      putInstance: p(`INSERT OR REPLACE INTO instance_lock (name, instance_id, pid, host, started_at, heartbeat_at)
+        VALUES ('bot', ?, ?, ?, ?, ?)`),
+      beatInstance: p("UPDATE instance_lock SET heartbeat_at = ? WHERE name = 'bot' AND instance_id = ?"),
+      releaseInstance: p("DELETE FROM instance_lock WHERE name = 'bot' AND instance_id = ?"),
     };
   }
 
@@ -345,6 +358,32 @@ export class Store {
       this.s.setActiveGate!.run(version);
       return true;
     }).immediate();
+  }
+
+  // --- the bot instance that owns this database ---
+
+  /**
+   * Makes `me` the database's bot instance, unless the current one is still running by `isRunning`: then nothing is
+   * written and that holder is returned. Atomic across processes (an immediate transaction).
+   */
+  claimInstance(me: InstanceRow, isRunning: (holder: InstanceRow) => boolean): InstanceRow | null {
+    this.flush();
+    return this.database.transaction((): InstanceRow | null => {
+      const raw = this.s.getInstance!.get() as RawInstance | undefined;
+      const holder = raw ? { instanceId: raw.instance_id, pid: raw.pid, host: raw.host, startedAt: raw.started_at, heartbeatAt: raw.heartbeat_at } : null;
+      if (holder && holder.instanceId !== me.instanceId && isRunning(holder)) return holder;
+      this.s.putInstance!.run(me.instanceId, me.pid, me.host, me.startedAt, me.heartbeatAt);
+      return null;
+    }).immediate();
+  }
+
+  /** Refreshes the instance's heartbeat; false when the row is no longer its own. */
+  beatInstance(instanceId: string, now: number): boolean {
+    return this.commitWith(() => this.s.beatInstance!.run(now, instanceId).changes === 1);
+  }
+
+  releaseInstance(instanceId: string): void {
+    this.commitWith(() => this.s.releaseInstance!.run(instanceId));
   }
 
   /**

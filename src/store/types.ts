@@ -94,3 +94,12 @@ export interface StoreStats {
   upvotes: number;
   downvotes: number;
 }
+
+/** The bot process that owns the database (instance_lock). */
+export interface InstanceRow {
+  instanceId: string;
+  pid: number;
+  host: string;
+  startedAt: number;
+  heartbeatAt: number;
+}
