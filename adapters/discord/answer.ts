@@ -8,7 +8,7 @@
 import type { RepliableInteraction } from 'discord.js';
 import type { AskOptions, AskResult } from '../../src/core/types.js';
 import { answerHeader, answerText, userErrorMessage } from '../shared/format.js';
-import { errorFields } from '../shared/logger.js';
+import { errorFields } from '../../src/logger.js';
 import { splitMessage } from '../shared/splitMessage.js';
 import type { DiscordContext } from './context.js';
 import { answerButtons, discardReply, isPermissionError, NO_MENTIONS, PERMISSION_MESSAGE, replyEphemeral } from './replies.js';

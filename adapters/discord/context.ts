@@ -1,13 +1,13 @@
 import type { Config } from '../../src/config.js';
 import type { CoreApi } from '../../src/core/types.js';
-import type { AdapterLogger } from '../shared/logger.js';
+import type { Logger } from '../../src/logger.js';
 import type { DeferralQueue } from './DeferralQueue.js';
 
 /** What every interaction handler needs; built once by startDiscord. */
 export interface DiscordContext {
   router: CoreApi;
   config: Config;
-  logger: AdapterLogger;
+  logger: Logger;
   /** Minimum milliseconds between two edits of one streamed reply. */
   editIntervalMs: number;
   /** Deferrals go out before answer work starts. */

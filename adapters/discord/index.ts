@@ -7,7 +7,7 @@ import { Client, Events, GatewayIntentBits, type Interaction } from 'discord.js'
 import { ConfigError, type Config } from '../../src/config.js';
 import type { CoreApi } from '../../src/core/types.js';
 import { isExpectedError, userErrorMessage } from '../shared/format.js';
-import { consoleLogger, errorFields, type AdapterLogger } from '../shared/logger.js';
+import { createLogger, errorFields, type Logger } from '../../src/logger.js';
 import { handleRetrain, handleStats } from './admin.js';
 import { deliverAnswer } from './answer.js';
 import { ASK_COMMAND, QUERY_OPTION, RETRAIN_COMMAND, STATS_COMMAND } from './commands.js';
@@ -20,7 +20,7 @@ import { isPermissionError, NO_MENTIONS, PERMISSION_MESSAGE, replyEphemeral } fr
 export interface StartDiscordOptions {
   router: CoreApi;
   config: Config;
-  logger?: AdapterLogger;
+  logger?: Logger;
   /** Minimum milliseconds between two edits of a streamed reply (default 1000: well inside Discord's rate limits). */
   editIntervalMs?: number;
   /** How long stop() waits for interactions in progress (default 10000 ms). */
@@ -39,7 +39,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
   const ctx: DiscordContext = {
     router,
     config,
-    logger: options.logger ?? consoleLogger('discord'),
+    logger: options.logger ?? createLogger(config).child({ component: 'discord' }),
     editIntervalMs: options.editIntervalMs ?? 1000,
     deferrals: new DeferralQueue(),
   };

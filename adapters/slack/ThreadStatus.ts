@@ -5,7 +5,7 @@
  */
 import type { webApi } from '@slack/bolt';
 import { expertLabel } from '../shared/format.js';
-import { errorFields } from '../shared/logger.js';
+import { errorFields } from '../../src/logger.js';
 import type { SlackContext } from './context.js';
 import { isUnsupported, slackErrorCode } from './slackErrors.js';
 import type { AnswerTarget } from './answer.js';

@@ -7,7 +7,7 @@
 import type { webApi } from '@slack/bolt';
 import type { AskOptions, AskResult } from '../../src/core/types.js';
 import { answerHeader, userErrorMessage } from '../shared/format.js';
-import { errorFields } from '../shared/logger.js';
+import { errorFields } from '../../src/logger.js';
 import { answerFooter, answerMessages, noticeMessage, plainTextMessages, streamingMessage, type SlackMessage } from './blocks.js';
 import type { SlackContext } from './context.js';
 import { NativeStream } from './NativeStream.js';

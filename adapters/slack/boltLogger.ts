@@ -1,12 +1,12 @@
 /** Bolt's Logger interface on top of the adapter logger, so Bolt's own messages land in the same log lines. */
-import { LogLevel, type Logger } from '@slack/bolt';
-import type { AdapterLogger } from '../shared/logger.js';
+import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
+import type { Logger } from '../../src/logger.js';
 
 function text(parts: unknown[]): string {
   return parts.map((p) => (typeof p === 'string' ? p : p instanceof Error ? p.message : JSON.stringify(p))).join(' ');
 }
 
-export function boltLogger(logger: AdapterLogger): Logger {
+export function boltLogger(logger: Logger): BoltLogger {
   let level = LogLevel.INFO;
   let name = 'bolt';
   return {

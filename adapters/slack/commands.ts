@@ -1,6 +1,6 @@
 /** Slash commands: `/retrain` (admins only, SLACK_ADMIN_USER_IDS) and `/moe-stats`. */
 import { retrainSummary, statsSummary, userErrorMessage } from '../shared/format.js';
-import { errorFields } from '../shared/logger.js';
+import { errorFields } from '../../src/logger.js';
 import { isAdmin, type SlackContext } from './context.js';
 import { escapeMrkdwn } from './mrkdwn.js';
 

@@ -1,6 +1,6 @@
 import type { Config } from '../../src/config.js';
 import type { CoreApi } from '../../src/core/types.js';
-import type { AdapterLogger } from '../shared/logger.js';
+import type { Logger } from '../../src/logger.js';
 import type { AnswerThreads } from './AnswerThreads.js';
 import type { WorkspaceFeatures } from './WorkspaceFeatures.js';
 
@@ -8,7 +8,7 @@ import type { WorkspaceFeatures } from './WorkspaceFeatures.js';
 export interface SlackContext {
   router: CoreApi;
   config: Config;
-  logger: AdapterLogger;
+  logger: Logger;
   /** Minimum milliseconds between two chat.update calls of a streamed answer. */
   updateIntervalMs: number;
   /** Recent answer messages' threads, for confirming reaction votes in the right thread. */

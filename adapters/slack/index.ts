@@ -9,7 +9,7 @@ import { ConfigError, type Config } from '../../src/config.js';
 import { RouterError } from '../../src/core/errors.js';
 import type { CoreApi } from '../../src/core/types.js';
 import { userErrorMessage } from '../shared/format.js';
-import { consoleLogger, errorFields, type AdapterLogger } from '../shared/logger.js';
+import { createLogger, errorFields, type Logger } from '../../src/logger.js';
 import { parseAction } from './actionIds.js';
 import { AnswerThreads } from './AnswerThreads.js';
 import { boltLogger } from './boltLogger.js';
@@ -25,7 +25,7 @@ import { WorkspaceFeatures } from './WorkspaceFeatures.js';
 export interface StartSlackOptions {
   router: CoreApi;
   config: Config;
-  logger?: AdapterLogger;
+  logger?: Logger;
   /** Minimum milliseconds between two chat.update calls of a streamed answer (default 1000). */
   updateIntervalMs?: number;
   /** HTTP mode: address to listen on (default config.host; put a TLS reverse proxy in front for Slack). */
@@ -51,7 +51,7 @@ const obj = (v: unknown): Fields => (typeof v === 'object' && v !== null ? (v as
 export async function startSlack(options: StartSlackOptions): Promise<SlackBot> {
   const { router, config } = options;
   const settings = slackSettings(config);
-  const logger = options.logger ?? consoleLogger('slack');
+  const logger = options.logger ?? createLogger(config).child({ component: 'slack' });
   const ctx: SlackContext = { router, config, logger, updateIntervalMs: options.updateIntervalMs ?? 1000, threads: new AnswerThreads(),
     workspaces: new WorkspaceFeatures(),
   };
@@ -94,7 +94,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
     const e = obj(args.event);
     const body = obj(args.body);
     if (kind === 'im' && e.channel_type !== 'im') {
-      return void logger.debug?.({ channel: str(e.channel), ts: str(e.ts), reason: 'not a direct message' }, 'slack: message ignored');
+      return void logger.debug({ channel: str(e.channel), ts: str(e.ts), reason: 'not a direct message' }, 'slack: message ignored');
     }
     const m: IncomingMessage = {
       eventId: str(body.event_id),
@@ -119,7 +119,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
 
   app.event('reaction_added', async ({ event, context, client }) => {
     const vote = voteFromReaction(event.reaction);
-    const ignore = (reason: string): void => logger.debug?.({ reaction: event.reaction, user: event.user, reason }, 'slack: reaction ignored');
+    const ignore = (reason: string): void => logger.debug({ reaction: event.reaction, user: event.user, reason }, 'slack: reaction ignored');
     if (vote === null) return ignore('not a vote');
     if (event.item.type !== 'message' || event.user === context.botUserId) return ignore('not a person voting on a message');
     const { channel, ts } = event.item;

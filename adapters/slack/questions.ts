@@ -4,7 +4,7 @@
  */
 import type { webApi } from '@slack/bolt';
 import { userErrorMessage } from '../shared/format.js';
-import { errorFields } from '../shared/logger.js';
+import { errorFields } from '../../src/logger.js';
 import { deliverAnswer } from './answer.js';
 import type { SlackContext } from './context.js';
 import { questionFromSlack } from './mrkdwn.js';
@@ -40,7 +40,7 @@ export function ignoreReason(m: IncomingMessage): string | null {
 
 export async function handleQuestion(ctx: SlackContext, client: webApi.WebClient, m: IncomingMessage): Promise<void> {
   const ignored = ignoreReason(m);
-  if (ignored !== null) return void ctx.logger.debug?.({ channel: m.channel, ts: m.ts, reason: ignored }, 'slack: message ignored');
+  if (ignored !== null) return void ctx.logger.debug({ channel: m.channel, ts: m.ts, reason: ignored }, 'slack: message ignored');
   const user = m.user!;
   const keys = [`msg:${m.channel}:${m.ts}`];
   if (m.eventId) keys.unshift(`event:${m.eventId}`);

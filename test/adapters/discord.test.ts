@@ -10,7 +10,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startDiscord, type DiscordBot } from '../../adapters/discord/index.js';
-import type { AdapterLogger } from '../../adapters/shared/logger.js';
 import { writeDemoModel } from '../../src/experts/demo/demoModel.js';
 import { LONG_ANSWER_CORPUS } from '../../src/experts/demo/demoCorpus.js';
 import { PERMISSION_MESSAGE } from '../../adapters/discord/replies.js';
@@ -18,27 +17,12 @@ import {
   ADMIN_PERMISSIONS, DM_CHANNEL_ID, FakeDiscord, MISSING_ACCESS, MISSING_PERMISSIONS, type FakeMessage, type InteractionHandle, type RecordedCall,
 } from '../support/fakeDiscord.js';
 import { createTestApp, REPO_ROOT, type TestApp } from '../support/testApp.js';
-import { silentLogger } from '../../src/logger.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { captureLogger, type LogLine } from '../support/captureLogger.js';
 
 const EDIT_INTERVAL_MS = 200;
-// The app's pino logger is accepted as the adapter's logger as is (checked by the compiler).
-const _pinoFits: AdapterLogger = silentLogger();
 const EPHEMERAL = 64;
 
-interface LogLine {
-  level: 'info' | 'warn' | 'error';
-  message: string;
-  fields: Record<string, unknown>;
-}
-
-function captureLogger(lines: LogLine[]): AdapterLogger {
-  return {
-    info: (fields, message) => lines.push({ level: 'info', message, fields }),
-    warn: (fields, message) => lines.push({ level: 'warn', message, fields }),
-    error: (fields, message) => lines.push({ level: 'error', message, fields }),
-  };
-}
 
 interface Harness {
   fake: FakeDiscord;

@@ -6,29 +6,16 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startSlack, type SlackBot } from '../../adapters/slack/index.js';
-import type { AdapterLogger } from '../../adapters/shared/logger.js';
 import { createApp } from '../../src/app.js';
 import { silentLogger } from '../../src/logger.js';
 import { APP_TOKEN, BOT_TOKEN, BOT_USER_ID, FakeSlack, SIGNING_SECRET, type Delivery, type FakeMessage } from '../support/fakeSlack.js';
 import { createTestApp, testGate, type TestApp } from '../support/testApp.js';
+import { captureLogger, type LogLine } from '../support/captureLogger.js';
 
 export const UPDATE_INTERVAL_MS = 150;
 export const ADMIN = 'UADMIN01';
 
-export interface LogLine {
-  level: 'debug' | 'info' | 'warn' | 'error';
-  message: string;
-  fields: Record<string, unknown>;
-}
-
-export function captureLogger(lines: LogLine[]): AdapterLogger {
-  return {
-    debug: (fields, message) => lines.push({ level: 'debug', message, fields }),
-    info: (fields, message) => lines.push({ level: 'info', message, fields }),
-    warn: (fields, message) => lines.push({ level: 'warn', message, fields }),
-    error: (fields, message) => lines.push({ level: 'error', message, fields }),
-  };
-}
+export { captureLogger, type LogLine } from '../support/captureLogger.js';
 
 export interface Harness {
   fake: FakeSlack;
