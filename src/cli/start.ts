@@ -2,9 +2,12 @@
  * `moe start` / `npm start`: opens the database, loads (or trains) the gate, prepares the experts, serves the HTTP API
  * on HOST:PORT, starts Discord/Slack when their tokens are set, and shuts down cleanly on Ctrl-C (SIGINT/SIGTERM).
  */
+import fs from 'node:fs';
 import { checkRunnable, loadConfig, ConfigError, type Config } from '../config.js';
 import { createApp, type App } from '../app.js';
 import { createLogger, type Logger } from '../logger.js';
+import { readLabelledCsv } from '../gate/readLabelledCsv.js';
+import { trainGate } from '../gate/trainGate.js';
 import { parseArgs } from './args.js';
 import { startDiscord } from '../../adapters/discord/index.js';
 import { startSlack } from '../../adapters/slack/index.js';
@@ -32,6 +35,7 @@ export async function run(args: string[]): Promise<number> {
 
   let app: App;
   try {
+    trainGateIfMissing(config, logger);
     app = await createApp(config, { logger, processMetrics: true });
   } catch (err) {
     logger.fatal({ err }, 'could not start');
@@ -70,6 +74,21 @@ export async function run(args: string[]): Promise<number> {
   await stopAll(surfaces, app, logger);
   logger.info('stopped');
   return 0;
+}
+
+/**
+ * Fresh clone: trains the gate file here, saying so, rather than silently inside createApp (which then loads it, or
+ * the database's active version when a retrain recorded one).
+ */
+function trainGateIfMissing(config: Config, logger: Logger): void {
+  if (fs.existsSync(config.gatePath)) return;
+  const rows = readLabelledCsv(config.datasetPath);
+  logger.info({ dataset: config.datasetPath, rows: rows.length }, `training the gate from ${config.datasetPath} (${rows.length.toLocaleString('en-US')} rows)…`);
+  const { gate, metrics } = trainGate(rows);
+  gate.save(config.gatePath);
+  const accuracy = metrics.heldOut ? `held-out accuracy ${(metrics.heldOut.accuracy * 100).toFixed(1)}% on ${metrics.testRows} rows` : 'no held-out rows';
+  logger.info({ gateVersion: gate.version, accuracy: metrics.heldOut?.accuracy ?? null, seconds: Number(metrics.trainSeconds.toFixed(2)), path: config.gatePath },
+    `gate trained: ${accuracy} (${metrics.trainSeconds.toFixed(1)} s), saved to ${config.gatePath}`);
 }
 
 async function stopAll(surfaces: Surface[], app: App, logger: Logger): Promise<void> {
