@@ -12,7 +12,8 @@ export function registerHealth(app: FastifyInstance, router: Router, registry: R
         200: {
           type: 'object',
           properties: {
-            status: { type: 'string', enum: ['ok', 'degraded'], description: 'degraded when the fallback expert is unavailable' },
+            status: { type: 'string', enum: ['ok', 'degraded'], description: 'degraded when an expert is unavailable (its questions fall back, or fail when it is the fallback)' },
+            reasons: { type: 'array', items: { type: 'string' }, description: 'why it is degraded, one line per problem; empty when ok' },
             gateVersion: { type: 'string' },
             uptimeSec: { type: 'integer' },
             inFlight: { type: 'integer' },
@@ -36,9 +37,12 @@ export function registerHealth(app: FastifyInstance, router: Router, registry: R
       id: s.id, name: s.displayName, state: s.state, available: s.state !== 'unavailable', loaded: s.state === 'loaded',
       demo: s.demo, isFallback: s.isFallback, active: s.active, queued: s.queued, unavailableReason: s.unavailableReason,
     }));
-    const fallbackOk = experts.some((e) => e.isFallback && e.available);
+    // Known before anyone asks (a missing model file, a budget too small for it): say so now, not after a failed answer.
+    const reasons = experts.filter((e) => !e.available).map((e) =>
+      `${e.id}${e.isFallback ? ' (the fallback)' : ''} is unavailable: ${e.unavailableReason ?? 'unknown reason'}`);
     return {
-      status: fallbackOk ? 'ok' : 'degraded',
+      status: reasons.length === 0 ? 'ok' : 'degraded',
+      reasons,
       gateVersion: router.gateVersion(),
       uptimeSec: Math.round((Date.now() - startedAt) / 1000),
       inFlight: router.inFlightCount(),

@@ -227,6 +227,18 @@ test('GET /healthz names the gate version and the experts', async () => {
   assert.ok(body.experts.every((e) => e.available && e.demo));
 });
 
+test('GET /healthz is degraded, with the reason, as soon as an expert cannot answer: before anyone asks', async (t) => {
+  const broken = await createTestApp({}, { maxTokens: 4, registry: { finance: { model: 'missing.gguf' } } });
+  t.after(() => broken.dispose());
+  const body = (await broken.http.inject({ method: 'GET', url: '/healthz' })).json<{ status: string; reasons: string[] }>();
+  assert.equal(body.status, 'degraded');
+  assert.equal(body.reasons.length, 1, body.reasons.join('\n'));
+  assert.match(body.reasons[0]!, /^finance is unavailable: .*missing\.gguf/);
+  assert.equal(broken.store.stats().total, 0, 'nobody has asked yet');
+  const healthy = (await app.http.inject({ method: 'GET', url: '/healthz' })).json<{ status: string; reasons: string[] }>();
+  assert.deepEqual([healthy.status, healthy.reasons], ['ok', []]);
+});
+
 test('GET /metrics is Prometheus text with decisions, fallbacks, latency, feedback and queue depth', async () => {
   const res = await app.http.inject({ method: 'GET', url: '/metrics' });
   assert.equal(res.statusCode, 200);
