@@ -249,6 +249,8 @@ export class LlamaExpert {
     const generation = generateOnSequence(sequence, {
       systemPrompt: this.opts.entry.systemPrompt,
       query,
+      history: options.history ?? [],
+      historyTokens: gen.historyTokens ?? Math.floor(gen.contextSize / 4),
       signal: controller.signal,
       maxTokens: Math.max(1, Math.min(options.maxTokens ?? gen.maxTokens, 1_000_000)),
       temperature: gen.temperature,

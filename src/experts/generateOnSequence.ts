@@ -3,11 +3,15 @@
  * Lower-level than LlamaChatSession on purpose: that class costs several ms of JavaScript per token, which was 90%+
  * of the time on the demo models (130 vs 1,600+ tokens/s on the same sequence).
  */
-import { resolveChatWrapper, type ChatWrapper, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
+import { resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
+import type { ChatTurn } from './types.js';
 
 export interface SequenceGenerateOptions {
   systemPrompt: string;
   query: string;
+  /** Earlier turns, newest first: as many as fit `historyTokens` (newest kept first), and the context, go in the prompt. */
+  history?: readonly ChatTurn[];
+  historyTokens?: number;
   maxTokens: number;
   temperature: number;
   topP?: number;
@@ -42,14 +46,27 @@ export class PromptTooLongError extends Error {
 /** Generates until an end-of-generation token, a stop trigger, maxTokens, or the signal aborts (then it throws). */
 export async function generateOnSequence(sequence: LlamaContextSequence, o: SequenceGenerateOptions): Promise<SequenceGenerateResult> {
   const model = sequence.model;
-  const state = chatWrapperFor(model).generateContextState({
+  const wrapper = chatWrapperFor(model);
+  const build = (turns: readonly ChatTurn[]): ReturnType<ChatWrapper['generateContextState']> => wrapper.generateContextState({
     chatHistory: [
       { type: 'system', text: o.systemPrompt },
+      ...turns.flatMap((t): ChatHistoryItem[] => [{ type: 'user', text: t.question }, { type: 'model', response: [t.answer] }]),
       { type: 'user', text: o.query },
       { type: 'model', response: [] },
     ],
   });
-  const prompt = state.contextText.tokenize(model.tokenizer);
+  const budget = o.historyTokens ?? 0;
+  const turns = historyWithinBudget(model, o.history ?? [], budget);
+  let state = build(turns);
+  let prompt = state.contextText.tokenize(model.tokenizer);
+  const questionOnly = turns.length > 0 ? build([]).contextText.tokenize(model.tokenizer).length : prompt.length;
+  // The estimate above leaves out the chat template's own tokens; the exact check drops the oldest turns until the
+  // history fits its budget and the prompt fits the context. A long thread never fails the question.
+  while (turns.length > 0 && (prompt.length - questionOnly > budget || prompt.length + 8 > sequence.contextSize)) {
+    turns.shift();
+    state = build(turns);
+    prompt = state.contextText.tokenize(model.tokenizer);
+  }
   if (prompt.length + 8 > sequence.contextSize) throw new PromptTooLongError(prompt.length, sequence.contextSize);
   const stops = state.stopGenerationTriggers.map((t) => t.tokenize(model.tokenizer, 'trimLeadingSpace')).filter((t) => t.length > 0);
 
@@ -111,4 +128,19 @@ export async function generateOnSequence(sequence: LlamaContextSequence, o: Sequ
   if (o.signal.aborted) throw o.signal.reason instanceof Error ? o.signal.reason : new Error('aborted');
   emit(out.length);
   return { text: text.trimEnd(), promptTokens: prompt.length, completionTokens: out.length };
+}
+
+/** Per turn, the tokens a chat template adds around a question and its answer (role markers, separators). */
+const TURN_OVERHEAD_TOKENS = 8;
+
+/** The newest turns whose tokens fit `budget`, oldest first (as the prompt lists them); stops at the first that does not fit. */
+export function historyWithinBudget(model: LlamaModel, newestFirst: readonly ChatTurn[], budget: number): ChatTurn[] {
+  const kept: ChatTurn[] = [];
+  let used = 0;
+  for (const turn of newestFirst) {
+    used += model.tokenize(turn.question).length + model.tokenize(turn.answer).length + TURN_OVERHEAD_TOKENS;
+    if (used > budget) break;
+    kept.push(turn);
+  }
+  return kept.reverse();
 }

@@ -27,6 +27,8 @@ const generationSchema = z
     maxTokens: z.number().int().min(1).max(1_000_000).default(512),
     contextSize: z.number().int().min(256).max(131_072).default(4096),
     topP: z.number().gt(0).max(1).optional(),
+    /** Tokens of earlier conversation turns the expert sees; defaults to a quarter of contextSize. */
+    historyTokens: z.number().int().min(0).max(131_072).optional(),
     /** Per-expert generation timeout; defaults to EXPERT_TIMEOUT. */
     timeoutSeconds: z.number().positive().max(86_400).optional(),
   })

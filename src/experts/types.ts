@@ -1,7 +1,15 @@
 import type { ExpertId } from '../gate/types.js';
 
+/** An earlier question and its answer in the same conversation. */
+export interface ChatTurn {
+  question: string;
+  answer: string;
+}
+
 export interface GenerateOptions {
   signal?: AbortSignal;
+  /** Earlier turns of the conversation, newest first; the expert keeps as many as fit its history budget. */
+  history?: readonly ChatTurn[];
   /** Called with each new piece of text, in order. */
   onTextChunk?: (text: string) => void;
   maxTokens?: number;

@@ -23,6 +23,8 @@ export interface DemoRegistryOptions {
   maxTokens?: number;
   /** generation.contextSize per sequence (default max(1024, maxTokens + 512)). */
   contextSize?: number;
+  /** generation.historyTokens for every expert (default: a quarter of contextSize). */
+  historyTokens?: number;
   /** generation.timeoutSeconds for every expert (default: EXPERT_TIMEOUT). */
   timeoutSeconds?: number;
   /** Experts to leave out of the registry. */
@@ -76,6 +78,7 @@ export async function writeDemoRegistry(dir: string, options: DemoRegistryOption
         maxTokens,
         contextSize,
         ...(options.timeoutSeconds !== undefined ? { timeoutSeconds: options.timeoutSeconds } : {}),
+        ...(options.historyTokens !== undefined ? { historyTokens: options.historyTokens } : {}),
       },
     });
   }

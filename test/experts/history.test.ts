@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { createExpertPool } from '../../src/experts/createExpertPool.js';
+import type { ChatTurn } from '../../src/experts/types.js';
+import { writeDemoRegistry } from '../support/writeDemoRegistry.js';
+import { tempDir, testConfig } from './helpers.js';
+
+/** `n` earlier turns, newest first, each a question and a paragraph-long answer. */
+function thread(n: number): ChatTurn[] {
+  return Array.from({ length: n }, (_, i) => ({
+    question: `follow-up number ${n - i}: what about the dose for my kids, and is it safe with food?`,
+    answer: `Answer ${n - i}. Take it with food, keep to the dose on the label, and ask a pharmacist about children's doses. `.repeat(3),
+  }));
+}
+
+test('the expert sees earlier turns within its history budget: the prompt grows with them, a 60-turn thread fits the context', async (t) => {
+  const dir = await tempDir(t);
+  const contextSize = 1024;
+  const registryPath = await writeDemoRegistry(dir, { maxTokens: 16, contextSize });
+  const pool = await createExpertPool(testConfig(dir), { registryPath });
+  t.after(() => pool.dispose());
+
+  const alone = await pool.generate('healthcare', 'how much is too much', { maxTokens: 4 });
+  const withOne = await pool.generate('healthcare', 'how much is too much', { maxTokens: 4, history: thread(1) });
+  assert.ok(withOne.promptTokens > alone.promptTokens + 20, `one earlier turn reaches the prompt: ${alone.promptTokens} → ${withOne.promptTokens} tokens`);
+
+  const long = await pool.generate('healthcare', 'how much is too much', { maxTokens: 4, history: thread(60) });
+  assert.ok(long.text.length > 0, 'a long thread never fails the question');
+  const budget = contextSize / 4; // generation.historyTokens defaults to a quarter of contextSize
+  assert.ok(long.promptTokens > withOne.promptTokens, 'as many turns as fit are kept');
+  assert.ok(long.promptTokens <= alone.promptTokens + budget, `history stays within its budget: ${long.promptTokens} tokens, ${alone.promptTokens} without history, budget ${budget}`);
+  assert.ok(long.promptTokens + 4 <= contextSize);
+});
+
+test('a history budget of 0 keeps the prompt to the question; turns larger than the context are dropped, not fatal', async (t) => {
+  const dir = await tempDir(t);
+  const registryPath = await writeDemoRegistry(dir, { maxTokens: 16, contextSize: 1024, historyTokens: 0 });
+  const pool = await createExpertPool(testConfig(dir), { registryPath });
+  t.after(() => pool.dispose());
+  const alone = await pool.generate('finance', 'the rate is 6.9%', { maxTokens: 4 });
+  const withHistory = await pool.generate('finance', 'the rate is 6.9%', { maxTokens: 4, history: thread(5) });
+  assert.equal(withHistory.promptTokens, alone.promptTokens);
+  const huge = [{ question: 'paste '.repeat(3000), answer: 'ok' }];
+  const r = await pool.generate('finance', 'the rate is 6.9%', { maxTokens: 4, history: huge });
+  assert.equal(r.promptTokens, alone.promptTokens);
+});
