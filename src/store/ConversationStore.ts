@@ -48,7 +48,8 @@ export class ConversationStore {
   private readonly historyStatement: Statement;
   private readonly pruneStatement: Statement;
 
-  constructor(db: Database) {
+  /** `beforeRead` runs before each read, e.g. to commit writes the caller has queued (Store.flush). */
+  constructor(db: Database, private readonly beforeRead: () => void = () => undefined) {
     this.getStatement = db.prepare('SELECT * FROM conversations WHERE key = ?');
     this.saveStatement = db.prepare(`INSERT INTO conversations (key, id, platform, started_at, updated_at, turns, expert, evidence_json)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -62,6 +63,7 @@ export class ConversationStore {
   }
 
   get(key: string): ConversationRow | null {
+    this.beforeRead();
     const r = this.getStatement.get(key) as RawConversation | undefined;
     if (!r) return null;
     return {
@@ -85,6 +87,7 @@ export class ConversationStore {
 
   /** Up to `limit` answered turns before `beforeTurn`, newest first. */
   history(conversationId: string, beforeTurn: number, limit: number): HistoryTurn[] {
+    this.beforeRead();
     const rows = this.historyStatement.all(conversationId, beforeTurn, limit) as { turn: number; query: string; answer: string; expert: ExpertId }[];
     return rows.map((r) => ({ turn: r.turn, question: r.query, answer: r.answer, expert: r.expert }));
   }

@@ -1,0 +1,117 @@
+/**
+ * The conversations the router is in: which one a platform key is running now (a fresh one after CONVERSATION_IDLE
+ * or CONVERSATION_MAX_TURNS), its routing state for the follow-up rule, and its earlier turns for the expert.
+ * Routing state (no text) is kept in SQLite and cached in memory. Turn text comes from the decision log when it keeps
+ * text (so retention and `moe forget` apply at once); with LOG_QUERY_TEXT=false it is kept in memory only, bounded in
+ * size and age, and lost on restart.
+ */
+import { randomUUID } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
+import type { ConversationRouting, FollowUpDecision } from './routeFollowUp.js';
+import type { Platform } from './types.js';
+import type { ChatTurn } from '../experts/types.js';
+import type { ConversationRow, ConversationStore } from '../store/ConversationStore.js';
+import type { Statement } from 'better-sqlite3';
+
+export type ConversationRestart = 'idle' | 'max_turns';
+
+export interface ConversationSettings {
+  /** A conversation with no turn for this long is over; the next message starts a fresh one (CONVERSATION_IDLE). */
+  idleMs: number;
+  /** A conversation this long is over; the next message starts a fresh one (CONVERSATION_MAX_TURNS). */
+  maxTurns: number;
+  /** Whether the decision log keeps question and answer text (LOG_QUERY_TEXT). */
+  keepText: boolean;
+  /** Text older than this is gone from the log (QUERY_RETENTION); in-memory history expires no later. */
+  retentionMs: number | null;
+}
+
+/** A conversation turn about to be answered. */
+export interface ConversationTurnHandle {
+  key: string;
+  id: string;
+  platform: Platform;
+  /** 1-based number of this turn. */
+  turn: number;
+  startedAt: number;
+  /** The routing state before this turn; null for a first turn. */
+  routing: ConversationRouting | null;
+  /** Why this turn starts a fresh conversation under a key that had one, or null. */
+  restarted: ConversationRestart | null;
+}
+
+/** Conversations kept in memory for routing (LRU; the store has them all). */
+const MAX_CACHED = 10_000;
+/** Characters of turn text kept in memory when the log keeps none (about 100 MB of strings at most). */
+const MAX_MEMORY_CHARS = 50_000_000;
+
+export class Conversations {
+  private readonly rows: LRUCache<string, ConversationRow>;
+  /** conversation id → its turns' text, oldest first (only when the log keeps no text). */
+  private readonly texts: LRUCache<string, (ChatTurn & { turn: number })[]> | null;
+
+  constructor(private readonly store: ConversationStore | null, private readonly settings: ConversationSettings, private readonly now: () => number = Date.now) {
+    this.rows = new LRUCache({ max: MAX_CACHED });
+    const ttl = Math.max(1, Math.min(settings.idleMs, settings.retentionMs ?? Infinity));
+    this.texts = settings.keepText ? null : new LRUCache({
+      maxSize: MAX_MEMORY_CHARS,
+      ttl,
+      sizeCalculation: (turns) => Math.max(1, turns.reduce((n, t) => n + t.question.length + t.answer.length, 0)),
+    });
+  }
+
+  /** The conversation running under `key` now, with the number of the turn about to be answered. */
+  open(key: string, platform: Platform): ConversationTurnHandle {
+    const now = this.now();
+    const row = this.rows.get(key) ?? this.store?.get(key) ?? null;
+    let restarted: ConversationRestart | null = null;
+    if (row) {
+      if (now - row.updatedAt > this.settings.idleMs) restarted = 'idle';
+      else if (row.turns >= this.settings.maxTurns) restarted = 'max_turns';
+      else return { key, id: row.id, platform, turn: row.turns + 1, startedAt: row.startedAt, routing: { expert: row.expert, evidence: row.evidence }, restarted: null };
+    }
+    return { key, id: randomUUID(), platform, turn: 1, startedAt: now, routing: null, restarted };
+  }
+
+  /**
+   * The routing outcome of a turn: updates the cache and returns the write that saves it, for the caller to commit
+   * with the turn's decision row (null without a store).
+   */
+  record(handle: ConversationTurnHandle, decision: FollowUpDecision): { statement: Statement; params: unknown[] } | null {
+    const row: ConversationRow = {
+      key: handle.key, id: handle.id, platform: handle.platform, startedAt: handle.startedAt, updatedAt: this.now(),
+      turns: handle.turn, expert: decision.next.expert, evidence: [...decision.next.evidence],
+    };
+    this.rows.set(handle.key, row);
+    return this.store ? this.store.saveWrite(row) : null;
+  }
+
+  /** Earlier turns for the expert, newest first, at most `limit`. */
+  history(handle: ConversationTurnHandle, limit: number): ChatTurn[] {
+    if (handle.turn === 1) return [];
+    if (this.texts) {
+      const turns = this.texts.get(handle.id) ?? [];
+      const out: ChatTurn[] = [];
+      for (let i = turns.length - 1; i >= 0 && out.length < limit; i--) {
+        const t = turns[i]!;
+        if (t.turn < handle.turn) out.push({ question: t.question, answer: t.answer });
+      }
+      return out;
+    }
+    return this.store ? this.store.history(handle.id, handle.turn, limit).map((t) => ({ question: t.question, answer: t.answer })) : [];
+  }
+
+  /** An answered turn's text, kept in memory when the log keeps none (the log has it otherwise). */
+  remember(handle: ConversationTurnHandle, question: string, answer: string): void {
+    if (!this.texts) return;
+    const turns = this.texts.get(handle.id) ?? [];
+    turns.push({ turn: handle.turn, question, answer });
+    if (turns.length > this.settings.maxTurns) turns.splice(0, turns.length - this.settings.maxTurns);
+    this.texts.set(handle.id, turns); // re-set so the size is recomputed
+  }
+
+  /** Drops every in-memory text of conversations (e.g. after `moe forget` in this process). */
+  clearMemory(): void {
+    this.texts?.clear();
+  }
+}

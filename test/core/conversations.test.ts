@@ -1,0 +1,85 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { Conversations, type ConversationSettings } from '../../src/core/Conversations.js';
+import { routeFollowUp } from '../../src/core/routeFollowUp.js';
+import { decide } from '../../src/gate/Gate.js';
+import { Store } from '../../src/store/Store.js';
+import { ConversationStore } from '../../src/store/ConversationStore.js';
+import { makeTempDir } from '../support/tempDir.js';
+
+const HOUR = 3_600_000;
+const settings: ConversationSettings = { idleMs: 24 * HOUR, maxTurns: 3, keepText: false, retentionMs: null };
+const healthcare = decide([0.97, 0.01, 0.01, 0.01], 0.5, 'g', true, 0.9);
+
+/** Opens, routes and records one turn, as the router does. */
+function turn(conversations: Conversations, key: string, question: string, answer = `answer to ${question}`) {
+  const handle = conversations.open(key, 'slack');
+  const history = conversations.history(handle, 50);
+  const routed = routeFollowUp(question, healthcare, handle.routing);
+  conversations.record(handle, routed);
+  conversations.remember(handle, question, answer);
+  return { handle, history, routed };
+}
+
+test('a key keeps its conversation: turns count up, the routing state carries over, history is newest first', () => {
+  const conversations = new Conversations(null, settings, () => 1_000);
+  const first = turn(conversations, 'slack:C1:1.0', 'my knee hurts after running');
+  assert.deepEqual([first.handle.turn, first.routed.reason, first.handle.restarted, first.history], [1, 'fresh', null, []]);
+  const second = turn(conversations, 'slack:C1:1.0', 'should i ice it');
+  assert.equal(second.handle.turn, 2);
+  assert.equal(second.handle.id, first.handle.id);
+  assert.deepEqual(second.handle.routing?.expert, 'healthcare');
+  assert.deepEqual(second.history, [{ question: 'my knee hurts after running', answer: 'answer to my knee hurts after running' }]);
+  const third = turn(conversations, 'slack:C1:1.0', 'how long should i rest');
+  assert.deepEqual(third.history.map((h) => h.question), ['should i ice it', 'my knee hurts after running']);
+  assert.equal(turn(conversations, 'slack:C2:1.0', 'other thread').handle.turn, 1, 'another key is another conversation');
+});
+
+test('past CONVERSATION_MAX_TURNS or CONVERSATION_IDLE the next message starts a fresh conversation and says why', () => {
+  let now = 0;
+  const conversations = new Conversations(null, settings, () => now);
+  const ids = new Set<string>();
+  for (let i = 0; i < 3; i++) ids.add(turn(conversations, 'http:abc', `question ${i}`).handle.id);
+  assert.equal(ids.size, 1);
+  const fourth = turn(conversations, 'http:abc', 'question 3');
+  assert.deepEqual([fourth.handle.turn, fourth.handle.restarted, fourth.routed.reason, fourth.history], [1, 'max_turns', 'fresh', []]);
+  assert.ok(!ids.has(fourth.handle.id), 'a fresh conversation has a new id');
+  now += 24 * HOUR + 1;
+  const late = turn(conversations, 'http:abc', 'back again');
+  assert.deepEqual([late.handle.turn, late.handle.restarted], [1, 'idle']);
+  assert.equal(turn(conversations, 'http:abc', 'and then').handle.restarted, null);
+});
+
+test('without text logging, history lives in memory only and expires with the conversation', () => {
+  let now = 0;
+  const conversations = new Conversations(null, { ...settings, maxTurns: 50, idleMs: HOUR }, () => now);
+  turn(conversations, 'http:x', 'first question');
+  now += HOUR / 2;
+  assert.equal(turn(conversations, 'http:x', 'second').history.length, 1);
+  conversations.clearMemory();
+  assert.deepEqual(turn(conversations, 'http:x', 'third').history, [], 'cleared memory holds no text');
+});
+
+test('with a store, the routing state survives a restart and history is read from the decision log', async (t) => {
+  const tmp = makeTempDir();
+  const store = Store.open(path.join(tmp.dir, 'moe.sqlite'), { keepText: true });
+  t.after(async () => {
+    await store.close();
+    tmp.remove();
+  });
+  const conversationStore = new ConversationStore(store.db, () => store.flush());
+  const before = new Conversations(conversationStore, { ...settings, keepText: true }, () => 5_000);
+  const handle = before.open('slack:C9:7.0', 'slack');
+  const write = before.record(handle, routeFollowUp('my knee hurts', healthcare, null));
+  assert.ok(write);
+  write.statement.run(...write.params);
+  store.db.prepare(`INSERT INTO decisions (id, created_at, platform, query, query_chars, gate_version, label, gate_expert, expert, confidence,
+      probabilities_json, status, answer, conversation_id, turn) VALUES ('d1', 5000, 'slack', 'my knee hurts', 13, 'g', 'healthcare', 'healthcare',
+      'healthcare', 0.97, '{}', 'answered', 'rest it', ?, 1)`).run(handle.id);
+
+  const after = new Conversations(conversationStore, { ...settings, keepText: true }, () => 6_000); // a restarted bot: empty cache
+  const next = after.open('slack:C9:7.0', 'slack');
+  assert.deepEqual([next.id, next.turn, next.routing?.expert], [handle.id, 2, 'healthcare']);
+  assert.deepEqual(after.history(next, 10), [{ question: 'my knee hurts', answer: 'rest it' }]);
+});
