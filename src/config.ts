@@ -213,6 +213,8 @@ const SETTINGS = {
   rateLimitPerUser: setting('RATE_LIMIT_PER_USER', parsed<RateLimit | null>({ count: 5, windowMs: 60_000 }, rate)),
   logQueryText: setting('LOG_QUERY_TEXT', boolean(true)),
   queryRetentionMs: setting('QUERY_RETENTION', durationOrOff(30 * 86_400_000)),
+  conversationIdleMs: setting('CONVERSATION_IDLE', duration('24h', 1_000)),
+  conversationMaxTurns: setting('CONVERSATION_MAX_TURNS', wholeNumber(50, 1, 100_000)),
   llamaThreads: setting('LLAMA_THREADS', wholeNumber(defaultThreads, 1, 1024)),
   llamaGpu: setting('LLAMA_GPU', llamaGpu),
   expertBatchSize: setting('EXPERT_BATCH_SIZE', wholeNumber(8, 1, 64)),

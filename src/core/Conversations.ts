@@ -10,6 +10,7 @@ import { LRUCache } from 'lru-cache';
 import type { ConversationRouting, FollowUpDecision } from './routeFollowUp.js';
 import type { Platform } from './types.js';
 import type { ChatTurn } from '../experts/types.js';
+import type { ExpertId } from '../gate/types.js';
 import type { ConversationRow, ConversationStore } from '../store/ConversationStore.js';
 import type { Statement } from 'better-sqlite3';
 
@@ -61,9 +62,10 @@ export class Conversations {
   }
 
   /** The conversation running under `key` now, with the number of the turn about to be answered. */
-  open(key: string, platform: Platform): ConversationTurnHandle {
+  open(key: string, platform: Platform, options: { isNew?: boolean } = {}): ConversationTurnHandle {
     const now = this.now();
-    const row = this.rows.get(key) ?? this.store?.get(key) ?? null;
+    // A key the router just made up has no conversation yet: no need to look.
+    const row = options.isNew ? null : this.rows.get(key) ?? this.store?.get(key) ?? null;
     let restarted: ConversationRestart | null = null;
     if (row) {
       if (now - row.updatedAt > this.settings.idleMs) restarted = 'idle';
@@ -104,10 +106,26 @@ export class Conversations {
   /** An answered turn's text, kept in memory when the log keeps none (the log has it otherwise). */
   remember(handle: ConversationTurnHandle, question: string, answer: string): void {
     if (!this.texts) return;
-    const turns = this.texts.get(handle.id) ?? [];
+    const turns = (this.texts.get(handle.id) ?? []).filter((t) => t.turn !== handle.turn); // a re-routed turn replaces its answer
     turns.push({ turn: handle.turn, question, answer });
+    turns.sort((a, b) => a.turn - b.turn);
     if (turns.length > this.settings.maxTurns) turns.splice(0, turns.length - this.settings.maxTurns);
     this.texts.set(handle.id, turns); // re-set so the size is recomputed
+  }
+
+  /** The key a conversation runs under (null when unknown, or replaced by a fresh one there). */
+  keyOf(conversationId: string): string | null {
+    if (this.store) return this.store.keyOf(conversationId);
+    for (const row of this.rows.values()) if (row.id === conversationId) return row.key;
+    return null;
+  }
+
+  /** A re-routed answer moves its conversation to the expert the user picked: follow-ups stay with it. */
+  setExpert(conversationId: string, expert: ExpertId): void {
+    const key = this.keyOf(conversationId);
+    const row = key === null ? undefined : this.rows.get(key);
+    if (row && row.id === conversationId) this.rows.set(row.key, { ...row, expert });
+    this.store?.setExpert(conversationId, expert);
   }
 
   /** Drops every in-memory text of conversations (e.g. after `moe forget` in this process). */

@@ -6,17 +6,21 @@ import { LRUCache } from 'lru-cache';
 import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../config.js';
 import type { ActiveGate } from '../learning/ActiveGate.js';
-import type { NewDecision, Store } from '../store/Store.js';
+import type { QueuedStatement, Store } from '../store/Store.js';
+import type { DecisionRow, NewDecision } from '../store/types.js';
+import { ConversationStore } from '../store/ConversationStore.js';
+import { Conversations, type ConversationTurnHandle } from './Conversations.js';
+import { routeFollowUp } from './routeFollowUp.js';
 import { shouldAskForFeedback } from '../learning/feedbackExamples.js';
 import { ExpertError, type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateResult } from '../experts/types.js';
-import { DOMAIN_LABELS, isExpertId, type ExpertId, type Label } from '../gate/types.js';
+import { DOMAIN_LABELS, LABELS, isExpertId, type ExpertId, type Label } from '../gate/types.js';
 import { expertToLabel } from './labels.js';
 import { RouterError } from './errors.js';
 import { cleanQuery } from './cleanQuery.js';
 import { InFlight } from './InFlight.js';
 import { UserRateLimiter } from './UserRateLimiter.js';
 import { toRouterError } from './toRouterError.js';
-import type { AnswerFallbackReason, AskOptions, AskResult, FeedbackResult, Platform, RouterApi, Vote } from './types.js';
+import type { AnswerFallbackReason, AskOptions, AskResult, ConversationInfo, FeedbackResult, Platform, RouterApi, Vote } from './types.js';
 
 /** What the router tells observers (metrics, logs) after each question or vote. */
 export interface RouterObserver {
@@ -41,9 +45,14 @@ interface Decision extends NewDecision {
   fallbackReason: AnswerFallbackReason;
   runnerUp: ExpertId;
   startedAt: number;
+  /** The conversation turn this answers, and what adapters are told about it. */
+  turn: { handle: ConversationTurnHandle; info: ConversationInfo } | null;
 }
 
-type Choice = Pick<Decision, 'gateVersion' | 'label' | 'gateExpert' | 'expert' | 'confidence' | 'probabilities' | 'fallbackReason' | 'runnerUp' | 'reroutedFrom'>;
+type Choice = Pick<Decision, 'gateVersion' | 'label' | 'gateExpert' | 'expert' | 'confidence' | 'probabilities' | 'fallbackReason' | 'runnerUp' | 'reroutedFrom' | 'turn'>;
+
+/** Earlier turns fetched for the expert at most; it keeps the newest that fit its history budget. */
+const HISTORY_TURNS = 50;
 
 export class Router implements RouterApi {
   private readonly config: Config;
@@ -55,6 +64,7 @@ export class Router implements RouterApi {
   /** Re-routing needs the question text even when the log keeps none: in memory for an hour at most. */
   private readonly recentQueries: LRUCache<string, string> | null;
   private readonly inFlight = new InFlight();
+  private readonly conversations: Conversations;
   private readonly observers: RouterObserver[] = [];
 
   constructor(deps: RouterDeps) {
@@ -66,17 +76,29 @@ export class Router implements RouterApi {
     this.rateLimiter = deps.config.rateLimitPerUser ? new UserRateLimiter(deps.config.rateLimitPerUser) : null;
     const keepMs = Math.min(3_600_000, deps.config.queryRetentionMs ?? Infinity);
     this.recentQueries = keepMs > 0 ? new LRUCache({ max: 10_000, ttl: keepMs, perf: { now: this.now } }) : null;
+    const store = deps.store;
+    this.conversations = new Conversations(new ConversationStore(store.db, () => store.flush()), {
+      idleMs: deps.config.conversationIdleMs, maxTurns: deps.config.conversationMaxTurns, keepText: store.keepText,
+      retentionMs: deps.config.queryRetentionMs,
+    }, this.now);
   }
 
   async ask(query: string, options: AskOptions): Promise<AskResult> {
     const startedAt = performance.now();
     const text = await this.admit(query, options); // validated, normalised, rate limit taken
     const route = this.gate.current().route(text); // the gate picks an expert, or the fallback when off-topic/unsure
+    const [key, isNew] = this.conversationKey(options);
+    const handle = this.conversations.open(key, options.platform, { isNew }); // a thread, a reply chain, an HTTP conversationId
+    const rule = routeFollowUp(text, route, handle.routing); // a follow-up stays with the conversation's expert unless…
+    const expert = rule.expert;
     const decision = await this.startDecision(text, options, startedAt, { // committed as pending before generating
-      gateVersion: route.gateVersion, label: route.label, gateExpert: route.expert, expert: route.expert, confidence: route.confidence,
-      probabilities: route.probabilities, fallbackReason: route.fallbackReason, runnerUp: route.runnerUp, reroutedFrom: null,
-    });
-    return this.answer(decision, options); // the expert answers; the row is completed, or failed with the reason
+      gateVersion: route.gateVersion, label: route.label, gateExpert: route.expert, expert,
+      confidence: rule.reason === 'fresh' ? route.confidence : rule.next.evidence[LABELS.indexOf(expertToLabel(expert))]!,
+      probabilities: route.probabilities, fallbackReason: expert === route.expert ? route.fallbackReason : expert === 'general' ? 'off_topic' : null,
+      runnerUp: expert === route.expert ? route.runnerUp : bestOtherDomain(route.probabilities, expert), reroutedFrom: null,
+      turn: { handle, info: { key: handle.key, turn: handle.turn, followUp: handle.turn > 1, reason: rule.reason, gateAlone: route.expert, restarted: handle.restarted } },
+    }, [this.conversations.record(handle, rule)]);
+    return this.answer(decision, options); // the expert answers, with the conversation so far; the row is completed or failed
   }
 
   async reroute(decisionId: string, expertId: ExpertId, options: AskOptions): Promise<AskResult> {
@@ -90,7 +112,7 @@ export class Router implements RouterApi {
     const decision = await this.startDecision(text, options, startedAt, {
       gateVersion: previous.gateVersion, label: previous.label, gateExpert: previous.gateExpert, expert: expertId,
       confidence: previous.probabilities[expertToLabel(expertId)] ?? 0, probabilities: previous.probabilities, fallbackReason: null,
-      runnerUp: bestOtherDomain(previous.probabilities, expertId), reroutedFrom: decisionId,
+      runnerUp: bestOtherDomain(previous.probabilities, expertId), reroutedFrom: decisionId, turn: this.rerouteTurn(previous, expertId),
     });
     return this.answer(decision, options);
   }
@@ -141,6 +163,30 @@ export class Router implements RouterApi {
 
   // --- the details ---
 
+  /** Every question is a turn of a conversation: the caller's key, the one of the answer it follows up, or a new one. */
+  private conversationKey(options: AskOptions): [key: string, isNew: boolean] {
+    if (options.conversationKey) return [options.conversationKey, false];
+    if (options.followUpOf) {
+      const previous = this.store.getDecision(options.followUpOf);
+      if (!previous) throw new RouterError('not_found', 'That answer is not in the log any more; please ask again.');
+      const key = previous.conversation ? this.conversations.keyOf(previous.conversation.id) : null;
+      if (key) return [key, false];
+      return [`${previous.platform}:${previous.id}`, false]; // an answer from before conversations, or whose conversation ended
+    }
+    return [`${options.platform}:${uuidv7()}`, true];
+  }
+
+  /** A re-routed answer is the same turn of the same conversation, answered by the expert the user picked. */
+  private rerouteTurn(previous: DecisionRow, expert: ExpertId): Decision['turn'] {
+    const c = previous.conversation;
+    if (!c) return null;
+    const key = this.conversations.keyOf(c.id);
+    if (key === null) return null;
+    this.conversations.setExpert(c.id, expert);
+    const handle: ConversationTurnHandle = { key, id: c.id, platform: previous.platform, turn: c.turn, startedAt: previous.createdAt, routing: null, restarted: null };
+    return { handle, info: { key, turn: c.turn, followUp: c.followUp, reason: c.reason, gateAlone: previous.gateExpert, restarted: null } };
+  }
+
   /** Validates and normalises the question and takes one from the user's rate budget; throws RouterError. */
   private async admit(query: string, options: AskOptions): Promise<string> {
     try {
@@ -158,15 +204,18 @@ export class Router implements RouterApi {
    * Logs the pending decision and returns once it is committed: at once when no answer is in flight, otherwise in
    * this event-loop turn's group commit, one commit for every question that arrived meanwhile.
    */
-  private async startDecision(text: string, options: AskOptions, startedAt: number, choice: Choice): Promise<Decision> {
+  private async startDecision(text: string, options: AskOptions, startedAt: number, choice: Choice, alsoWrite: (QueuedStatement | null)[] = []): Promise<Decision> {
+    const t = choice.turn;
     const decision: Decision = {
       id: uuidv7(), createdAt: this.now(), platform: options.platform, channelId: options.channelId ?? null, userId: options.userId,
       query: text, gateVersion: choice.gateVersion, label: choice.label, gateExpert: choice.gateExpert, expert: choice.expert,
       confidence: choice.confidence, probabilities: choice.probabilities, fallbackReason: choice.fallbackReason,
-      reroutedFrom: choice.reroutedFrom, runnerUp: choice.runnerUp, startedAt,
+      reroutedFrom: choice.reroutedFrom, runnerUp: choice.runnerUp, startedAt, turn: t,
+      conversation: t && { id: t.handle.id, turn: t.handle.turn, followUp: t.info.followUp, chosenExpert: choice.expert, reason: t.info.reason },
     };
-    if (this.inFlight.size === 0) this.store.insertDecision(decision);
-    else await this.store.insertDecisionBatched(decision);
+    const writes = alsoWrite.filter((w): w is QueuedStatement => w !== null);
+    if (this.inFlight.size === 0) this.store.insertDecision(decision, writes);
+    else await this.store.insertDecisionBatched(decision, writes);
     this.recentQueries?.set(decision.id, text);
     return decision;
   }
@@ -183,8 +232,11 @@ export class Router implements RouterApi {
         options.onDecision?.(result);
         return result;
       };
+      // The conversation so far, newest first; a switched expert gets it too.
+      const history = d.turn ? this.conversations.history(d.turn.handle, HISTORY_TURNS) : [];
       const generate = (id: ExpertId): Promise<GenerateResult> => this.expertPool.generate(id, d.query, {
         signal,
+        history,
         onTextChunk: (chunk) => {
           announce(this.expertPool.info(id).demo);
           options.onTextChunk?.(chunk);
@@ -207,6 +259,7 @@ export class Router implements RouterApi {
           expert, fallbackReason, latencyMs: answered.latencyMs, completedAt: this.now(), answer: generated.text,
           promptTokens: generated.promptTokens, completionTokens: generated.completionTokens,
         });
+        if (d.turn) this.conversations.remember(d.turn.handle, d.query, generated.text);
         const meta = { platform: options.platform, promptTokens: generated.promptTokens, completionTokens: generated.completionTokens };
         for (const o of this.observers) o.onAnswered?.(answered, meta);
         return answered;
@@ -230,8 +283,8 @@ export class Router implements RouterApi {
   private describe(d: Decision, expert: ExpertId, fallbackReason: AnswerFallbackReason, demo: boolean): AskResult {
     return {
       decisionId: d.id, expert: this.expertPool.info(expert), confidence: d.confidence, probabilities: d.probabilities,
-      fallbackReason, runnerUp: this.expertPool.info(d.runnerUp), demo, reroutedFrom: d.reroutedFrom, response: '', latencyMs: 0,
-      feedbackWanted: shouldAskForFeedback(d.confidence, d.reroutedFrom !== null),
+      fallbackReason, runnerUp: this.expertPool.info(d.runnerUp), demo, reroutedFrom: d.reroutedFrom, conversation: d.turn?.info ?? null,
+      response: '', latencyMs: 0, feedbackWanted: shouldAskForFeedback(d.confidence, d.reroutedFrom !== null),
     };
   }
 }

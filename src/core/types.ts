@@ -21,6 +21,27 @@ export interface AskOptions {
    * (after any busy/unavailable fallback); lets streams announce the expert early.
    */
   onDecision?: (decision: DecisionInfo) => void;
+  /**
+   * The conversation this question is a turn of, platform-qualified: `discord:<channel or thread>:<root message>`,
+   * `slack:<channel>:<thread_ts>`, `http:<id>`. A follow-up when it has turns already; a new one otherwise.
+   */
+  conversationKey?: string | null;
+  /** Continue the conversation of this earlier answer (Discord's Follow up button, a reply to an answer). */
+  followUpOf?: string | null;
+}
+
+/** A question's place in its conversation, and how the follow-up rule routed it. */
+export interface ConversationInfo {
+  key: string;
+  /** 1-based. */
+  turn: number;
+  followUp: boolean;
+  /** `fresh` (first turn), `sticky` (stayed with the conversation's expert) or `switched`. */
+  reason: 'fresh' | 'sticky' | 'switched';
+  /** What the gate said about the message alone. */
+  gateAlone: ExpertId;
+  /** Set when this message started afresh under a key whose conversation was idle too long or had too many turns. */
+  restarted: 'idle' | 'max_turns' | null;
 }
 
 /** What is known about a question before its answer: the first event of a stream. */
@@ -38,6 +59,8 @@ export interface DecisionInfo {
   demo: boolean;
   /** Decision this one re-routes, if any. */
   reroutedFrom: string | null;
+  /** The conversation, when the question is a turn of one. */
+  conversation?: ConversationInfo | null;
 }
 
 export type AnswerFallbackReason = FallbackReason | 'expert_unavailable' | 'expert_busy' | null;

@@ -4,7 +4,7 @@
  * Turn text lives only in `decisions`, so retention and `moe forget` remove it from every conversation at once.
  */
 import type { Database, Statement } from 'better-sqlite3';
-import type { Platform } from '../core/types.js';
+import type { Platform } from './types.js';
 import type { ExpertId } from '../gate/types.js';
 
 export interface ConversationRow {
@@ -47,8 +47,10 @@ export class ConversationStore {
   private readonly saveStatement: Statement;
   private readonly historyStatement: Statement;
   private readonly pruneStatement: Statement;
+  private readonly keyStatement: Statement;
+  private readonly setExpertStatement: Statement;
 
-  /** `beforeRead` runs before each read, e.g. to commit writes the caller has queued (Store.flush). */
+  /** `beforeRead` runs before reads that need the caller's queued writes (Store.flush): history and keyOf. */
   constructor(db: Database, private readonly beforeRead: () => void = () => undefined) {
     this.getStatement = db.prepare('SELECT * FROM conversations WHERE key = ?');
     this.saveStatement = db.prepare(`INSERT INTO conversations (key, id, platform, started_at, updated_at, turns, expert, evidence_json)
@@ -56,14 +58,16 @@ export class ConversationStore {
       ON CONFLICT (key) DO UPDATE SET id = excluded.id, platform = excluded.platform, started_at = excluded.started_at,
         updated_at = excluded.updated_at, turns = excluded.turns, expert = excluded.expert, evidence_json = excluded.evidence_json`);
     // Answered turns with text only: a failed turn, one logged without text, expired or forgotten, is not history.
+    // A re-routed turn has two answers; the later one (what the user saw last) is the turn's.
     this.historyStatement = db.prepare(`SELECT turn, query, answer, expert FROM decisions
       WHERE conversation_id = ? AND turn < ? AND status = 'answered' AND query IS NOT NULL AND answer IS NOT NULL
-      ORDER BY turn DESC LIMIT ?`);
+      ORDER BY turn DESC, created_at DESC LIMIT ?`);
+    this.keyStatement = db.prepare('SELECT key FROM conversations WHERE id = ?');
+    this.setExpertStatement = db.prepare('UPDATE conversations SET expert = ? WHERE id = ?');
     this.pruneStatement = db.prepare('DELETE FROM conversations WHERE updated_at < ?');
   }
 
   get(key: string): ConversationRow | null {
-    this.beforeRead();
     const r = this.getStatement.get(key) as RawConversation | undefined;
     if (!r) return null;
     return {
@@ -88,8 +92,25 @@ export class ConversationStore {
   /** Up to `limit` answered turns before `beforeTurn`, newest first. */
   history(conversationId: string, beforeTurn: number, limit: number): HistoryTurn[] {
     this.beforeRead();
-    const rows = this.historyStatement.all(conversationId, beforeTurn, limit) as { turn: number; query: string; answer: string; expert: ExpertId }[];
-    return rows.map((r) => ({ turn: r.turn, question: r.query, answer: r.answer, expert: r.expert }));
+    const rows = this.historyStatement.all(conversationId, beforeTurn, limit * 2) as { turn: number; query: string; answer: string; expert: ExpertId }[];
+    const out: HistoryTurn[] = [];
+    for (const r of rows) {
+      if (out.length > 0 && out[out.length - 1]!.turn === r.turn) continue;
+      out.push({ turn: r.turn, question: r.query, answer: r.answer, expert: r.expert });
+      if (out.length === limit) break;
+    }
+    return out;
+  }
+
+  /** The platform key of a conversation, when it is still the one running there. */
+  keyOf(conversationId: string): string | null {
+    this.beforeRead();
+    return (this.keyStatement.get(conversationId) as { key: string } | undefined)?.key ?? null;
+  }
+
+  /** A re-routed answer moves its conversation to the expert the user picked. */
+  setExpert(conversationId: string, expert: ExpertId): void {
+    this.setExpertStatement.run(expert, conversationId);
   }
 
   /** Forgets conversations idle since before `cutoff` (their decisions stay in the log). */

@@ -11,7 +11,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { ExpertId, Label } from '../gate/types.js';
-import type { DecisionRow, DecisionStatus, FeedbackOutcome, FeedbackRow, InstanceRow, GateVersionRow, NewDecision, Platform, StoreStats, DecisionOutcome } from './types.js';
+import type { DecisionRow, DecisionStatus, FeedbackOutcome, FeedbackRow, InstanceRow, GateVersionRow, NewDecision, Platform, StoreStats, DecisionOutcome, DecisionConversation } from './types.js';
 import { openDatabase, type OpenDatabaseOptions } from './openDatabase.js';
 import { Checkpointer } from './Checkpointer.js';
 import { wellFormed } from './wellFormed.js';
@@ -29,6 +29,12 @@ export interface StoreOptions {
   onCheckpointError?: (message: string) => void;
   /** A queued write that could not be committed (default: a process warning). Pending-row failures reach the asker too. */
   onWriteError?: (message: string) => void;
+}
+
+/** A write another store module (e.g. ConversationStore) asks to commit with a decision row. */
+export interface QueuedStatement {
+  statement: Statement;
+  params: unknown[];
 }
 
 /** A write waiting for the next group commit; `done` when someone awaits its commit. */
@@ -61,6 +67,11 @@ interface RawDecision {
   completion_tokens: number | null;
   rerouted_from: string | null;
   completed_at: number | null;
+  conversation_id: string | null;
+  turn: number | null;
+  follow_up: number;
+  chosen_expert: ExpertId | null;
+  route_reason: DecisionConversation['reason'] | null;
 }
 
 interface RawInstance {
@@ -107,6 +118,9 @@ function toDecision(r: RawDecision): DecisionRow {
     completionTokens: r.completion_tokens,
     reroutedFrom: r.rerouted_from,
     completedAt: r.completed_at,
+    conversation: r.conversation_id === null || r.turn === null ? null : {
+      id: r.conversation_id, turn: r.turn, followUp: r.follow_up === 1, chosenExpert: r.chosen_expert ?? r.expert, reason: r.route_reason ?? 'fresh',
+    },
   };
 }
 
@@ -153,8 +167,9 @@ export class Store {
     this.s = {
       // Hot statements bind positionally: binding 15 named parameters from an object cost as much again as the insert.
       insertDecision: p(`INSERT INTO decisions (id, created_at, platform, channel_id, user_id, query, query_chars, gate_version, label,
-        gate_expert, expert, confidence, probabilities_json, fallback_reason, status, rerouted_from)
-        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?)`),
+        gate_expert, expert, confidence, probabilities_json, fallback_reason, status, rerouted_from,
+        conversation_id, turn, follow_up, chosen_expert, route_reason)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`),
       completeDecision: p(`UPDATE decisions SET status = 'answered', expert = ?, fallback_reason = ?, answer = ?,
         latency_ms = ?, prompt_tokens = ?, completion_tokens = ?, completed_at = ?
         WHERE id = ? AND status = 'pending'`),
@@ -209,15 +224,19 @@ export class Store {
   }
 
   /** Logs a pending decision and commits it (with the queued writes) before returning. */
-  insertDecision(d: NewDecision): void {
-    this.commitWith(() => this.s.insertDecision!.run(...this.decisionParams(d)));
+  insertDecision(d: NewDecision, alsoWrite: readonly QueuedStatement[] = []): void {
+    this.commitWith(() => {
+      this.s.insertDecision!.run(...this.decisionParams(d));
+      for (const w of alsoWrite) w.statement.run(...w.params);
+    });
   }
 
   /**
    * Queues a pending decision for the next group commit (one transaction per event-loop turn); resolves once the row
    * is committed, rejects when it could not be. The router starts generating only after that.
    */
-  insertDecisionBatched(d: NewDecision): Promise<void> {
+  insertDecisionBatched(d: NewDecision, alsoWrite: readonly QueuedStatement[] = []): Promise<void> {
+    for (const w of alsoWrite) this.enqueue(w.statement, w.params);
     return new Promise((resolve, reject) => this.enqueue(this.s.insertDecision!, this.decisionParams(d), { resolve, reject }));
   }
 
@@ -406,9 +425,11 @@ export class Store {
   // --- group commit ---
 
   private decisionParams(d: NewDecision): unknown[] {
+    const c = d.conversation;
     // Text is made well-formed here too: SQLite stores a lone surrogate as invalid UTF-8, which strict readers refuse.
     return [d.id, d.createdAt, d.platform, d.channelId, d.userId, this.keepText ? wellFormed(d.query) : null, d.query.length, d.gateVersion,
-      d.label, d.gateExpert, d.expert, d.confidence, JSON.stringify(d.probabilities), d.fallbackReason, d.reroutedFrom];
+      d.label, d.gateExpert, d.expert, d.confidence, JSON.stringify(d.probabilities), d.fallbackReason, d.reroutedFrom,
+      c?.id ?? null, c?.turn ?? null, c?.followUp ? 1 : 0, c?.chosenExpert ?? null, c?.reason ?? null];
   }
 
   private enqueue(statement: Statement, params: unknown[], done?: QueuedWrite['done']): void {

@@ -27,6 +27,17 @@ export interface NewDecision {
   probabilities: Record<Label, number>;
   fallbackReason: string | null;
   reroutedFrom: string | null;
+  /** The conversation this question is a turn of, when it came with one (see ConversationStore). */
+  conversation?: DecisionConversation | null;
+}
+
+/** A question's place in its conversation and how the follow-up rule routed it (gateExpert: the message alone). */
+export interface DecisionConversation {
+  id: string;
+  turn: number;
+  followUp: boolean;
+  chosenExpert: ExpertId;
+  reason: 'fresh' | 'sticky' | 'switched';
 }
 
 export interface DecisionRow {
@@ -53,6 +64,7 @@ export interface DecisionRow {
   completionTokens: number | null;
   reroutedFrom: string | null;
   completedAt: number | null;
+  conversation: DecisionConversation | null;
 }
 
 export interface DecisionOutcome {
