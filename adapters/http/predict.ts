@@ -5,18 +5,25 @@ import type { AskResult, DecisionInfo } from '../../src/core/types.js';
 import { RouterError } from '../../src/core/errors.js';
 import { legacyExpertName } from '../../src/core/labels.js';
 import { errorSchema, routerErrorBody, sendError, sendRouterError } from './errors.js';
+import { conversationNotice } from '../shared/format.js';
+import { v7 as uuidv7 } from 'uuid';
 
 interface PredictBody {
   query?: string;
   userId?: string;
   stream?: boolean;
+  conversationId?: string;
 }
 
 interface PredictQuerystring {
   query?: string;
   userId?: string;
   stream?: 'true' | 'false' | '1' | '0';
+  conversationId?: string;
 }
+
+/** Longest conversationId a caller may give. */
+export const MAX_CONVERSATION_ID_CHARS = 200;
 
 const userIdSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:@-]+$' } as const;
 
@@ -33,9 +40,11 @@ const predictResponse = {
     expertId: { type: 'string' },
     expertName: { type: 'string' },
     latencyMs: { type: 'integer' },
+    conversationId: { type: 'string', description: 'The conversation this answer belongs to: the one given, or a new one. Send it back to follow up.' },
+    notice: { type: 'string', description: 'One line when this question started a new conversation under a known conversationId (idle too long, or too many turns)' },
     feedbackWanted: { type: 'boolean', description: 'The gate was unsure: a vote (POST /feedback) on this answer teaches it most' },
   },
-  required: ['expert', 'response', 'confidence', 'decisionId', 'fallback', 'fallbackReason'],
+  required: ['expert', 'response', 'confidence', 'decisionId', 'fallback', 'fallbackReason', 'conversationId'],
 } as const;
 
 function decisionBody(d: DecisionInfo): Record<string, unknown> {
@@ -49,11 +58,25 @@ function decisionBody(d: DecisionInfo): Record<string, unknown> {
     expertName: d.expert.displayName,
   };
   if (d.demo) body.demo = true;
+  if (d.conversation) body.conversationId = d.conversation.key.slice(HTTP_KEY.length);
+  const notice = conversationNotice(d);
+  if (notice) body.notice = notice.replace(/^_|_$/g, '');
   return body;
 }
 
 function resultBody(r: AskResult): Record<string, unknown> {
   return { ...decisionBody(r), response: r.response, latencyMs: r.latencyMs, feedbackWanted: r.feedbackWanted };
+}
+
+/** HTTP conversations are keyed `http:<conversationId>`. */
+const HTTP_KEY = 'http:';
+
+/** The caller's conversationId, checked (an unknown one starts a conversation under it), or a new one; a string is a 400 message. */
+function conversationIdOf(given: string | undefined): { id: string } | { error: string } {
+  if (given === undefined) return { id: uuidv7() };
+  if (given.trim() === '') return { error: 'conversationId is empty: send the id a previous answer returned, or leave it out to start a new conversation' };
+  if (given.length > MAX_CONVERSATION_ID_CHARS) return { error: `conversationId is ${given.length} characters long; at most ${MAX_CONVERSATION_ID_CHARS} are allowed` };
+  return { id: given };
 }
 
 export function registerPredict(app: FastifyInstance, router: Router): void {
@@ -64,13 +87,13 @@ export function registerPredict(app: FastifyInstance, router: Router): void {
         + 'the answer streams as server-sent events: `decision`, then `chunk`s, then `done` (or `error`).',
       body: {
         type: 'object',
-        properties: { query: { type: 'string' }, userId: userIdSchema, stream: { type: 'boolean' } },
+        properties: { query: { type: 'string' }, userId: userIdSchema, stream: { type: 'boolean' }, conversationId: { type: 'string' } },
         additionalProperties: false,
       },
       querystring: {
         type: 'object',
         // Other query parameters are ignored (cache busters, tracking): only the JSON body is strict.
-        properties: { query: { type: 'string' }, userId: userIdSchema, stream: { type: 'string', enum: ['true', 'false', '1', '0'] } },
+        properties: { query: { type: 'string' }, userId: userIdSchema, stream: { type: 'string', enum: ['true', 'false', '1', '0'] }, conversationId: { type: 'string' } },
       },
       response: { 200: predictResponse, '4xx': errorSchema, '5xx': errorSchema },
     },
@@ -84,12 +107,15 @@ export function registerPredict(app: FastifyInstance, router: Router): void {
       return sendError(reply, 'empty_query', 'Send the question as {"query": "..."} or ?query=...');
     }
     const userId = request.body?.userId ?? request.query.userId ?? null;
+    const conversation = conversationIdOf(request.body?.conversationId ?? request.query.conversationId);
+    if ('error' in conversation) return sendError(reply, 'bad_request', conversation.error);
+    const conversationKey = HTTP_KEY + conversation.id;
     const wantsStream = request.body?.stream ?? (request.query.stream === 'true' || request.query.stream === '1'
       || (request.headers.accept ?? '').includes('text/event-stream'));
     const abort = abortOnDisconnect(request, reply);
-    if (wantsStream) return streamAnswer(router, query, userId, abort, reply);
+    if (wantsStream) return streamAnswer(router, query, userId, conversationKey, abort, reply);
     try {
-      const result = await router.ask(query, { platform: 'http', userId, signal: abort.signal });
+      const result = await router.ask(query, { platform: 'http', userId, conversationKey, signal: abort.signal });
       return reply.send(resultBody(result));
     } catch (err) {
       if (err instanceof RouterError) return sendRouterError(reply, err);
@@ -109,7 +135,7 @@ function abortOnDisconnect(request: FastifyRequest, reply: FastifyReply): AbortC
 }
 
 /** SSE: refusals before the decision are plain JSON errors with their status; later failures are `error` events. */
-async function streamAnswer(router: Router, query: string, userId: string | null, abort: AbortController, reply: FastifyReply): Promise<void> {
+async function streamAnswer(router: Router, query: string, userId: string | null, conversationKey: string, abort: AbortController, reply: FastifyReply): Promise<void> {
   const res = reply.raw;
   let started = false;
   const event = (name: string, data: unknown): void => {
@@ -125,6 +151,7 @@ async function streamAnswer(router: Router, query: string, userId: string | null
     const result = await router.ask(query, {
       platform: 'http',
       userId,
+      conversationKey,
       signal: abort.signal,
       onDecision: (d) => {
         start();

@@ -56,11 +56,24 @@ export function feedbackInvite(result: Pick<AskResult, 'feedbackWanted'>): strin
   return result.feedbackWanted ? FEEDBACK_INVITE : null;
 }
 
+/** One short line when this message started a new conversation where one was running (idle too long, or too long). */
+export function conversationNotice(result: Pick<AskResult, 'conversation'>): string | null {
+  switch (result.conversation?.restarted) {
+    case 'idle':
+      return '_New conversation: the earlier one had been idle too long, so I started fresh._';
+    case 'max_turns':
+      return '_New conversation: the earlier one reached its maximum length, so I started fresh._';
+    default:
+      return null;
+  }
+}
+
 /** Header, blank line, answer (and the feedback invite when wanted): the full text that is split into messages. */
 export function answerText(result: AskResult): string {
   const body = result.response.trim() || '_(the expert returned an empty answer)_';
   const invite = feedbackInvite(result);
-  return `${answerHeader(result)}\n\n${body}${invite ? `\n\n${invite}` : ''}`;
+  const notice = conversationNotice(result);
+  return `${answerHeader(result)}\n${notice ? `${notice}\n` : ''}\n${body}${invite ? `\n\n${invite}` : ''}`;
 }
 
 export function retrainSummary(report: RetrainReport): string {

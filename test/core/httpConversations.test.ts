@@ -1,0 +1,76 @@
+/** conversationId over HTTP, against the real router, gate, demo experts and SQLite file. */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createTestApp, type TestApp } from '../support/testApp.js';
+
+let app: TestApp;
+
+before(async () => {
+  app = await createTestApp({ CONVERSATION_MAX_TURNS: '3' }, { maxTokens: 12 });
+});
+after(() => app.dispose());
+
+interface Json {
+  [key: string]: unknown;
+}
+
+async function predict(payload: Json): Promise<{ status: number; body: Json }> {
+  const res = await app.http.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' }, payload: JSON.stringify(payload) });
+  return { status: res.statusCode, body: res.json<Json>() };
+}
+
+test('the reply always carries a conversationId; sending it back makes a follow-up that stays with the expert', async () => {
+  const first = await predict({ query: 'is it ok to take ibuprofen every day for my back pain' });
+  assert.equal(first.status, 200);
+  assert.equal(first.body.expertId, 'healthcare');
+  const id = first.body.conversationId;
+  assert.ok(typeof id === 'string' && id.length > 0 && id.length <= 200, 'a new conversation gets an id');
+  const followUp = await predict({ query: 'how much is too much', conversationId: id });
+  assert.equal(followUp.status, 200);
+  assert.equal(followUp.body.conversationId, id);
+  assert.equal(followUp.body.expertId, 'healthcare', 'a terse follow-up stays with the conversation\'s expert');
+  const row = app.store.getDecision(String(followUp.body.decisionId))!;
+  assert.deepEqual([row.conversation?.turn, row.conversation?.followUp, row.conversation?.reason], [2, true, 'sticky']);
+  const other = await predict({ query: 'how much is too much' });
+  assert.notEqual(other.body.conversationId, id, 'without the id it is a new conversation');
+});
+
+test('an unknown conversationId starts a new conversation under that id; past the turn limit the reply says so', async () => {
+  const mine = 'my-app:session:42';
+  const first = await predict({ query: 'how do i set up 2fa on my gmail', conversationId: mine });
+  assert.equal(first.status, 200);
+  assert.equal(first.body.conversationId, mine);
+  assert.equal(first.body.notice, undefined);
+  assert.equal(app.store.getDecision(String(first.body.decisionId))!.conversation?.turn, 1);
+  await predict({ query: 'what if i lose my phone', conversationId: mine });
+  await predict({ query: 'and sms codes?', conversationId: mine });
+  const fourth = await predict({ query: 'what about passkeys', conversationId: mine });
+  assert.equal(fourth.body.conversationId, mine);
+  assert.match(String(fourth.body.notice), /^New conversation: .*maximum length/);
+  assert.equal(app.store.getDecision(String(fourth.body.decisionId))!.conversation?.turn, 1);
+});
+
+test('an empty or over-long conversationId is a 400 with a clear message, and nothing is asked', async () => {
+  for (const [conversationId, pattern] of [['', /conversationId is empty/], ['  ', /conversationId is empty/], ['x'.repeat(201), /conversationId is 201 characters long; at most 200/]] as const) {
+    const r = await predict({ query: 'how do i budget', conversationId });
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error, 'bad_request');
+    assert.match(String(r.body.message), pattern);
+  }
+  const wrongType = await predict({ query: 'how do i budget', conversationId: 42 });
+  assert.equal(wrongType.status, 400);
+  const ok = await predict({ query: 'how do i budget', conversationId: 'x'.repeat(200) });
+  assert.equal(ok.status, 200);
+});
+
+test('streamed answers carry the conversationId in the decision and done events', async () => {
+  const res = await app.http.inject({
+    method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ query: 'my card got declined', conversationId: 'stream-1', stream: true }),
+  });
+  const events = res.body.split('\n\n').filter(Boolean).map((b) => [/^event: (.*)$/m.exec(b)?.[1], JSON.parse(/^data: (.*)$/m.exec(b)?.[1] ?? 'null') as Json] as const);
+  assert.equal(events[0]?.[0], 'decision');
+  assert.equal(events[0]?.[1].conversationId, 'stream-1');
+  assert.equal(events.at(-1)?.[0], 'done');
+  assert.equal(events.at(-1)?.[1].conversationId, 'stream-1');
+});
