@@ -264,12 +264,11 @@ export class Router implements RouterApi {
         for (const o of this.observers) o.onAnswered?.(answered, meta);
         return answered;
       } catch (err) {
-        const routerError = toRouterError(err, signal, this.inFlight.closing);
+        const routerError = toRouterError(err, signal, this.inFlight.closing, () => this.expertPool.info(expert).displayName);
         const code = routerError instanceof RouterError ? routerError.code : 'internal';
-        const reason = err instanceof ExpertError && err.code === 'prompt_too_long' ? err.code : code;
         const latencyMs = Math.round(performance.now() - d.startedAt);
         const detail = err instanceof Error ? err.message : String(err);
-        this.store.failDecision(d.id, { expert, fallbackReason, latencyMs, completedAt: this.now(), error: `${reason}: ${detail}` });
+        this.store.failDecision(d.id, { expert, fallbackReason, latencyMs, completedAt: this.now(), error: `${code}: ${detail}` });
         for (const o of this.observers) o.onFailed?.({ decisionId: d.id, platform: options.platform, expert, code, latencyMs });
         throw routerError;
       }

@@ -34,6 +34,11 @@ export const ERRORS = {
     emoji: '⚠️',
     message: (p) => `That question is too long${p.maxQueryChars ? ` (at most ${p.maxQueryChars} characters)` : ''}${p.length ? `; this one has ${p.length}` : ''}. Please shorten it.`,
   },
+  prompt_too_long: {
+    status: 400,
+    emoji: '⚠️',
+    message: (p) => `That question is too long for ${p.expert ?? 'this expert'} to read. Please shorten it.`,
+  },
   rate_limited: {
     status: 429,
     emoji: '⏳',

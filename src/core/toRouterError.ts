@@ -2,7 +2,8 @@ import { ExpertError } from '../experts/types.js';
 import { RouterError } from './errors.js';
 
 /** Expert failures become short user-facing RouterErrors; anything else is a bug and stays as it is. */
-export function toRouterError(err: unknown, signal: AbortSignal, closing: boolean): RouterError | Error {
+/** `nameOf` names the expert in a prompt_too_long message. */
+export function toRouterError(err: unknown, signal: AbortSignal, closing: boolean, nameOf: (expertId: string) => string): RouterError | Error {
   if (err instanceof RouterError) return err;
   if (signal.aborted) {
     const reason: unknown = signal.reason;
@@ -21,6 +22,8 @@ export function toRouterError(err: unknown, signal: AbortSignal, closing: boolea
         return closing
           ? new RouterError('shutting_down', 'The bot is shutting down; please ask again in a minute.')
           : new RouterError('cancelled', 'The question was cancelled before the answer was done.');
+      case 'prompt_too_long':
+        return new RouterError('prompt_too_long', { expert: nameOf(err.expertId) });
       case 'unknown_expert':
         return new RouterError('invalid_expert', `There is no expert called "${err.expertId}".`);
     }

@@ -280,7 +280,7 @@ export class LlamaExpert {
       }
       if (options.signal?.aborted) throw new ExpertError('aborted', this.id, 'the question was cancelled');
       if (err instanceof ExpertError) throw err;
-      if (err instanceof PromptTooLongError) throw new ExpertError('expert_unavailable', this.id, `${this.opts.entry.displayName}: ${err.message}`);
+      if (err instanceof PromptTooLongError) throw new ExpertError('prompt_too_long', this.id, `${this.opts.entry.displayName}: ${err.message}`);
       this.markUnavailable(`generation failed: ${(err as Error).message.split('\n')[0]}`);
       throw this.unavailableError();
     } finally {

@@ -60,3 +60,21 @@ test('shutting down: questions after close() are refused with shutting_down', as
   await assert.rejects(app.router.ask(FINANCE_Q, { platform: 'http', userId: null }), (err: unknown) => err instanceof RouterError && err.code === 'shutting_down');
   await app.dispose();
 });
+
+test('a question longer than the expert\'s context: HTTP 400 "too long for Finance Expert", logged failed prompt_too_long, no fallback', async (t) => {
+  const app = await createTestApp({}, { maxTokens: 12, registry: { finance: { generation: { contextSize: 256 } } } });
+  t.after(() => app.dispose());
+  const query = Array.from({ length: 40 }, (_, i) => `my card got declined at the shop but I have money in my account (${i})`).join(' ');
+  const res = await app.http.inject({ method: 'POST', url: '/predict', payload: { query, userId: 'long' } });
+  assert.equal(res.statusCode, 400, res.body);
+  const body = JSON.parse(res.body) as { error: string; message: string };
+  assert.equal(body.error, 'prompt_too_long');
+  assert.match(body.message, /too long for Finance Expert/);
+  const rows = app.store.db.prepare("SELECT expert, gate_expert, fallback_reason, status, error FROM decisions WHERE user_id = 'long'").all();
+  assert.equal(rows.length, 1);
+  assert.deepEqual({ ...rows[0] as Record<string, unknown>, error: undefined }, {
+    expert: 'finance', gate_expert: 'finance', fallback_reason: null, status: 'failed', error: undefined,
+  });
+  assert.match((rows[0] as { error: string }).error, /^prompt_too_long: /);
+  assert.equal(app.router.expertStatus().find((s) => s.id === 'finance')!.state, 'loaded', 'a long question does not break the expert');
+});
