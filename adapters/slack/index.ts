@@ -11,6 +11,7 @@ import type { CoreApi } from '../../src/core/types.js';
 import { userErrorMessage } from '../shared/format.js';
 import { createLogger, errorFields, type Logger } from '../../src/logger.js';
 import { parseAction } from './actionIds.js';
+import { createAssistant, greetMessagesTab } from './assistant.js';
 import { AnswerThreads } from './AnswerThreads.js';
 import { boltLogger } from './boltLogger.js';
 import { handleRetrain, handleStats, RETRAIN_COMMAND, STATS_COMMAND } from './commands.js';
@@ -114,8 +115,14 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
       await args.client.chat.postEphemeral({ channel: m.channel, user: m.user, thread_ts: m.threadTs ?? m.ts, text: userErrorMessage(err, config.maxQueryChars) });
     });
   };
+  // Messages in assistant threads go to the Assistant (and from it to onMessage); every other message to the listener below.
+  app.assistant(createAssistant(ctx, { onMessage: onMessage('im'), run: (what, fields, work) => run(what, fields, work) }));
   app.event('app_mention', onMessage('mention'));
   app.event('message', onMessage('im'));
+  app.event('app_home_opened', async ({ event, client }) => {
+    if (event.tab !== 'messages') return;
+    await run('messages tab greeting', { channel: event.channel, userId: event.user }, () => greetMessagesTab(ctx, client, event.channel));
+  });
 
   app.event('reaction_added', async ({ event, context, client }) => {
     const vote = voteFromReaction(event.reaction);

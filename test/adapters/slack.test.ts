@@ -81,6 +81,30 @@ describe('Slack adapter over HTTP with demo experts', () => {
     assert.equal(h.fake.callsOf('chat.startStream').filter((c) => c.params.recipient_team_id === NO_STREAM_TEAM).length, 1, 'remembered: not tried again');
   });
 
+  test('when Slack refuses a stream\'s footer or start, the answer still arrives whole, once, with working feedback buttons', async () => {
+    h.fake.failNext('chat.stopStream', 'invalid_blocks', { when: (p) => JSON.stringify(p.blocks ?? null).includes('feedback_buttons') });
+    const footer = await mention(h, 'How do I keep my router firmware up to date?', 'U0FOOT01');
+    const [streamed, controls, ...more] = await waitForAnswer(h, footer.q.channel, footer.q.ts);
+    assert.equal(more.length, 0);
+    assert.equal(streamed!.stream, 'stopped', 'the streamed text was finished without the refused footer');
+    assert.equal(voteBlock(streamed), null);
+    const decisionId = decisionIdOf(controls!);
+    const [row] = query<{ answer: string }>(h, 'SELECT answer FROM decisions WHERE id = ?', decisionId);
+    assert.equal(streamed!.text.trimEnd(), toMarkdownText(row!.answer), 'the whole answer in the stream');
+    await vote(h, controls!, 'U0FOOT02', 'up');
+    await waitForEphemeral(h, 'U0FOOT02', /Recorded your 👍/);
+
+    h.fake.failNext('chat.startStream', 'internal_error');
+    const start = await mention(h, 'Should I use the same PIN for my phone and my bank card?', 'U0FOOT03');
+    const posted = await waitForAnswer(h, start.q.channel, start.q.ts);
+    assert.ok(posted.every((m) => m.stream === null), 'posted as messages');
+    const [postedRow] = query<{ answer: string }>(h, 'SELECT answer FROM decisions WHERE id = ?', decisionIdOf(posted.at(-1)!));
+    assert.deepEqual(posted.flatMap(sectionsText).join(' ').split(/\s+/), toMrkdwn(postedRow!.answer.trim()).split(/\s+/), 'the whole answer, once');
+    const next = await mention(h, 'Is it safe to use public USB charging stations?', 'U0FOOT04');
+    const [again] = await waitForAnswer(h, next.q.channel, next.q.ts);
+    assert.equal(again!.stream, 'stopped', 'a passing failure is not remembered as "cannot stream"');
+  });
+
   test('a direct message is answered in its thread; edits, bot posts and other channels\' plain messages are ignored', async () => {
     const q = h.fake.userMessage('D0DM0001', 'U0USER02', 'What is a good way to budget my monthly salary?');
     const res = await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(dmEvent(q)));
@@ -104,6 +128,40 @@ describe('Slack adapter over HTTP with demo experts', () => {
     const reasons = await waitForLogs(h, 3, (l) => l.message === 'slack: message ignored' && tss.has(l.fields.ts as string), 'the messages to be ignored');
     assert.deepEqual(reasons.map((l) => l.fields.reason).sort(), ['from a bot', 'not a direct message', 'subtype message_changed']);
     assert.deepEqual(h.fake.calls.slice(before).map((c) => c.method), [], 'no reply to any of them');
+  });
+
+  test('an assistant thread is greeted with one suggested prompt per expert, its questions are answered in the thread, and the Messages tab gets the prompts', async () => {
+    const channel = 'D0ASSIST';
+    const threadTs = h.fake.nextTs();
+    const started = {
+      type: 'assistant_thread_started', event_ts: h.fake.nextTs(),
+      assistant_thread: { user_id: 'U0ASSIST', context: { channel_id: 'C0GENERAL', team_id: TEAM_ID, enterprise_id: null }, channel_id: channel, thread_ts: threadTs },
+    };
+    assert.equal((await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(started))).status, 200);
+    const prompts = await h.fake.waitFor(() => h.fake.callsOf('assistant.threads.setSuggestedPrompts').find((c) => c.params.thread_ts === threadTs), 20_000, 'suggested prompts');
+    assert.equal(prompts.response.ok, true);
+    assert.equal(prompts.params.channel_id, channel);
+    const list = prompts.params.prompts as { title: string; message: string }[];
+    assert.deepEqual(list.map((p) => p.title), ['🩺 Healthcare Expert', '💰 Finance Expert', '🔐 Cybersecurity Expert', '💬 General Assistant'], 'one prompt per expert');
+    assert.ok(list.every((p) => p.message.endsWith('?')), 'each prompt is a question');
+    const [greeting] = await h.fake.waitFor(() => { const t = h.fake.thread(channel, threadTs); return t.length > 0 ? t : null; }, 20_000, 'the greeting');
+    assert.match(greeting!.text, /Ask me anything/);
+
+    // Clicking the finance prompt sends its message into the thread, as the user.
+    const q = h.fake.userMessage(channel, 'U0ASSIST', list[1]!.message, threadTs);
+    assert.equal((await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(dmEvent(q, { thread_ts: threadTs })))).status, 200);
+    const thread = await waitForAnswer(h, channel, threadTs);
+    const answer = thread.at(-1)!;
+    assert.equal(answer.stream, 'stopped');
+    assert.match(contextText(answer), /^💰 Finance Expert · \d{1,3}%/);
+    const [row] = query<{ user_id: string; channel_id: string }>(h, 'SELECT user_id, channel_id FROM decisions WHERE id = ?', decisionIdOf(answer));
+    assert.deepEqual(row, { user_id: 'U0ASSIST', channel_id: channel });
+
+    const opened = { type: 'app_home_opened', user: 'U0ASSIST', channel, tab: 'messages', event_ts: h.fake.nextTs() };
+    assert.equal((await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(opened))).status, 200);
+    const tab = await h.fake.waitFor(() => h.fake.callsOf('assistant.threads.setSuggestedPrompts').find((c) => c.params.channel_id === channel && c.params.thread_ts === undefined), 20_000, 'prompts on the Messages tab');
+    assert.equal(tab.response.ok, true);
+    assert.deepEqual((tab.params.prompts as { title: string }[]).map((p) => p.title), list.map((p) => p.title));
   });
 
   test('a retried delivery and a duplicate with a new event id are answered once, also after a restart', async () => {

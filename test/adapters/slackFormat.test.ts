@@ -7,6 +7,10 @@ import { ACTION, encodeFeedbackValues, encodeValue, parseAction, type SlackActio
 import { voteFromReaction } from '../../adapters/slack/feedback.js';
 import { slackSettings } from '../../adapters/slack/connection.js';
 import { loadConfig } from '../../src/config.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { suggestedPrompts } from '../../adapters/slack/assistant.js';
+import { REPO_ROOT } from '../support/testApp.js';
 import type { AskResult } from '../../src/core/types.js';
 import { blockTexts, validateBlocks } from '../support/fakeSlack.js';
 
@@ -147,4 +151,28 @@ test('connection mode follows the settings: Socket Mode with an app token, else 
   assert.equal(slackSettings(loadConfig({ ...base, SLACK_APP_TOKEN: 'xapp-1' })).mode, 'socket');
   assert.equal(slackSettings(loadConfig({ ...base, SLACK_SIGNING_SECRET: 's' })).mode, 'http');
   assert.equal(slackSettings(loadConfig({ ...base, SLACK_SIGNING_SECRET: 's', SLACK_API_URL: 'http://127.0.0.1:9/api' })).apiUrl, 'http://127.0.0.1:9/api/');
+});
+
+test('the manifest asks for what the adapter uses: the AI-app feature, its scope, and every event the adapter listens to', () => {
+  const manifest = fs.readFileSync(path.join(REPO_ROOT, 'adapters/slack/manifest.yml'), 'utf8');
+  const listOf = (key: string): string[] => {
+    const block = new RegExp(`^( *)${key}:\\n((?:\\1  +- .*\\n)+)`, 'm').exec(manifest);
+    assert.ok(block, `${key} in the manifest`);
+    return block[2]!.split('\n').map((l) => l.replace(/^\s*- /, '').trim()).filter(Boolean);
+  };
+  assert.match(manifest, /^ {2}assistant_view:\n {4}assistant_description: \S/m);
+  for (const scope of ['app_mentions:read', 'assistant:write', 'chat:write', 'im:history', 'reactions:read', 'reactions:write', 'commands']) {
+    assert.ok(listOf('bot').includes(scope), scope);
+  }
+  for (const event of ['app_home_opened', 'app_mention', 'assistant_thread_started', 'assistant_thread_context_changed', 'message.im', 'reaction_added']) {
+    assert.ok(listOf('bot_events').includes(event), event);
+  }
+});
+
+test('suggested prompts: one per expert, at most four (Slack\'s limit), domain experts before the fallback', () => {
+  const general = { ...cyber, id: 'general', displayName: 'General Assistant', emoji: '💬', isFallback: true } as const;
+  const prompts = suggestedPrompts([general, cyber, finance]);
+  assert.deepEqual(prompts.map((p) => p.title), ['🔐 Cybersecurity Expert', '💰 Finance Expert', '💬 General Assistant']);
+  assert.ok(prompts.every((p) => p.message.length > 10));
+  assert.equal(suggestedPrompts([cyber, finance, cyber, finance, general]).length, 4);
 });
