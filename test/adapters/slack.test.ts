@@ -48,7 +48,8 @@ describe('Slack adapter over HTTP with demo experts', () => {
     assert.deepEqual(row, { expert: 'cybersecurity', status: 'answered', platform: 'slack', user_id: 'U0USER01', channel_id: 'C0GENERAL' });
     const [{ answer: text }] = query<{ answer: string }>(h, 'SELECT answer FROM decisions WHERE id = ?', decisionId) as [{ answer: string }];
     assert.equal(bodyText(answer!).trimEnd(), toMarkdownText(text), 'the whole answer, streamed once');
-    assert.equal(h.app.core.findDecisionByMessage('slack', `${answer!.channel}:${answer!.ts}`), decisionId);
+    // Linked right after Slack accepted the footer, so the link may land a moment after the fake showed it.
+    assert.equal(await eventually(() => h.app.core.findDecisionByMessage('slack', `${answer!.channel}:${answer!.ts}`)), decisionId);
 
     const statuses = h.fake.statuses(q.channel, q.ts).map((s) => s.status);
     assert.ok(statuses.includes('is asking 🔐 Cybersecurity Expert…'), `status names the expert: ${JSON.stringify(statuses)}`);

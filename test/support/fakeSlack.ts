@@ -393,10 +393,14 @@ export class FakeSlack {
   sendEnvelope(type: 'events_api' | 'interactive' | 'slash_commands', payload: Json, options: { retryAttempt?: number; timeoutMs?: number } = {}): Promise<Json> {
     const envelopeId = crypto.randomUUID();
     const acked = new Promise<Json>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      // The app shares this process: when its event loop was blocked (a retrain), the timer and an ack that already
+      // arrived become due together, and timers run first. setImmediate runs after the socket is read, so an ack that
+      // was sent in time still counts.
+      const timer = setTimeout(() => setImmediate(() => {
+        if (!this.pendingAcks.has(envelopeId)) return;
         this.pendingAcks.delete(envelopeId);
         reject(new Error(`no ack for ${type} envelope within ${options.timeoutMs ?? 10_000} ms`));
-      }, options.timeoutMs ?? 10_000);
+      }), options.timeoutMs ?? 10_000);
       this.pendingAcks.set(envelopeId, (ack) => {
         clearTimeout(timer);
         resolve(ack);
