@@ -13,6 +13,7 @@ export interface AdminQueriesOptions {
   flush?: () => void;
 }
 
+/** Questions count once answered or failed (the few in flight are left out: see migration 007). */
 export interface SummaryCounts {
   decisions: number;
   byExpert: Record<string, number>;
@@ -26,6 +27,8 @@ export interface SummaryCounts {
   corrections: number;
   reroutes: number;
   byStatus: Record<string, number>;
+  /** Conversations (follow-ups in threads): their share of questions and how the follow-up rule routed them. */
+  conversations: { followUps: number; followUpShare: number; sticky: number; switched: number };
 }
 
 export interface TimeSeries {
@@ -98,7 +101,8 @@ export interface RecentDecision {
   query: string | null;
 }
 
-const BUCKET_MS: Record<Bucket, number> = { hour: 3_600_000, day: 86_400_000 };
+const HOUR_MS = 3_600_000;
+const BUCKET_MS: Record<Bucket, number> = { hour: HOUR_MS, day: 24 * HOUR_MS };
 /** The most buckets one time series may have (100 days of hours); longer ranges must use day buckets. */
 export const MAX_BUCKETS = 2_400;
 
@@ -121,29 +125,26 @@ export class AdminQueries {
     this.keepText = options.keepText;
     this.flush = options.flush ?? (() => undefined);
     const p = (sql: string): Statement => db.prepare(sql);
-    // Each aggregate is one pass over its table; the dashboard never loads rows into JS to count them.
+    // Every count comes from the hourly tables the triggers of migration 007 keep: reads cost the hours, not the rows.
     this.s = {
-      byExpert: p(`SELECT expert, COUNT(*) AS n, SUM(fallback_reason IS NOT NULL) AS fallbacks, SUM(rerouted_from IS NOT NULL) AS reroutes
-        FROM decisions GROUP BY expert`),
-      byStatus: p('SELECT status, COUNT(*) AS n FROM decisions GROUP BY status'),
-      votes: p('SELECT COUNT(*) AS n, SUM(vote = 1) AS up, SUM(corrected_expert IS NOT NULL) AS corrections FROM feedback'),
-      questionsSeries: p(`SELECT CAST((created_at - @from) / @size AS INTEGER) AS b, expert, COUNT(*) AS n, SUM(fallback_reason IS NOT NULL) AS fallbacks
-        FROM decisions WHERE created_at >= @from AND created_at < @to GROUP BY b, expert`),
-      votesSeries: p(`SELECT CAST((f.created_at - @from) / @size AS INTEGER) AS b, d.expert AS expert, COUNT(*) AS n, SUM(f.vote = 1) AS up
-        FROM feedback f JOIN decisions d ON d.id = f.decision_id
-        WHERE f.created_at >= @from AND f.created_at < @to GROUP BY b, d.expert`),
+      byExpert: p(`SELECT expert, status, SUM(n) AS n, SUM(fallbacks) AS fallbacks, SUM(reroutes) AS reroutes,
+        SUM(follow_ups) AS followUps, SUM(sticky) AS sticky, SUM(switched) AS switched
+        FROM decision_hours GROUP BY expert, status`),
+      votes: p('SELECT SUM(n) AS n, SUM(CASE WHEN vote = 1 THEN n END) AS up, SUM(CASE WHEN corrected_expert <> \'\' THEN n END) AS corrections FROM vote_hours'),
+      // Rows in hour order, summed into buckets in JS: a GROUP BY on a computed bucket cost several times the read.
+      questionsSeries: p('SELECT hour, expert, n, fallbacks FROM decision_hours WHERE hour >= ? AND hour < ?').raw(),
+      votesSeries: p('SELECT hour, expert, n, CASE WHEN vote = 1 THEN n ELSE 0 END FROM vote_hours WHERE hour >= ? AND hour < ?').raw(),
       // A correction names the right expert; a 👍 on a re-routed answer says the expert asked the second time was right.
-      confusion: p(`SELECT d.gate_expert AS chosen, f.corrected_expert AS right, 'correction' AS source, COUNT(*) AS n
-          FROM feedback f JOIN decisions d ON d.id = f.decision_id WHERE f.corrected_expert IS NOT NULL GROUP BY chosen, right
+      confusion: p(`SELECT routed_expert AS chosen, corrected_expert AS right, 'correction' AS source, SUM(n) AS n
+          FROM vote_hours WHERE corrected_expert <> '' GROUP BY chosen, right
         UNION ALL
-        SELECT d.gate_expert AS chosen, d.expert AS right, 'reroute' AS source, COUNT(*) AS n
-          FROM feedback f JOIN decisions d ON d.id = f.decision_id
-          WHERE f.vote = 1 AND f.corrected_expert IS NULL AND d.rerouted_from IS NOT NULL GROUP BY chosen, right`),
+        SELECT routed_expert AS chosen, expert AS right, 'reroute' AS source, SUM(n) AS n
+          FROM vote_hours WHERE vote = 1 AND corrected_expert = '' AND rerouted = 1 GROUP BY chosen, right`),
       gateVersions: p(`SELECT version, created_at, active, promoted, examples, feedback_examples, reason, metrics_json
         FROM gate_versions ORDER BY created_at DESC, rowid DESC`),
-      busy: p(`SELECT gate_expert AS expert, COUNT(*) AS n FROM decisions WHERE fallback_reason = 'expert_busy' GROUP BY gate_expert`),
-      tokens: p(`SELECT expert, COUNT(*) AS n, SUM(completion_tokens) AS tokens, SUM(latency_ms) AS ms FROM decisions
-        WHERE created_at >= ? AND status = 'answered' AND completion_tokens IS NOT NULL GROUP BY expert`),
+      busy: p('SELECT routed_expert AS expert, SUM(busy) AS n FROM decision_hours GROUP BY routed_expert'),
+      tokens: p(`SELECT expert, SUM(timed) AS n, SUM(tokens) AS tokens, SUM(latency_ms) AS ms FROM decision_hours
+        WHERE hour >= ? AND status = 'answered' GROUP BY expert`),
     };
     this.db = db;
   }
@@ -151,31 +152,41 @@ export class AdminQueries {
   summary(): SummaryCounts {
     this.flush();
     const byExpert: Record<string, number> = {};
+    const byStatus: Record<string, number> = { answered: 0, failed: 0 };
     let decisions = 0;
     let fallbacks = 0;
     let reroutes = 0;
-    for (const r of this.s.byExpert!.all() as { expert: string; n: number; fallbacks: number; reroutes: number }[]) {
-      byExpert[r.expert] = r.n;
+    let followUps = 0;
+    let sticky = 0;
+    let switched = 0;
+    type Row = { expert: string; status: string; n: number; fallbacks: number; reroutes: number; followUps: number; sticky: number; switched: number };
+    for (const r of this.s.byExpert!.all() as Row[]) {
+      if (r.n === 0) continue; // a row every decision moved out of
+      byExpert[r.expert] = (byExpert[r.expert] ?? 0) + r.n;
+      byStatus[r.status] = (byStatus[r.status] ?? 0) + r.n;
       decisions += r.n;
       fallbacks += r.fallbacks;
       reroutes += r.reroutes;
+      followUps += r.followUps;
+      sticky += r.sticky;
+      switched += r.switched;
     }
-    const byStatus: Record<string, number> = { pending: 0, answered: 0, failed: 0 };
-    for (const r of this.s.byStatus!.all() as { status: string; n: number }[]) byStatus[r.status] = r.n;
-    const v = this.s.votes!.get() as { n: number; up: number | null; corrections: number | null };
+    const v = this.s.votes!.get() as { n: number | null; up: number | null; corrections: number | null };
+    const votes = v.n ?? 0;
     const upvotes = v.up ?? 0;
     return {
       decisions,
       byExpert,
       fallbacks,
       fallbackRate: decisions ? fallbacks / decisions : 0,
-      votes: v.n,
+      votes,
       upvotes,
-      downvotes: v.n - upvotes,
-      upvoteRate: v.n ? upvotes / v.n : null,
+      downvotes: votes - upvotes,
+      upvoteRate: votes ? upvotes / votes : null,
       corrections: v.corrections ?? 0,
       reroutes,
       byStatus,
+      conversations: { followUps, followUpShare: decisions ? followUps / decisions : 0, sticky, switched },
     };
   }
 
@@ -192,16 +203,22 @@ export class AdminQueries {
     const questions: Record<string, number[]> = {};
     const fallbacks = zeros();
     const totals = zeros();
-    for (const r of this.s.questionsSeries!.all({ from, to, size }) as { b: number; expert: string; n: number; fallbacks: number }[]) {
-      (questions[r.expert] ??= zeros())[r.b] = r.n;
-      fallbacks[r.b]! += r.fallbacks;
-      totals[r.b]! += r.n;
+    const fromHour = from / HOUR_MS;
+    const hoursPerBucket = size / HOUR_MS;
+    for (const [hour, expert, n, fb] of this.s.questionsSeries!.all(fromHour, to / HOUR_MS) as [number, string, number, number][]) {
+      if (n === 0) continue; // a row every decision moved out of
+      const b = Math.floor((hour - fromHour) / hoursPerBucket);
+      (questions[expert] ??= zeros())[b]! += n;
+      fallbacks[b]! += fb;
+      totals[b]! += n;
     }
     const votes: Record<string, number[]> = {};
     const upvotes: Record<string, number[]> = {};
-    for (const r of this.s.votesSeries!.all({ from, to, size }) as { b: number; expert: string; n: number; up: number }[]) {
-      (votes[r.expert] ??= zeros())[r.b] = r.n;
-      (upvotes[r.expert] ??= zeros())[r.b] = r.up;
+    for (const [hour, expert, n, up] of this.s.votesSeries!.all(fromHour, to / HOUR_MS) as [number, string, number, number][]) {
+      if (n === 0) continue;
+      const b = Math.floor((hour - fromHour) / hoursPerBucket);
+      (votes[expert] ??= zeros())[b]! += n;
+      (upvotes[expert] ??= zeros())[b]! += up;
     }
     return { bucket: range.bucket, bucketMs: size, buckets, questions, fallbacks, totals, votes, upvotes };
   }
@@ -212,6 +229,7 @@ export class AdminQueries {
     let fromCorrections = 0;
     let fromReroutes = 0;
     for (const r of this.s.confusion!.all() as { chosen: string; right: string; source: string; n: number }[]) {
+      if (r.n === 0) continue;
       const row = (cells[r.chosen] ??= {});
       row[r.right] = (row[r.right] ?? 0) + r.n;
       if (r.source === 'correction') fromCorrections += r.n;
@@ -252,13 +270,14 @@ export class AdminQueries {
     });
   }
 
-  /** Busy rejections (all time) and generation speed (answers since `since`) per expert, from the log. */
+  /** Busy rejections (all time) and generation speed (answers since the start of the hour of `since`) per expert. */
   expertFigures(since: number): Record<string, ExpertLogFigures> {
     this.flush();
     const out: Record<string, ExpertLogFigures> = {};
     const get = (id: string): ExpertLogFigures => (out[id] ??= { busyRejections: 0, tokensPerSecond: null, answered: 0 });
-    for (const r of this.s.busy!.all() as { expert: string; n: number }[]) get(r.expert).busyRejections = r.n;
-    for (const r of this.s.tokens!.all(since) as { expert: string; n: number; tokens: number; ms: number }[]) {
+    for (const r of this.s.busy!.all() as { expert: string; n: number }[]) if (r.n > 0) get(r.expert).busyRejections = r.n;
+    for (const r of this.s.tokens!.all(Math.floor(since / HOUR_MS)) as { expert: string; n: number; tokens: number; ms: number }[]) {
+      if (r.n === 0) continue;
       const e = get(r.expert);
       e.answered = r.n;
       e.tokensPerSecond = r.ms > 0 ? (r.tokens * 1000) / r.ms : null;

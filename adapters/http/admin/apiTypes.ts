@@ -16,6 +16,8 @@ export interface SummaryResponse {
   corrections: number;
   reroutes: number;
   byStatus: Record<string, number>;
+  /** Follow-ups in conversations: count, share of all questions, and how the follow-up rule routed them. */
+  conversations: { followUps: number; followUpShare: number; sticky: number; switched: number };
   /** The gate routing in this process now. */
   gateVersion: string;
   /** The version recorded as active in the database (a rollback shows here first, then in gateVersion). */

@@ -151,7 +151,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
         return {
           decisions: s.decisions, byExpert: s.byExpert, votes: s.votes, upvotes: s.upvotes, downvotes: s.downvotes,
           upvoteRate: s.upvoteRate, fallbacks: s.fallbacks, fallbackRate: s.fallbackRate, corrections: s.corrections,
-          reroutes: s.reroutes, byStatus: s.byStatus, gateVersion: deps.gateVersion(),
+          reroutes: s.reroutes, byStatus: s.byStatus, conversations: s.conversations, gateVersion: deps.gateVersion(),
           activeGateVersion: deps.queries.gateVersions().find((g) => g.active)?.version ?? null,
           textLogged: deps.logQueryText, generatedAt: now(),
         };
