@@ -85,7 +85,7 @@ function seed(dbPath: string, now: number): void {
 }
 
 /**
- * What migration 007's triggers add to the bot's writes: the store's own insert (pending) + complete + vote, on a database
+ * What migration 008's triggers add to the bot's writes: the store's own insert (pending) + complete + vote, on a database
  * with the hourly counts and one migrated only up to the migration before them, in alternating rounds.
  */
 function triggerCost(dir: string): void {

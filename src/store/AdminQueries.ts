@@ -13,7 +13,7 @@ export interface AdminQueriesOptions {
   flush?: () => void;
 }
 
-/** Questions count once answered or failed (the few in flight are left out: see migration 007). */
+/** Questions count once answered or failed (the few in flight are left out: see migration 008). */
 export interface SummaryCounts {
   decisions: number;
   byExpert: Record<string, number>;
@@ -125,7 +125,7 @@ export class AdminQueries {
     this.keepText = options.keepText;
     this.flush = options.flush ?? (() => undefined);
     const p = (sql: string): Statement => db.prepare(sql);
-    // Every count comes from the hourly tables the triggers of migration 007 keep: reads cost the hours, not the rows.
+    // Every count comes from the hourly tables the triggers of migration 008 keep: reads cost the hours, not the rows.
     this.s = {
       byExpert: p(`SELECT expert, status, SUM(n) AS n, SUM(fallbacks) AS fallbacks, SUM(reroutes) AS reroutes,
         SUM(follow_ups) AS followUps, SUM(sticky) AS sticky, SUM(switched) AS switched

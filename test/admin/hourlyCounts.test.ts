@@ -1,5 +1,5 @@
 /**
- * The hourly counts the dashboard reads (migration 007's triggers) against the same figures counted from the raw rows,
+ * The hourly counts the dashboard reads (migration 008's triggers) against the same figures counted from the raw rows,
  * after every kind of write the store does: pending inserts, completions that change the answering expert, failures,
  * replaced votes that move to another hour, `moe forget`, re-routes, follow-ups, and a database migrated with rows in it.
  */
