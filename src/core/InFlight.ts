@@ -41,7 +41,7 @@ export class InFlight {
     this.closing = true;
     const settled = (): Promise<unknown> => Promise.allSettled([...this.jobs].map((j) => j.done));
     await Promise.race([settled(), sleep(graceMs)]);
-    const reason = new RouterError('shutting_down', 'The bot is shutting down; please ask again in a minute.');
+    const reason = new RouterError('shutting_down');
     this.shutdown.abort(reason);
     for (const job of this.jobs) job.abort?.abort(reason);
     await Promise.race([settled(), sleep(2_000)]);

@@ -103,11 +103,11 @@ export class Router implements RouterApi {
 
   async reroute(decisionId: string, expertId: ExpertId, options: AskOptions): Promise<AskResult> {
     const startedAt = performance.now();
-    if (!isExpertId(expertId)) throw new RouterError('invalid_expert', `There is no expert called "${String(expertId)}".`);
+    if (!isExpertId(expertId)) throw new RouterError('invalid_expert', { expert: String(expertId) });
     const previous = this.store.getDecision(decisionId);
-    if (!previous) throw new RouterError('not_found', 'That answer is not in the log any more; please ask again.');
+    if (!previous) throw new RouterError('not_found');
     const original = this.recentQueries?.get(decisionId) ?? previous.query;
-    if (original === null) throw new RouterError('not_found', 'That question is no longer kept, so it cannot be re-routed; please ask again.');
+    if (original === null) throw new RouterError('not_found');
     const text = await this.admit(original, options);
     const decision = await this.startDecision(text, options, startedAt, {
       gateVersion: previous.gateVersion, label: previous.label, gateExpert: previous.gateExpert, expert: expertId,
@@ -118,17 +118,17 @@ export class Router implements RouterApi {
   }
 
   feedback(decisionId: string, userId: string, vote: Vote, correctedExpert: ExpertId | null = null, options: { admin?: boolean } = {}): FeedbackResult {
-    if (vote !== 1 && vote !== -1) throw new RouterError('invalid_vote', 'A vote is 👍 (+1) or 👎 (-1).');
+    if (vote !== 1 && vote !== -1) throw new RouterError('invalid_vote');
     if (correctedExpert !== null && !isExpertId(correctedExpert)) {
-      throw new RouterError('invalid_expert', `There is no expert called "${String(correctedExpert)}".`);
+      throw new RouterError('invalid_expert', { expert: String(correctedExpert) });
     }
-    if (typeof userId !== 'string' || userId.trim() === '') throw new RouterError('invalid_vote', 'A vote needs a user id.');
+    if (typeof userId !== 'string' || userId.trim() === '') throw new RouterError('invalid_vote', { detail: 'A vote needs a user id.' });
     // Committed before it returns: callers confirm the vote as recorded, and other processes read it.
     const recorded = this.store.recordFeedback({
       decisionId, userId, vote, correctedExpert, isAdmin: options.admin === true, createdAt: this.now(),
     });
-    if (recorded === 'not_found') throw new RouterError('not_found', 'That answer is not in the log any more, so it cannot be rated.');
-    if (recorded === 'failed') throw new RouterError('invalid_vote', 'That question got no answer (it failed), so there is nothing to rate.');
+    if (recorded === 'not_found') throw new RouterError('not_found');
+    if (recorded === 'failed') throw new RouterError('invalid_vote', { detail: 'That question got no answer (it failed), so there is nothing to rate.' });
     const result: FeedbackResult = { decisionId, vote, correctedExpert, replaced: recorded.replaced };
     for (const o of this.observers) o.onFeedback?.(result);
     return result;
@@ -190,7 +190,7 @@ export class Router implements RouterApi {
   /** Validates and normalises the question and takes one from the user's rate budget; throws RouterError. */
   private async admit(query: string, options: AskOptions): Promise<string> {
     try {
-      if (this.inFlight.closing) throw new RouterError('shutting_down', 'The bot is shutting down; please ask again in a minute.');
+      if (this.inFlight.closing) throw new RouterError('shutting_down');
       const text = cleanQuery(query, this.config.maxQueryChars);
       if (this.rateLimiter && options.userId) await this.rateLimiter.take(`${options.platform}:${options.userId}`);
       return text;

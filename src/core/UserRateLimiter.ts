@@ -16,8 +16,7 @@ export class UserRateLimiter {
     } catch (res) {
       if (!(res instanceof RateLimiterRes)) throw res;
       const retryAfterSec = Math.max(1, Math.ceil(res.msBeforeNext / 1000));
-      throw new RouterError('rate_limited',
-        `Slow down: at most ${this.limit.count} questions per ${describeWindow(this.limit.windowMs)}. Try again in ${retryAfterSec} s.`, retryAfterSec);
+      throw new RouterError('rate_limited', { retryAfterSec, limit: `${this.limit.count} questions per ${describeWindow(this.limit.windowMs)}` });
     }
   }
 }

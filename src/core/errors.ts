@@ -55,7 +55,7 @@ export const ERRORS = {
   expert_unavailable: { status: 503, emoji: '⚠️', message: 'That expert is unavailable right now. Please try again later.' },
   expert_timeout: { status: 504, emoji: '⏳', message: 'The expert took too long to answer. Please try again.' },
   cancelled: { status: 499, emoji: '⚠️', message: 'The answer was cancelled before it was done. Please ask again.' },
-  shutting_down: { status: 503, emoji: '⏳', message: 'The bot is restarting. Please ask again in a minute.' },
+  shutting_down: { status: 503, emoji: '⏳', message: 'The bot is shutting down or restarting. Please ask again in a minute.' },
   retrain_unavailable: { status: 409, emoji: '⚠️', message: (p) => `Retraining is not possible right now${p.detail ? `: ${p.detail}` : '.'}` },
   // Request-level errors of the HTTP API (the router never throws these).
   bad_request: { status: 400, emoji: '⚠️', message: (p) => (p.detail ? `Invalid request: ${p.detail}` : 'Invalid request.') },

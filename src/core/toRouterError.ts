@@ -8,24 +8,22 @@ export function toRouterError(err: unknown, signal: AbortSignal, closing: boolea
   if (signal.aborted) {
     const reason: unknown = signal.reason;
     if (reason instanceof RouterError) return reason;
-    return new RouterError('cancelled', 'The question was cancelled before the answer was done.');
+    return new RouterError('cancelled');
   }
   if (err instanceof ExpertError) {
     switch (err.code) {
       case 'expert_busy':
-        return new RouterError('expert_busy', 'All experts are busy right now; please try again in a few seconds.', 5);
+        return new RouterError('expert_busy', { retryAfterSec: 5 });
       case 'expert_unavailable':
-        return new RouterError('expert_unavailable', 'No expert can answer right now; please try again later.');
+        return new RouterError('expert_unavailable');
       case 'expert_timeout':
-        return new RouterError('expert_timeout', 'The expert took too long to answer; please try again.');
+        return new RouterError('expert_timeout');
       case 'aborted':
-        return closing
-          ? new RouterError('shutting_down', 'The bot is shutting down; please ask again in a minute.')
-          : new RouterError('cancelled', 'The question was cancelled before the answer was done.');
+        return new RouterError(closing ? 'shutting_down' : 'cancelled');
       case 'prompt_too_long':
         return new RouterError('prompt_too_long', { expert: nameOf(err.expertId) });
       case 'unknown_expert':
-        return new RouterError('invalid_expert', `There is no expert called "${err.expertId}".`);
+        return new RouterError('invalid_expert', { expert: err.expertId });
     }
   }
   return err instanceof Error ? err : new Error(String(err));

@@ -93,7 +93,7 @@ const BAD_REQUESTS: [string, string, Record<string, string>, number, string, Reg
   ['no query at all', '{}', {}, 400, 'empty_query', /Send the question/],
   ['empty query', '{"query": ""}', {}, 400, 'empty_query', /empty/],
   ['whitespace query', '{"query": " \\n\\t "}', {}, 400, 'empty_query', /empty/],
-  ['overlong query', JSON.stringify({ query: 'x'.repeat(4001) }), {}, 400, 'query_too_long', /limit is 4000/],
+  ['overlong query', JSON.stringify({ query: 'x'.repeat(4001) }), {}, 400, 'query_too_long', /at most 4000 characters\); this one has 4001/],
   ['huge body', JSON.stringify({ query: 'x'.repeat(200_000) }), {}, 413, 'payload_too_large', /too large/i],
   ['bad userId', '{"query": "how do I budget", "userId": "<script>"}', {}, 400, 'bad_request', /userId must match/],
   ['XML', '<query>hi</query>', { 'content-type': 'application/xml' }, 415, 'unsupported_media_type', /Unsupported Media Type/i],

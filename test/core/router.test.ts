@@ -72,7 +72,7 @@ test('empty, whitespace-only, control-character-only and overlong questions get 
   }
   const long = 'a'.repeat(app.config.maxQueryChars + 1);
   const err = await rejects(app.router.ask(long, { platform: 'cli', userId: 'u2' }), 'query_too_long');
-  assert.match(err.message, new RegExp(`limit is ${app.config.maxQueryChars}`));
+  assert.match(err.message, new RegExp(`at most ${app.config.maxQueryChars} characters`));
   assert.equal(app.store.stats().total, before, 'nothing was logged or generated');
 });
 
