@@ -7,20 +7,19 @@ import { v7 as uuidv7 } from 'uuid';
 import type { Config } from '../config.js';
 import type { ActiveGate } from '../learning/ActiveGate.js';
 import type { QueuedStatement, Store } from '../store/Store.js';
-import type { DecisionRow, NewDecision } from '../store/types.js';
-import { ConversationStore } from '../store/ConversationStore.js';
-import { Conversations, type ConversationTurnHandle } from './Conversations.js';
-import { routeFollowUp } from './routeFollowUp.js';
+import type { NewDecision } from '../store/types.js';
+import type { Conversations } from './Conversations.js';
+import { bestOtherDomain, historyOf, openConversations, openTurn, rerouteTurn, type DecisionTurn } from './conversationTurns.js';
 import { shouldAskForFeedback } from '../learning/feedbackExamples.js';
 import { ExpertError, type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateResult } from '../experts/types.js';
-import { DOMAIN_LABELS, LABELS, isExpertId, type ExpertId, type Label } from '../gate/types.js';
+import { isExpertId, type ExpertId } from '../gate/types.js';
 import { expertToLabel } from './labels.js';
 import { RouterError } from './errors.js';
 import { cleanQuery } from './cleanQuery.js';
 import { InFlight } from './InFlight.js';
 import { UserRateLimiter } from './UserRateLimiter.js';
 import { toRouterError } from './toRouterError.js';
-import type { AnswerFallbackReason, AskOptions, AskResult, ConversationInfo, FeedbackResult, Platform, RouterApi, Vote } from './types.js';
+import type { AnswerFallbackReason, AskOptions, AskResult, FeedbackResult, Platform, RouterApi, Vote } from './types.js';
 
 /** What the router tells observers (metrics, logs) after each question or vote. */
 export interface RouterObserver {
@@ -45,14 +44,10 @@ interface Decision extends NewDecision {
   fallbackReason: AnswerFallbackReason;
   runnerUp: ExpertId;
   startedAt: number;
-  /** The conversation turn this answers, and what adapters are told about it. */
-  turn: { handle: ConversationTurnHandle; info: ConversationInfo } | null;
+  turn: DecisionTurn | null;
 }
 
 type Choice = Pick<Decision, 'gateVersion' | 'label' | 'gateExpert' | 'expert' | 'confidence' | 'probabilities' | 'fallbackReason' | 'runnerUp' | 'reroutedFrom' | 'turn'>;
-
-/** Earlier turns fetched for the expert at most; it keeps the newest that fit its history budget. */
-const HISTORY_TURNS = 50;
 
 export class Router implements RouterApi {
   private readonly config: Config;
@@ -76,28 +71,18 @@ export class Router implements RouterApi {
     this.rateLimiter = deps.config.rateLimitPerUser ? new UserRateLimiter(deps.config.rateLimitPerUser) : null;
     const keepMs = Math.min(3_600_000, deps.config.queryRetentionMs ?? Infinity);
     this.recentQueries = keepMs > 0 ? new LRUCache({ max: 10_000, ttl: keepMs, perf: { now: this.now } }) : null;
-    const store = deps.store;
-    this.conversations = new Conversations(new ConversationStore(store.db, () => store.flush()), {
-      idleMs: deps.config.conversationIdleMs, maxTurns: deps.config.conversationMaxTurns, keepText: store.keepText,
-      retentionMs: deps.config.queryRetentionMs,
-    }, this.now);
+    this.conversations = openConversations(deps.store, deps.config, this.now);
   }
 
   async ask(query: string, options: AskOptions): Promise<AskResult> {
     const startedAt = performance.now();
     const text = await this.admit(query, options); // validated, normalised, rate limit taken
     const route = this.gate.current().route(text); // the gate picks an expert, or the fallback when off-topic/unsure
-    const [key, isNew] = this.conversationKey(options);
-    const handle = this.conversations.open(key, options.platform, { isNew }); // a thread, a reply chain, an HTTP conversationId
-    const rule = routeFollowUp(text, route, handle.routing); // a follow-up stays with the conversation's expert unless…
-    const expert = rule.expert;
+    const turn = openTurn(this.conversations, this.store, text, route, options); // a follow-up stays with its conversation's expert unless it switches topic
     const decision = await this.startDecision(text, options, startedAt, { // committed as pending before generating
-      gateVersion: route.gateVersion, label: route.label, gateExpert: route.expert, expert,
-      confidence: rule.reason === 'fresh' ? route.confidence : rule.next.evidence[LABELS.indexOf(expertToLabel(expert))]!,
-      probabilities: route.probabilities, fallbackReason: expert === route.expert ? route.fallbackReason : expert === 'general' ? 'off_topic' : null,
-      runnerUp: expert === route.expert ? route.runnerUp : bestOtherDomain(route.probabilities, expert), reroutedFrom: null,
-      turn: { handle, info: { key: handle.key, turn: handle.turn, followUp: handle.turn > 1, reason: rule.reason, gateAlone: route.expert, restarted: handle.restarted } },
-    }, [this.conversations.record(handle, rule)]);
+      gateVersion: route.gateVersion, label: route.label, gateExpert: route.expert, probabilities: route.probabilities, reroutedFrom: null,
+      expert: turn.expert, confidence: turn.confidence, fallbackReason: turn.fallbackReason, runnerUp: turn.runnerUp, turn: turn.turn,
+    }, turn.write);
     return this.answer(decision, options); // the expert answers, with the conversation so far; the row is completed or failed
   }
 
@@ -112,7 +97,7 @@ export class Router implements RouterApi {
     const decision = await this.startDecision(text, options, startedAt, {
       gateVersion: previous.gateVersion, label: previous.label, gateExpert: previous.gateExpert, expert: expertId,
       confidence: previous.probabilities[expertToLabel(expertId)] ?? 0, probabilities: previous.probabilities, fallbackReason: null,
-      runnerUp: bestOtherDomain(previous.probabilities, expertId), reroutedFrom: decisionId, turn: this.rerouteTurn(previous, expertId),
+      runnerUp: bestOtherDomain(previous.probabilities, expertId), reroutedFrom: decisionId, turn: rerouteTurn(this.conversations, previous, expertId),
     });
     return this.answer(decision, options);
   }
@@ -163,30 +148,6 @@ export class Router implements RouterApi {
 
   // --- the details ---
 
-  /** Every question is a turn of a conversation: the caller's key, the one of the answer it follows up, or a new one. */
-  private conversationKey(options: AskOptions): [key: string, isNew: boolean] {
-    if (options.conversationKey) return [options.conversationKey, false];
-    if (options.followUpOf) {
-      const previous = this.store.getDecision(options.followUpOf);
-      if (!previous) throw new RouterError('not_found', 'That answer is not in the log any more; please ask again.');
-      const key = previous.conversation ? this.conversations.keyOf(previous.conversation.id) : null;
-      if (key) return [key, false];
-      return [`${previous.platform}:${previous.id}`, false]; // an answer from before conversations, or whose conversation ended
-    }
-    return [`${options.platform}:${uuidv7()}`, true];
-  }
-
-  /** A re-routed answer is the same turn of the same conversation, answered by the expert the user picked. */
-  private rerouteTurn(previous: DecisionRow, expert: ExpertId): Decision['turn'] {
-    const c = previous.conversation;
-    if (!c) return null;
-    const key = this.conversations.keyOf(c.id);
-    if (key === null) return null;
-    this.conversations.setExpert(c.id, expert);
-    const handle: ConversationTurnHandle = { key, id: c.id, platform: previous.platform, turn: c.turn, startedAt: previous.createdAt, routing: null, restarted: null };
-    return { handle, info: { key, turn: c.turn, followUp: c.followUp, reason: c.reason, gateAlone: previous.gateExpert, restarted: null } };
-  }
-
   /** Validates and normalises the question and takes one from the user's rate budget; throws RouterError. */
   private async admit(query: string, options: AskOptions): Promise<string> {
     try {
@@ -200,11 +161,8 @@ export class Router implements RouterApi {
     }
   }
 
-  /**
-   * Logs the pending decision and returns once it is committed: at once when no answer is in flight, otherwise in
-   * this event-loop turn's group commit, one commit for every question that arrived meanwhile.
-   */
-  private async startDecision(text: string, options: AskOptions, startedAt: number, choice: Choice, alsoWrite: (QueuedStatement | null)[] = []): Promise<Decision> {
+  /** Logs the pending decision, committed at once when nothing is in flight, else in this turn's group commit. */
+  private async startDecision(text: string, options: AskOptions, startedAt: number, choice: Choice, alsoWrite: QueuedStatement | null = null): Promise<Decision> {
     const t = choice.turn;
     const decision: Decision = {
       id: uuidv7(), createdAt: this.now(), platform: options.platform, channelId: options.channelId ?? null, userId: options.userId,
@@ -213,7 +171,7 @@ export class Router implements RouterApi {
       reroutedFrom: choice.reroutedFrom, runnerUp: choice.runnerUp, startedAt, turn: t,
       conversation: t && { id: t.handle.id, turn: t.handle.turn, followUp: t.info.followUp, chosenExpert: choice.expert, reason: t.info.reason },
     };
-    const writes = alsoWrite.filter((w): w is QueuedStatement => w !== null);
+    const writes = alsoWrite ? [alsoWrite] : [];
     if (this.inFlight.size === 0) this.store.insertDecision(decision, writes);
     else await this.store.insertDecisionBatched(decision, writes);
     this.recentQueries?.set(decision.id, text);
@@ -232,8 +190,7 @@ export class Router implements RouterApi {
         options.onDecision?.(result);
         return result;
       };
-      // The conversation so far, newest first; a switched expert gets it too.
-      const history = d.turn ? this.conversations.history(d.turn.handle, HISTORY_TURNS) : [];
+      const history = historyOf(this.conversations, d.turn); // the conversation so far; a switched expert gets it too
       const generate = (id: ExpertId): Promise<GenerateResult> => this.expertPool.generate(id, d.query, {
         signal,
         history,
@@ -275,10 +232,7 @@ export class Router implements RouterApi {
     });
   }
 
-  /**
-   * The one description of a decision: announced to streams, then completed with the answer and returned. Every field
-   * is listed and filled in place, so each question allocates it once.
-   */
+  /** The one description of a decision: announced to streams, then filled in with the answer (one object per question). */
   private describe(d: Decision, expert: ExpertId, fallbackReason: AnswerFallbackReason, demo: boolean): AskResult {
     return {
       decisionId: d.id, expert: this.expertPool.info(expert), confidence: d.confidence, probabilities: d.probabilities,
@@ -290,11 +244,4 @@ export class Router implements RouterApi {
 
 function canFallBack(err: unknown): err is ExpertError & { code: 'expert_busy' | 'expert_unavailable' } {
   return err instanceof ExpertError && (err.code === 'expert_busy' || err.code === 'expert_unavailable');
-}
-
-/** Best domain expert other than `expert` by the logged probabilities; the gate's own runner-up is relative to its pick. */
-function bestOtherDomain(probabilities: Record<Label, number>, expert: ExpertId): Exclude<ExpertId, 'general'> {
-  let best = DOMAIN_LABELS.find((l) => l !== expert)!;
-  for (const label of DOMAIN_LABELS) if (label !== expert && (probabilities[label] ?? 0) > (probabilities[best] ?? 0)) best = label;
-  return best;
 }
