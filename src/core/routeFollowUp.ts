@@ -15,7 +15,8 @@
  */
 import { FITTED_FOLLOW_UP_PARAMS } from './followUpParams.js';
 import { countWords, topicCue, type TopicCue } from './topicCue.js';
-import { LABELS, labelToExpert, type ExpertId, type Label, type RouteDecision } from '../gate/types.js';
+import { LABELS, type ExpertId, type Label, type RouteDecision } from '../gate/types.js';
+import { expertToLabel, labelToExpert } from './labels.js';
 
 export type RouteReason = 'sticky' | 'switched' | 'fresh';
 
@@ -87,7 +88,7 @@ export function routeFollowUp(text: string, alone: RouteDecision, conversation: 
 
 /** The switch score's inputs for moving the conversation to `target`'s expert (weights are applied by the caller). */
 export function switchFeatures(text: string, cue: TopicCue, p: Record<Label, number>, conversation: ConversationRouting, target: Label): Omit<SwitchWeights, 'bias'> {
-  const currentLabel: Label = conversation.expert === 'general' ? 'none' : conversation.expert;
+  const currentLabel = expertToLabel(conversation.expert);
   const e = conversation.evidence;
   return {
     target: logOdds(p[target]),
