@@ -97,6 +97,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       experts: () => router.experts(),
       expertStatus: () => router.expertStatus(),
       gateVersion: () => router.gateVersion(),
+      hasConversation: (key) => router.hasConversation(key),
       attachMessage: (decisionId, platform, messageRef) => links.attachMessage(decisionId, platform, messageRef),
       findDecisionByMessage: (platform, messageRef) => links.findDecisionByMessage(platform, messageRef),
       claimDelivery: (platform, keys) => links.claimDelivery(platform, keys),

@@ -19,7 +19,7 @@ import { createReceiver, slackSettings, type SlackMode } from './connection.js';
 import type { SlackContext } from './context.js';
 import { handleAction, recordVote, voteFromReaction, type ActionPlace } from './feedback.js';
 import { escapeMrkdwn } from './mrkdwn.js';
-import { handleQuestion, type IncomingMessage } from './questions.js';
+import { handleQuestion, slackConversationKey, type IncomingMessage } from './questions.js';
 import { retryOnReset, slackErrorCode } from './slackErrors.js';
 import { WorkspaceFeatures } from './WorkspaceFeatures.js';
 
@@ -94,8 +94,11 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
   const onMessage = (kind: string) => async (args: { event: unknown; body: unknown; context: { botUserId?: string; retryNum?: number; teamId?: string }; client: webApi.WebClient }): Promise<void> => {
     const e = obj(args.event);
     const body = obj(args.body);
-    if (kind === 'im' && e.channel_type !== 'im') {
-      return void logger.debug({ channel: str(e.channel), ts: str(e.ts), reason: 'not a direct message' }, 'slack: message ignored');
+    // A message without a mention is a question in a DM, or a follow-up in a channel thread the bot answered in.
+    if (kind === 'message' && e.channel_type !== 'im') {
+      const threadTs = str(e.thread_ts);
+      const reason = !threadTs ? 'not a direct message' : !ctx.router.hasConversation(slackConversationKey(str(e.channel) ?? '', threadTs)) ? 'a thread the bot has not answered in' : null;
+      if (reason) return void logger.debug({ channel: str(e.channel), ts: str(e.ts), reason }, 'slack: message ignored');
     }
     const m: IncomingMessage = {
       eventId: str(body.event_id),
@@ -118,7 +121,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
   // Messages in assistant threads go to the Assistant (and from it to onMessage); every other message to the listener below.
   app.assistant(createAssistant(ctx, { onMessage: onMessage('im'), run: (what, fields, work) => run(what, fields, work) }));
   app.event('app_mention', onMessage('mention'));
-  app.event('message', onMessage('im'));
+  app.event('message', onMessage('message'));
   app.event('app_home_opened', async ({ event, client }) => {
     if (event.tab !== 'messages') return;
     await run('messages tab greeting', { channel: event.channel, userId: event.user }, () => greetMessagesTab(ctx, client, event.channel));

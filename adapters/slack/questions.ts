@@ -1,6 +1,7 @@
 /**
- * `@moe <question>` in a channel and direct messages: filter what is not a fresh question, claim the delivery
- * (event id and channel+ts, persisted, so retries, duplicates and restarts answer once), then answer in the thread.
+ * `@moe <question>` in a channel, direct messages, and follow-ups in a thread the bot answered in: filter what is not
+ * a question, claim the delivery (event id and channel+ts, persisted, so retries, duplicates — a mention arrives as
+ * app_mention and as message — and restarts answer once), then answer in the thread, as a turn of its conversation.
  */
 import type { webApi } from '@slack/bolt';
 import { userErrorMessage } from '../shared/format.js';
@@ -38,6 +39,11 @@ export function ignoreReason(m: IncomingMessage): string | null {
   return null;
 }
 
+/** A Slack thread is one conversation: `slack:<channel>:<thread_ts>` (a top-level message's own ts starts its thread). */
+export function slackConversationKey(channel: string, threadTs: string): string {
+  return `slack:${channel}:${threadTs}`;
+}
+
 export async function handleQuestion(ctx: SlackContext, client: webApi.WebClient, m: IncomingMessage): Promise<void> {
   const ignored = ignoreReason(m);
   if (ignored !== null) return void ctx.logger.debug({ channel: m.channel, ts: m.ts, reason: ignored }, 'slack: message ignored');
@@ -67,7 +73,8 @@ export async function handleQuestion(ctx: SlackContext, client: webApi.WebClient
     },
   );
   try {
-    await deliverAnswer(ctx, client, { channel: m.channel, threadTs, userId: user, teamId: m.teamId }, (options) => ctx.router.ask(question, options));
+    const conversationKey = slackConversationKey(m.channel, threadTs);
+    await deliverAnswer(ctx, client, { channel: m.channel, threadTs, userId: user, teamId: m.teamId }, (options) => ctx.router.ask(question, { ...options, conversationKey }));
   } finally {
     if (reacted) {
       await client.reactions.remove({ channel: m.channel, timestamp: m.ts, name: WORKING_REACTION }).catch((err: unknown) =>

@@ -61,6 +61,11 @@ export class Conversations {
     });
   }
 
+  /** Whether a conversation runs (or ran) under `key`. */
+  has(key: string): boolean {
+    return this.rows.has(key) || (this.store?.get(key) ?? null) !== null;
+  }
+
   /** The conversation running under `key` now, with the number of the turn about to be answered. */
   open(key: string, platform: Platform, options: { isNew?: boolean } = {}): ConversationTurnHandle {
     const now = this.now();

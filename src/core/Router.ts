@@ -131,6 +131,10 @@ export class Router implements RouterApi {
     return this.gate.current().version;
   }
 
+  hasConversation(key: string): boolean {
+    return this.conversations.has(key);
+  }
+
   observe(observer: RouterObserver): void {
     this.observers.push(observer);
   }

@@ -110,6 +110,8 @@ export interface RouterApi {
   experts(): ExpertInfo[];
   expertStatus(): ExpertStatus[];
   gateVersion(): string;
+  /** Whether a conversation runs under this key (e.g. a Slack thread the bot has answered in). */
+  hasConversation(key: string): boolean;
 }
 
 /** Platform messages and deliveries: src/core/MessageLinks.ts. */

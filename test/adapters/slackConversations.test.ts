@@ -1,0 +1,83 @@
+/**
+ * Follow-ups in Slack threads, end to end: the real Bolt App over HTTP against the fake Slack, the real Router (real
+ * gate, demo experts, SQLite file). Assertions are on what users see (the Web API calls) and on the decision log.
+ */
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BOT_USER_ID } from '../support/fakeSlack.js';
+import { dmEvent, mention, query, startHarness, waitForAnswer, waitForLogs, type Harness } from './slackHarness.js';
+
+/** A plain channel message event (no mention), as Slack sends it for message.channels. */
+function channelMessage(m: { channel: string; user: string; text: string; ts: string; threadTs: string | null }, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: 'message', channel_type: 'channel', user: m.user, text: m.text, ts: m.ts, channel: m.channel, event_ts: m.ts, ...(m.threadTs ? { thread_ts: m.threadTs } : {}), ...extra };
+}
+
+function turnsOf(h: Harness, user: string): { turn: number; follow_up: number; route_reason: string; expert: string; conversation_id: string }[] {
+  return query(h, 'SELECT turn, follow_up, route_reason, expert, conversation_id FROM decisions WHERE user_id = ? ORDER BY created_at', user);
+}
+
+describe('Slack conversations in threads', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness();
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('a plain message in a thread the bot answered is a follow-up, answered once in that thread with the same expert', async () => {
+    const { q } = await mention(h, 'Is it ok to take ibuprofen every day for my back pain?', 'U0CONV01');
+    await waitForAnswer(h, q.channel, q.ts);
+    const followUp = h.fake.userMessage(q.channel, 'U0CONV01', 'how much is too much', q.ts);
+    const callback = h.fake.eventCallback(channelMessage(followUp));
+    assert.equal((await h.fake.deliverEvent(h.eventsUrl, callback)).status, 200);
+    const answers = await waitForAnswer(h, q.channel, q.ts, 2);
+    assert.equal(answers.length, 2, 'the follow-up is answered in the same thread');
+    assert.equal((await h.fake.deliverEvent(h.eventsUrl, callback, { retryNum: 1 })).status, 200);
+    await waitForLogs(h, 1, (l) => l.message === 'slack: duplicate delivery ignored' && l.fields.ts === followUp.ts, 'the retry to be refused');
+    assert.equal(h.fake.thread(q.channel, q.ts).length, 2, 'a retried follow-up is answered once');
+    const turns = turnsOf(h, 'U0CONV01');
+    assert.deepEqual(turns.map((t) => [t.turn, t.follow_up, t.route_reason]), [[1, 0, 'fresh'], [2, 1, 'sticky']]);
+    assert.equal(turns[1]!.expert, 'healthcare');
+    assert.equal(turns[0]!.conversation_id, turns[1]!.conversation_id);
+  });
+
+  test('a message in a thread the bot never answered, and the bot\'s own or another bot\'s thread messages, are ignored', async () => {
+    const root = h.fake.userMessage('C0GENERAL', 'U0CONV02', 'anyone know a good budget app?');
+    const stranger = h.fake.userMessage('C0GENERAL', 'U0CONV03', 'i use a spreadsheet for my budget', root.ts);
+    await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(channelMessage(stranger)));
+    await waitForLogs(h, 1, (l) => l.message === 'slack: message ignored' && l.fields.ts === stranger.ts && l.fields.reason === 'a thread the bot has not answered in', 'the unknown thread to be ignored');
+
+    const { q } = await mention(h, 'How do I set up two-factor authentication on my email?', 'U0CONV04');
+    await waitForAnswer(h, q.channel, q.ts);
+    // The answer is done once its hourglass is gone: nothing of it is still on the way.
+    await h.fake.waitFor(() => q.reactions.size === 0, 20_000, 'the hourglass to be removed');
+    const before = h.fake.calls.length;
+    const otherBot = h.fake.userMessage(q.channel, 'U0OTHERBOT', 'i am a bot posting about passwords', q.ts);
+    const own = h.fake.userMessage(q.channel, BOT_USER_ID, 'my own answer about passwords', q.ts);
+    await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(channelMessage(otherBot, { bot_id: 'B0OTHER' })));
+    await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(channelMessage(own)));
+    const edited = h.fake.userMessage(q.channel, 'U0CONV04', 'edited: what about sms codes', q.ts);
+    await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(channelMessage(edited, { subtype: 'message_changed' })));
+    await waitForLogs(h, 2, (l) => l.message === 'slack: message ignored' && (l.fields.ts === otherBot.ts || l.fields.ts === edited.ts), 'the bot and edited messages to be ignored');
+    assert.deepEqual(h.fake.calls.slice(before).map((c) => c.method), [], 'no reply to any of them');
+    assert.equal(h.fake.thread(q.channel, q.ts).filter((m) => m.ts !== own.ts).length, 1, 'still the one answer');
+    assert.deepEqual(query<{ n: number }>(h, "SELECT COUNT(*) AS n FROM decisions WHERE user_id IN ('U0CONV02', 'U0CONV03')")[0], { n: 0 });
+  });
+
+  test('in a DM, a top-level message starts a conversation and a reply in its thread continues it', async () => {
+    const first = h.fake.userMessage('D0CONV001', 'U0CONV05', 'my credit card got charged twice for the same order');
+    await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(dmEvent(first)));
+    await waitForAnswer(h, first.channel, first.ts);
+    const reply = h.fake.userMessage('D0CONV001', 'U0CONV05', 'should i call the bank or dispute it in the app', first.ts);
+    await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(dmEvent(reply, { thread_ts: first.ts })));
+    await waitForAnswer(h, first.channel, first.ts, 2);
+    const second = h.fake.userMessage('D0CONV001', 'U0CONV05', 'how do i spot a phishing email');
+    await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(dmEvent(second)));
+    await waitForAnswer(h, second.channel, second.ts);
+    const turns = turnsOf(h, 'U0CONV05');
+    assert.deepEqual(turns.map((t) => [t.turn, t.follow_up]), [[1, 0], [2, 1], [1, 0]]);
+    assert.equal(turns[0]!.conversation_id, turns[1]!.conversation_id);
+    assert.notEqual(turns[2]!.conversation_id, turns[0]!.conversation_id, 'a new top-level DM is a new conversation');
+  });
+});
