@@ -28,7 +28,7 @@ export function sendError(reply: FastifyReply, code: ErrorCode, message: string 
 }
 
 /** Codes for failures fastify reports by status alone, before a route runs. */
-const REQUEST_CODES = ['bad_request', 'not_found', 'method_not_allowed', 'request_timeout', 'payload_too_large', 'unsupported_media_type', 'headers_too_large'] as const satisfies readonly ErrorCode[];
+const REQUEST_CODES = ['bad_request', 'unauthorized', 'forbidden', 'not_found', 'method_not_allowed', 'request_timeout', 'payload_too_large', 'unsupported_media_type', 'headers_too_large'] as const satisfies readonly ErrorCode[];
 
 export function codeForStatus(status: number): ErrorCode {
   return REQUEST_CODES.find((c) => ERRORS[c].status === status) ?? (status >= 500 ? 'internal' : 'bad_request');

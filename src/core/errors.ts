@@ -62,6 +62,8 @@ export const ERRORS = {
   method_not_allowed: { status: 405, emoji: '⚠️', message: (p) => `${p.detail ?? 'That method'} is not allowed here; see /docs.` },
   payload_too_large: { status: 413, emoji: '⚠️', message: 'Request body is too large.' },
   unsupported_media_type: { status: 415, emoji: '⚠️', message: (p) => p.detail ?? 'Unsupported Media Type: send application/json.' },
+  unauthorized: { status: 401, emoji: '⚠️', message: 'Sign in first.' },
+  forbidden: { status: 403, emoji: '⚠️', message: 'That is not allowed.' },
   request_timeout: { status: 408, emoji: '⏳', message: 'The request took too long to arrive.' },
   headers_too_large: { status: 431, emoji: '⚠️', message: 'Request headers are too large.' },
   internal: { status: 500, emoji: '⚠️', message: 'Something went wrong on our side. It has been logged; please try again.' },
