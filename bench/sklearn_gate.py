@@ -1,9 +1,12 @@
 """Reference timing for bench/gate.ts: scikit-learn TfidfVectorizer(ngram_range=(1,2)) + MultinomialNB.
 
 Usage: python3 bench/sklearn_gate.py TRAIN.csv QUERIES.txt  -> one JSON line {trainSeconds, cpuSeconds, p50us, p99us, n}
+       python3 bench/sklearn_gate.py fit TRAIN.csv MODEL.pkl    (a whole process: read, fit, save)
+       python3 bench/sklearn_gate.py predict MODEL.pkl DATA.csv (a whole process: load, read, predict every row)
 """
 import csv
 import json
+import pickle
 import sys
 import time
 
@@ -12,7 +15,34 @@ from sklearn.naive_bayes import MultinomialNB
 from sklearn.pipeline import make_pipeline
 
 
+def read(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    return [r["text"] for r in rows], [r["label"] for r in rows]
+
+
+def fit(train_path, model_path) -> None:
+    texts, labels = read(train_path)
+    model = make_pipeline(TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True), MultinomialNB(alpha=0.1))
+    model.fit(texts, labels)
+    with open(model_path, "wb") as f:
+        pickle.dump(model, f)
+
+
+def predict(model_path, data_path) -> None:
+    with open(model_path, "rb") as f:
+        model = pickle.load(f)
+    texts, labels = read(data_path)
+    probs = model.predict_proba(texts)
+    right = sum(1 for p, y in zip(probs.argmax(axis=1), labels) if model.classes_[p] == y)
+    print(json.dumps({"n": len(texts), "accuracy": right / max(1, len(texts))}))
+
+
 def main() -> None:
+    if sys.argv[1] == "fit":
+        return fit(sys.argv[2], sys.argv[3])
+    if sys.argv[1] == "predict":
+        return predict(sys.argv[2], sys.argv[3])
     with open(sys.argv[1], newline="", encoding="utf-8") as f:
         rows = list(csv.DictReader(f))
     texts = [r["text"] for r in rows]

@@ -1,23 +1,30 @@
-/** `moe train [--data data/dataset.csv] [--out models/gate.json]`: trains the gate, prints held-out metrics, saves it. */
+/** `moe train [--data data/dataset.csv] [--out models/gate.json] [--classifier complement-nb|nb-lr]`: trains the gate, prints held-out metrics, saves it. */
 import { loadConfig } from '../config.js';
 import { DatasetError, GateFileError } from '../gate/errors.js';
 import { formatMetrics } from '../gate/formatMetrics.js';
 import { readLabelledCsv } from '../gate/readLabelledCsv.js';
 import { trainGate, TrainingDataError } from '../gate/trainGate.js';
-import { parseArgs, stringFlag } from './args.js';
+import { isGateModelKind } from '../gate/Gate.js';
+import { CliUsageError, parseArgs, stringFlag } from './args.js';
 
 export async function run(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, { data: 'string', out: 'string' });
+  const parsed = parseArgs(args, { data: 'string', out: 'string', classifier: 'string' });
   if (parsed.positionals.length) {
-    console.error(`moe train: unexpected argument "${parsed.positionals[0]}" (usage: moe train [--data FILE.csv] [--out FILE.json])`);
+    console.error(`moe train: unexpected argument "${parsed.positionals[0]}" (usage: moe train [--data FILE.csv] [--out FILE.json] [--classifier complement-nb|nb-lr])`);
     return 2;
   }
   const config = loadConfig();
   const dataPath = stringFlag(parsed, 'data') ?? config.datasetPath;
   const outPath = stringFlag(parsed, 'out') ?? config.gatePath;
+  const classifier = stringFlag(parsed, 'classifier');
+  if (classifier !== undefined && !isGateModelKind(classifier)) throw new CliUsageError(`--classifier must be complement-nb or nb-lr, got "${classifier}"`);
   try {
+    // Phase lines on a terminal only: a pipe or a log gets the same output as before.
+    const progress = process.stderr.isTTY ? (line: string): void => void process.stderr.write(`${line}\n`) : null;
+    progress?.(`reading ${dataPath}…`);
     const rows = readLabelledCsv(dataPath);
-    const { gate, metrics } = trainGate(rows);
+    progress?.(`training the gate on ${rows.length.toLocaleString('en')} rows…`);
+    const { gate, metrics } = trainGate(rows, { model: classifier, onPhase: progress ? (phase, s) => progress(`  ${phase.padEnd(10)} ${s.toFixed(2)} s`) : undefined });
     if (metrics.heldOut) {
       console.log(`held-out metrics (${metrics.testRows} rows never used for fitting or calibration):`);
       console.log(formatMetrics(metrics.heldOut));

@@ -48,6 +48,10 @@ export interface TrainPhaseSeconds {
 /** The linear model over the features: complement naive Bayes, or NB log-count ratios with logistic regression. */
 export type GateModelKind = 'complement-nb' | 'nb-lr';
 
+export function isGateModelKind(value: unknown): value is GateModelKind {
+  return value === 'complement-nb' || value === 'nb-lr';
+}
+
 export interface GateParams {
   version: string;
   /** How the weights were fitted (default `complement-nb`, the only kind before it was recorded). */

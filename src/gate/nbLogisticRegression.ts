@@ -15,11 +15,14 @@ export interface NbLrOptions {
   epochs: number;
   /** Adagrad step size (default 0.5). */
   learningRate: number;
-  /** Pull of each multiplier back towards 1, per row it is seen in (default 1e-4). */
+  /** Pull of each multiplier back towards 1, per row it is seen in (default 0.01). */
   l2: number;
 }
 
-export const DEFAULT_NB_LR_OPTIONS: NbLrOptions = { alpha: 0.1, epochs: 3, learningRate: 0.5, l2: 1e-4 };
+/** Rows whose largest gradient (weight × error of a class probability) is below this are not learned from. */
+const SKIP_GRADIENT = 0.01;
+
+export const DEFAULT_NB_LR_OPTIONS: NbLrOptions = { alpha: 0.1, epochs: 3, learningRate: 0.5, l2: 0.01 };
 
 /** Rows as the fits read them: sparse TF-IDF vectors by document. */
 export interface SparseRows {
@@ -126,7 +129,13 @@ export class NbLrFit {
           sum += z[k]!;
         }
         const y = labels[doc]!;
-        for (let k = 0; k < c; k++) grad[k] = weight * (z[k]! / sum - (k === y ? 1 : 0));
+        let largest = 0;
+        for (let k = 0; k < c; k++) {
+          grad[k] = weight * (z[k]! / sum - (k === y ? 1 : 0));
+          largest = Math.max(largest, Math.abs(grad[k]!));
+        }
+        // A row the model already gets right with room to spare teaches next to nothing: skipping it halves a pass.
+        if (largest < SKIP_GRADIENT) continue;
         for (let k = 0; k < c; k++) {
           const g = grad[k]!;
           g2Bias[k]! += g * g;

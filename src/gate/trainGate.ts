@@ -45,6 +45,8 @@ export interface TrainGateOptions {
   /** `complement-nb` (default): complement naive Bayes; `nb-lr`: NB log-count ratios with logistic regression on top. */
   model?: GateModelKind;
   nbLr?: Partial<NbLrOptions>;
+  /** Called as each phase ends (for progress on a terminal). */
+  onPhase?: (phase: keyof TrainPhaseSeconds, seconds: number) => void;
 }
 
 export interface TrainGateResult {
@@ -241,6 +243,7 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     const now = performance.now();
     phaseSeconds[phase] = (now - phaseStart) / 1000;
     phaseStart = now;
+    options.onPhase?.(phase, phaseSeconds[phase]);
   };
   for (let i = 0; i < examples.length; i++) corpus.addText(examples[i]!.text);
   // Words seen twice or more (before noisy copies add typos): the spellings typo correction maps unknown words onto.
@@ -308,11 +311,19 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     return Int32Array.from(out);
   };
   const lrRandom = seededRandom((options.seed ?? 1) + 104_729);
+  // Big corpora need fewer passes (and every pass costs more).
+  const firstEpochs = n > AUGMENT_MAX_ROWS ? 1 : lr.epochs;
   let lastFit: NbLrFit | undefined;
-  /** An NB-LR fit on `parts`: the first with `lr.epochs` passes, later ones one pass on from the previous fit. */
-  const fitNbLr = (parts: readonly number[]): { weights: Float64Array; bias: Float64Array } => {
-    const fit = new NbLrFit(logCountRatios(stats, parts, lr.alpha), LABELS.length, lastFit);
-    fit.train(scored, docsOf(parts), docLabels, docWeights, lr, lastFit ? 1 : lr.epochs, lrRandom);
+  /**
+   * An NB-LR fit on `parts`: fresh with `firstEpochs` passes (calibration folds: a fit that started from another
+   * fold's model would have seen the rows it is scored on), or `passes` on from the last fit (the models after them;
+   * 0 for a big corpus's final model: the last fit's multipliers on ratios counted over every row).
+   */
+  const fitNbLr = (parts: readonly number[], fresh: boolean, passes = 1): { weights: Float64Array; bias: Float64Array } => {
+    const from = fresh ? undefined : lastFit;
+    const fit = new NbLrFit(logCountRatios(stats, parts, lr.alpha), LABELS.length, from);
+    const epochs = from ? passes : firstEpochs;
+    if (epochs > 0) fit.train(scored, docsOf(parts), docLabels, docWeights, lr, epochs, lrRandom);
     lastFit = fit;
     return { weights: fit.linear(), bias: fit.bias };
   };
@@ -325,6 +336,7 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   let fallbackThreshold = options.defaultFallbackThreshold ?? 0.5;
   let noneThreshold = 1;
   const calibFolds = folds.slice(0, calibrationFolds);
+  let lastLinear: { weights: Float64Array; bias: Float64Array } | null = null;
   const calibRows = calibFolds.flat();
   const canCalibrate = calibRows.length >= 5 * LABELS.length && folds.every((f) => f.length > 0);
   if (canCalibrate) {
@@ -336,7 +348,7 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
       // Users make typos: each row's noisy copy (same fold, so still out-of-fold) calibrates for them too.
       const chosen = rows.slice(0, perFold).flatMap((r) => (augment ? [r, n + r] : [r]));
       // Only the features of the scored rows get NB log-probabilities.
-      calibScores.push(...(kind === 'nb-lr' ? scoreLinear(fitNbLr(others), chosen) : scoreRows(new PartsModel(stats, others, nbOptions, scratch), chosen)));
+      calibScores.push(...(kind === 'nb-lr' ? scoreLinear((lastLinear = fitNbLr(others, true)), chosen) : scoreRows(new PartsModel(stats, others, nbOptions, scratch), chosen)));
       for (const r of chosen) calibLabels.push(labels[r % n]!);
     });
     temperature = fitTemperature(calibScores, calibLabels);
@@ -348,7 +360,9 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
 
   let heldOut = null;
   const splitNb = kind === 'complement-nb' ? new PartsModel(stats, foldParts, nbOptions, scratch) : null;
-  const splitLr = kind === 'nb-lr' && (test.length > 0 || options.refitOnAll === false) ? fitNbLr(foldParts) : null;
+  // With one calibration fold its model (folds 1.. only) already has the test split unseen: it measures it.
+  const splitLr =
+    kind === 'nb-lr' && (test.length > 0 || options.refitOnAll === false) ? (calibrationFolds === 1 && lastLinear && options.refitOnAll !== false ? lastLinear : fitNbLr(foldParts, !lastFit)) : null;
   if (test.length > 0) {
     const testScores = splitLr ? scoreLinear(splitLr, test) : scoreRows(splitNb!, test);
     const evalRows: EvalRow[] = test.map((r, i) => {
@@ -363,7 +377,7 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   let logProb: Float64Array;
   let logPrior: Float64Array;
   if (kind === 'nb-lr') {
-    ({ weights: logProb, bias: logPrior } = options.refitOnAll === false ? splitLr! : fitNbLr([...foldParts, FOLDS]));
+    ({ weights: logProb, bias: logPrior } = options.refitOnAll === false ? splitLr! : fitNbLr([...foldParts, FOLDS], !lastFit, n > AUGMENT_MAX_ROWS ? 0 : 1));
   } else {
     ({ logProb, logPrior } = (options.refitOnAll === false ? splitNb! : new PartsModel(stats, [...foldParts, FOLDS], nbOptions, scratch)).complete());
   }

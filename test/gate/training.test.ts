@@ -1,7 +1,7 @@
 /**
- * The fast training path against plain references: the regex-free tokenizer against natural's RegexpTokenizer,
- * the hashed spelling index against a Map, and the whole trained model against a direct re-computation of the
- * features and complement NB sums with strings and Maps.
+ * The fast training path against plain references: the tokenizer's ASCII scan against natural's RegexpTokenizer,
+ * the hashed spelling index against a Map, the whole trained model against a direct re-computation of the
+ * features and complement NB sums with strings and Maps, and NB-LR's fit against its own loss.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -13,6 +13,7 @@ import { readLabelledCsv } from '../../src/gate/readLabelledCsv.js';
 import { MAX_TOKEN_CHARS, normalizeText, stem, tokenize, TokenSpans } from '../../src/gate/tokenize.js';
 import { trainGate } from '../../src/gate/trainGate.js';
 import { LABELS, type TrainingExample } from '../../src/gate/types.js';
+import { DEFAULT_NB_LR_OPTIONS, NbLrFit, type SparseRows } from '../../src/gate/nbLogisticRegression.js';
 import { FIXTURES, REPO } from './helpers.js';
 
 const regexTokenizer = new tokenizers.RegexpTokenizer({ pattern: /[^\p{L}\p{N}]+/u });
@@ -121,7 +122,7 @@ describe('fast training path', () => {
       { text: "my e-mail pass-word was phished, it's the wi-fi", label: 'cybersecurity', weight: 0.5 },
       { text: 'Café naïve résumé 心脏病 сердце', label: 'none' },
     ];
-    const { gate } = trainGate(rows, { heldOutFraction: 0.2, seed: 4 });
+    const { gate } = trainGate(rows, { heldOutFraction: 0.2, seed: 4, model: 'complement-nb' });
     const reference = referenceModel(rows, { p: 0.08, weight: 0.5 }, 4);
     assert.deepEqual(gate.vocabulary, reference.vocabulary);
     const model = gate as unknown as { idf: Float64Array; logProb: Float64Array; logPrior: Float64Array };
@@ -131,6 +132,51 @@ describe('fast training path', () => {
     for (let i = 0; i < reference.logProb.length; i++) {
       assert.ok(Math.abs(model.logProb[i]! - reference.logProb[i]!) < 1e-5 * Math.max(1, Math.abs(reference.logProb[i]!)), `logProb[${i}] ${model.logProb[i]} vs ${reference.logProb[i]}`);
     }
+  });
+});
+
+describe('NB-LR', () => {
+  it('starts as the NB log-count-ratio model and lowers the weighted training loss from there', () => {
+    // Two classes, three features: feature 0 says class 0, feature 1 class 1, feature 2 is shared but, in the rows
+    // that carry it, mostly class 1 — NB's ratios undercount it, the regression learns it.
+    const docs: Array<[number[], number[], number]> = [];
+    for (let i = 0; i < 40; i++) docs.push([[0], [1], 0], [[1], [1], 1], [[0, 2], [0.5, 0.8], 1], [[2], [1], i % 4 === 0 ? 0 : 1]);
+    const offsets = [0];
+    const ids: number[] = [];
+    const values: number[] = [];
+    for (const [f, x] of docs) {
+      ids.push(...f);
+      values.push(...x);
+      offsets.push(ids.length);
+    }
+    const rows: SparseRows = { ids: Int32Array.from(ids), values: Float64Array.from(values), range: (d) => [offsets[d]!, offsets[d + 1]!] };
+    const labels = Int32Array.from(docs.map((d) => d[2]));
+    const weights = new Float64Array(docs.length).fill(1);
+    const ratios = Float64Array.from([1.5, -1.5, 0.2, -0.2, -0.3, 0.3]);
+    const loss = (fit: NbLrFit): number => {
+      const linear = fit.linear();
+      let total = 0;
+      docs.forEach(([f, x, y]) => {
+        const z = [fit.bias[0]!, fit.bias[1]!];
+        f.forEach((id, j) => {
+          z[0]! += x[j]! * linear[id * 2]!;
+          z[1]! += x[j]! * linear[id * 2 + 1]!;
+        });
+        const max = Math.max(z[0]!, z[1]!);
+        total += max + Math.log(Math.exp(z[0]! - max) + Math.exp(z[1]! - max)) - z[y]!;
+      });
+      return total / docs.length;
+    };
+    const fit = new NbLrFit(ratios, 2);
+    assert.deepEqual(Array.from(fit.linear()), Array.from(ratios), 'multipliers start at 1: the NB model');
+    const before = loss(fit);
+    fit.train(rows, Int32Array.from(docs.keys()), labels, weights, DEFAULT_NB_LR_OPTIONS, 5, seededRandom(1));
+    const after = loss(fit);
+    assert.ok(after < before * 0.8, `loss ${before.toFixed(3)} → ${after.toFixed(3)}`);
+    // A row of weight 0 teaches nothing.
+    const idle = new NbLrFit(ratios, 2);
+    idle.train(rows, Int32Array.from(docs.keys()), labels, new Float64Array(docs.length), DEFAULT_NB_LR_OPTIONS, 3, seededRandom(1));
+    assert.deepEqual(Array.from(idle.linear()), Array.from(ratios));
   });
 });
 
