@@ -83,6 +83,23 @@ describe('moe train / eval / route', () => {
     assert.equal(fs.existsSync(out), false);
   });
 
+  it('train --classifier nb-lr writes an NB-LR gate; eval on one of our held-out sets prints its targets', () => {
+    const nbLr = path.join(dir, 'nb-lr.json');
+    const r = moe(['train', '--data', path.join(FIXTURES, 'small.csv'), '--out', nbLr, '--classifier', 'nb-lr']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(fs.readFileSync(nbLr, 'utf8')) as { model: string }).model, 'nb-lr');
+    assert.equal(r.stderr, '', 'no progress lines when stderr is not a terminal');
+    assert.equal(moe(['train', '--data', path.join(FIXTURES, 'small.csv'), '--out', nbLr, '--classifier', 'svm']).code, 2);
+    const urgent = path.join(dir, 'urgent_health.csv');
+    fs.writeFileSync(urgent, 'text,label\nmy toddler swallowed a battery,healthcare\nchest pain and sweating,healthcare\n');
+    const e = moe(['eval', '--data', urgent, '--model', nbLr]);
+    assert.equal(e.code, 0, e.stderr);
+    assert.match(e.stdout, /targets \(issue 14\)/);
+    assert.match(e.stdout, /routed to healthcare +84\.2% +\d+\.\d% +≥ 99\.0% [✓✗]/);
+    const json = moe(['eval', '--data', urgent, '--model', nbLr, '--json']);
+    assert.doesNotMatch(json.stdout, /targets/);
+  });
+
   it('usage errors and a corrupt model are clear', () => {
     assert.equal(moe(['eval']).code, 2);
     assert.equal(moe(['eval', '--data', path.join(FIXTURES, 'eval.csv'), '--noise', '7']).code, 2);
