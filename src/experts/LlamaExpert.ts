@@ -104,7 +104,10 @@ export class LlamaExpert {
   }
 
   status(): ExpertStatus {
-    return { ...this.info(), state: this.state, unavailableReason: this.reason, active: this.activeCount, queued: this.waiters.length };
+    return {
+      ...this.info(), state: this.state, unavailableReason: this.reason, active: this.activeCount, queued: this.waiters.length,
+      memoryBytes: this.loaded ? this.estimatedBytes : 0,
+    };
   }
 
   markUnavailable(reason: string): void {

@@ -42,6 +42,8 @@ export interface ExpertStatus extends ExpertInfo {
   unavailableReason: string | null;
   active: number;
   queued: number;
+  /** Estimated RAM+VRAM while loaded (local experts), for the admin dashboard. */
+  memoryBytes?: number;
 }
 
 export type ExpertErrorCode = 'expert_busy' | 'expert_unavailable' | 'expert_timeout' | 'aborted' | 'unknown_expert' | 'prompt_too_long';

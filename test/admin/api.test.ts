@@ -222,12 +222,15 @@ test('recent decisions filter by expert, vote and fallback, show question text, 
 
 test('the experts panel lists every expert with state, queue, busy rejections and speed', async () => {
   const { body } = await get('/admin/api/experts', { authorization: `Bearer ${ADMIN_TOKEN}` });
-  const experts = body.experts as { id: string; state: string; queued: number; busyRejections: number; tokensPerSecond: number | null }[];
+  const experts = body.experts as { id: string; state: string; queued: number; busyRejections: number; tokensPerSecond: number | null; memoryBytes: number | null }[];
   assert.deepEqual(experts.map((e) => e.id).sort(), ['cybersecurity', 'finance', 'general', 'healthcare']);
   for (const e of experts) {
     assert.equal(typeof e.queued, 'number');
     assert.equal(e.busyRejections, 0);
-    if ((seeded.byExpert[e.id] ?? 0) > 0) assert.equal(e.state, 'loaded', e.id);
+    if ((seeded.byExpert[e.id] ?? 0) > 0) {
+      assert.equal(e.state, 'loaded', e.id);
+      assert.ok(e.memoryBytes !== null && e.memoryBytes > 0, `${e.id} reports its memory`);
+    }
     // Speed is over the answers of the last 24 hours (from the start of that hour): answers a day old are at the edge.
     const mine = seeded.decisions.filter((d) => d.expert === e.id);
     if (mine.some((d) => d.daysAgo === 0) || e.id === 'cybersecurity') assert.ok(e.tokensPerSecond !== null && e.tokensPerSecond > 0, e.id);

@@ -287,11 +287,10 @@ function expertItem(s: ExpertStatus, figures: { busyRejections: number; tokensPe
       }
     }
   }
-  const memory = (s as unknown as { memoryBytes?: unknown }).memoryBytes;
   return {
     id: s.id, displayName: s.displayName, emoji: s.emoji, state: s.state, unavailableReason: s.unavailableReason,
     isFallback: s.isFallback, demo: s.demo, active: s.active, queued: s.queued,
-    memoryBytes: typeof memory === 'number' ? memory : null,
+    memoryBytes: typeof s.memoryBytes === 'number' ? s.memoryBytes : null,
     busyRejections: figures?.busyRejections ?? 0,
     tokensPerSecond: figures?.tokensPerSecond ?? null,
     endpoint: Object.keys(extra).length > 0 ? extra : null,

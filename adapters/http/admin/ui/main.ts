@@ -118,15 +118,15 @@ function describeRetrain(s: RetrainStatusResponse): string {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function retrain(): Promise<void> {
+/** Shows progress until the run in `s` ends, then its result in numbers. */
+async function followRetrain(first: RetrainStatusResponse): Promise<void> {
   retrainButton.disabled = true;
   retrainProgress.hidden = false;
-  retrainStatus.textContent = 'Retraining…';
   try {
-    let s = await postJson<RetrainStatusResponse>('retrain');
+    let s = first;
     while (s.state === 'running') {
       const seconds = Math.round((Date.now() - (s.startedAt ?? Date.now())) / 1000);
-      retrainStatus.textContent = `Retraining… ${seconds} s`;
+      retrainStatus.textContent = `Retraining… ${seconds} s (asked by ${s.requestedBy ?? 'someone'})`;
       await sleep(500);
       s = await getJson<RetrainStatusResponse>('retrain');
     }
@@ -142,6 +142,19 @@ async function retrain(): Promise<void> {
   }
 }
 
+async function retrain(): Promise<void> {
+  retrainButton.disabled = true;
+  retrainStatus.textContent = 'Retraining…';
+  delete retrainStatus.dataset.result;
+  try {
+    await followRetrain(await postJson<RetrainStatusResponse>('retrain'));
+  } catch (err) {
+    retrainStatus.textContent = `Retraining failed: ${err instanceof Error ? err.message : String(err)}`;
+    retrainStatus.dataset.result = 'failed';
+    retrainButton.disabled = false;
+  }
+}
+
 /** Hour buckets over 90 days would be 2,160 bars: switch to days for long ranges. */
 rangeSelect.addEventListener('change', () => {
   if (rangeSelect.value === '90d') bucketSelect.value = 'day';
@@ -153,4 +166,8 @@ for (const f of [expertFilter, voteFilter, fallbackFilter]) f.addEventListener('
 byId('refresh').addEventListener('click', () => void loadAll());
 retrainButton.addEventListener('click', () => void retrain());
 
-void loadAll();
+// A retraining started elsewhere (another tab, before a reload) shows its progress here too.
+void loadAll().then(async () => {
+  const s = await getJson<RetrainStatusResponse>('retrain');
+  if (s.state === 'running' && !retrainButton.disabled) await followRetrain(s);
+}).catch(showError);
