@@ -1,8 +1,7 @@
-/** Streams generated text into a deferred interaction reply by editing it (see ThrottledStream). */
-import type { RepliableInteraction } from 'discord.js';
+/** Streams generated text into the first message of an answer by editing it (see ThrottledStream). */
 import { splitMessage } from '../shared/splitMessage.js';
 import { ThrottledStream, type StreamEdit } from '../shared/ThrottledStream.js';
-import { NO_MENTIONS } from './replies.js';
+import type { AnswerChain } from './AnswerChain.js';
 
 const DISCORD_LIMIT = 2000;
 const CURSOR = ' ▌';
@@ -16,7 +15,7 @@ export function streamingPreview(header: string, text: string): string {
 
 export class StreamingReply extends ThrottledStream {
   constructor(
-    private readonly interaction: RepliableInteraction,
+    private readonly chain: AnswerChain,
     intervalMs: number,
     onError: (err: unknown) => void,
   ) {
@@ -26,6 +25,6 @@ export class StreamingReply extends ThrottledStream {
   protected render(header: string | null, text: string): StreamEdit | null {
     if (text.trim() === '' && !header) return null;
     const content = streamingPreview(header ?? '', text);
-    return { key: content, send: () => this.interaction.editReply({ content, allowedMentions: NO_MENTIONS }) };
+    return { key: content, send: () => this.chain.edit(content, []) };
   }
 }

@@ -2,6 +2,7 @@
 import { MessageFlags, type ButtonInteraction, type StringSelectMenuInteraction } from 'discord.js';
 import { isExpertId } from '../../src/gate/types.js';
 import { deliverAnswer } from './answer.js';
+import { interactionChain } from './AnswerChain.js';
 import { isAdmin } from './admin.js';
 import type { DiscordContext } from './context.js';
 import type { CustomAction } from './customIds.js';
@@ -47,7 +48,7 @@ export async function handleComponent(
       return;
     }
     case 'reroute':
-      await deliverAnswer(ctx, interaction, (options) => ctx.router.reroute(action.decisionId, action.expertId, options));
+      await deliverAnswer(ctx, interactionChain(ctx, interaction), (options) => ctx.router.reroute(action.decisionId, action.expertId, options));
       return;
   }
 }

@@ -10,6 +10,7 @@ import { isExpectedError, userErrorMessage } from '../shared/format.js';
 import { createLogger, errorFields, type Logger } from '../../src/logger.js';
 import { handleRetrain, handleStats } from './admin.js';
 import { deliverAnswer } from './answer.js';
+import { interactionChain } from './AnswerChain.js';
 import { ASK_COMMAND, QUERY_OPTION, RETRAIN_COMMAND, STATS_COMMAND } from './commands.js';
 import type { DiscordContext } from './context.js';
 import { DeferralQueue } from './DeferralQueue.js';
@@ -105,7 +106,7 @@ export async function handleInteraction(ctx: DiscordContext, interaction: Intera
           if (query.length > ctx.config.maxQueryChars) {
             return await replyEphemeral(interaction, userErrorMessage({ code: 'query_too_long' }, ctx.config.maxQueryChars));
           }
-          return await deliverAnswer(ctx, interaction, (options) => ctx.router.ask(query, options));
+          return void (await deliverAnswer(ctx, interactionChain(ctx, interaction), (options) => ctx.router.ask(query, options)));
         }
         case RETRAIN_COMMAND:
           return await handleRetrain(ctx, interaction);

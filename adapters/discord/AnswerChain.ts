@@ -1,0 +1,44 @@
+/**
+ * Where a Discord answer is shown: a first message that is edited while the answer streams, further messages for the
+ * parts past 2,000 characters, and a private line for the asker. The reply to an interaction is one such chain
+ * (interactionChain); a reply to a plain message, followed by further messages in its channel, can be another.
+ */
+import type { Message, MessageActionRowComponentBuilder, ActionRowBuilder, RepliableInteraction } from 'discord.js';
+import type { DiscordContext } from './context.js';
+import { discardReply, NO_MENTIONS, replyEphemeral } from './replies.js';
+
+export type Row = ActionRowBuilder<MessageActionRowComponentBuilder>;
+
+export interface AnswerChain {
+  /** For log lines (the interaction or message id). */
+  readonly id: string;
+  readonly userId: string;
+  readonly channelId: string | null;
+  /** Shows at once that an answer is coming (a deferral, a placeholder). */
+  open(): Promise<void>;
+  /** Sets the first message's content (each streaming step, then the first part of the answer). */
+  edit(content: string, components: Row[]): Promise<Message>;
+  /** Sends the next part of a long answer. */
+  append(content: string, components: Row[]): Promise<Message>;
+  /** Removes the first message when no answer will come. */
+  discard(): Promise<void>;
+  /** Tells only the asker (errors, permission problems). */
+  tellPrivately(content: string): Promise<void>;
+}
+
+/** The reply to a slash command or button: deferred at once (Discord's 3-second window), edited, then follow-ups. */
+export function interactionChain(ctx: DiscordContext, interaction: RepliableInteraction): AnswerChain {
+  return {
+    id: interaction.id,
+    userId: interaction.user.id,
+    channelId: interaction.channelId,
+    async open() {
+      await ctx.deferrals.defer(() => interaction.deferReply());
+      await ctx.deferrals.idle();
+    },
+    edit: (content, components) => interaction.editReply({ content, components, allowedMentions: NO_MENTIONS }),
+    append: (content, components) => interaction.followUp({ content, components, allowedMentions: NO_MENTIONS }),
+    discard: () => discardReply(interaction),
+    tellPrivately: (content) => replyEphemeral(interaction, content),
+  };
+}
