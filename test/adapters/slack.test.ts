@@ -106,6 +106,21 @@ describe('Slack adapter over HTTP with demo experts', () => {
     assert.equal(again!.stream, 'stopped', 'a passing failure is not remembered as "cannot stream"');
   });
 
+  test('a workspace that refuses thread status still gets its answer; the refusal is logged once and not retried', async () => {
+    const team = 'T0NOSTATUS';
+    h.fake.failNext('assistant.threads.setStatus', 'not_allowed', { times: 1000, when: (p) => p.channel_id === 'C0NOSTATUS' });
+    const first = await mention(h, 'How do I turn on automatic updates on my phone?', 'U0NOSTA1', 'C0NOSTATUS', team);
+    const [answer] = await waitForAnswer(h, first.q.channel, first.q.ts);
+    assert.equal(answer!.stream, 'stopped');
+    assert.equal(h.fake.callsOf('assistant.threads.setStatus').filter((c) => c.params.thread_ts === first.q.ts).length, 1, 'tried once');
+    assert.equal(h.logs.filter((l) => l.message === 'slack: thread status unavailable in this workspace' && l.fields.teamId === team).length, 1);
+    const second = await mention(h, 'Should I cover my laptop camera?', 'U0NOSTA2', 'C0NOSTATUS', team);
+    await waitForAnswer(h, second.q.channel, second.q.ts);
+    await h.fake.waitFor(() => second.q.reactions.size === 0, 20_000, 'the second answer to be done');
+    assert.equal(h.fake.callsOf('assistant.threads.setStatus').filter((c) => c.params.thread_ts === second.q.ts).length, 0, 'not asked again');
+    h.fake.clearFailures();
+  });
+
   test('a direct message is answered in its thread; edits, bot posts and other channels\' plain messages are ignored', async () => {
     const q = h.fake.userMessage('D0DM0001', 'U0USER02', 'What is a good way to budget my monthly salary?');
     const res = await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(dmEvent(q)));
