@@ -82,7 +82,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     if (interrupted > 0) logger.warn({ interrupted }, 'marked answers interrupted by the last stop as failed');
 
     const activeGate = new ActiveGate(options.gate ?? (await loadActiveGate(config)));
-    const experts = options.experts ?? (await createExpertPool(config, { log: (msg) => logger.info(msg) }));
+    const experts = options.experts ?? (await createExpertPool(config, { log: (msg) => logger.info(msg), warn: (msg) => logger.warn(msg) }));
     if (options.disposeExperts ?? !options.experts) cleanup.unshift(() => experts.dispose());
 
     const retrainer = options.retrainer ?? createRetrainer({ config, store, activeGate, logger });

@@ -226,6 +226,8 @@ const SETTINGS = {
   retrainMargin: setting('RETRAIN_MARGIN', number(0.005, 0, 1)),
   gateReloadIntervalMs: setting('GATE_RELOAD_INTERVAL', duration('2s', 50)),
   adminToken: setting('ADMIN_TOKEN', optionalString), // the dashboard at /admin; empty = off (404)
+  /** Bearer keys /v1 accepts, comma-separated; empty = /v1 is open (with a warning at start when HOST is not loopback). */
+  apiKeys: setting('API_KEYS', parsed<string[]>([], (raw) => raw.split(',').map((k) => k.trim()).filter(Boolean))),
   discord: {
     token: setting('DISCORD_TOKEN', optionalString),
     appId: setting('DISCORD_APP_ID', optionalString),

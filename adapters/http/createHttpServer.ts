@@ -16,6 +16,7 @@ import { codeForStatus, formatValidationErrors, sendError, sendRouterError } fro
 import { registerPredict } from './predict.js';
 import { registerFeedback } from './feedback.js';
 import { registerHealth } from './health.js';
+import { registerV1 } from './v1/registerV1.js';
 import { registerAdmin, registerAdminDisabled } from './admin/registerAdmin.js';
 import { AdminQueries } from '../../src/store/AdminQueries.js';
 import { rollbackGate } from '../../src/learning/Retrainer.js';
@@ -23,7 +24,7 @@ import type { Store } from '../../src/store/Store.js';
 import type { OperationsApi } from '../../src/core/types.js';
 
 export interface HttpServerDeps {
-  config: Pick<Config, 'maxQueryChars'> & Partial<Pick<Config, 'adminToken' | 'logQueryText'>>;
+  config: Pick<Config, 'maxQueryChars'> & Partial<Pick<Config, 'adminToken' | 'logQueryText' | 'host' | 'apiKeys'>>;
   router: Router;
   /** What the admin dashboard reads and does (/admin, on when config.adminToken is set too). */
   admin?: { store: Store; retrain: OperationsApi['retrain'] };
@@ -114,5 +115,10 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
   } else {
     registerAdminDisabled(app);
   }
+  await registerV1(app, {
+    router: deps.router, apiKeys: deps.config.apiKeys ?? [], host: deps.config.host ?? '127.0.0.1', warn: (message) => deps.logger.warn(message),
+    // A chat's whole history comes with each request.
+    bodyLimit: Math.max(4 * 1024 ** 2, deps.config.maxQueryChars * 64),
+  });
   return app;
 }

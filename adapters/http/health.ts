@@ -25,6 +25,14 @@ export function registerHealth(app: FastifyInstance, router: Router, registry: R
                   id: { type: 'string' }, name: { type: 'string' }, state: { type: 'string' }, available: { type: 'boolean' },
                   loaded: { type: 'boolean' }, demo: { type: 'boolean' }, isFallback: { type: 'boolean' },
                   active: { type: 'integer' }, queued: { type: 'integer' }, unavailableReason: { type: ['string', 'null'] },
+                  endpoint: {
+                    type: ['object', 'null'], description: 'For an expert on a serving engine: its URL and health',
+                    properties: {
+                      baseUrl: { type: 'string' }, model: { type: 'string' }, health: { type: 'string', enum: ['unknown', 'up', 'down'] },
+                      lastError: { type: ['string', 'null'] }, since: { type: 'integer' }, nextProbeAt: { type: ['integer', 'null'] },
+                      maxConcurrent: { type: 'integer' },
+                    },
+                  },
                 },
               },
             },
@@ -36,6 +44,7 @@ export function registerHealth(app: FastifyInstance, router: Router, registry: R
     const experts = router.expertStatus().map((s) => ({
       id: s.id, name: s.displayName, state: s.state, available: s.state !== 'unavailable', loaded: s.state === 'loaded',
       demo: s.demo, isFallback: s.isFallback, active: s.active, queued: s.queued, unavailableReason: s.unavailableReason,
+      endpoint: s.endpoint ?? null,
     }));
     // Known before anyone asks (a missing model file, a budget too small for it): say so now, not after a failed answer.
     const reasons = experts.filter((e) => !e.available).map((e) =>

@@ -46,6 +46,16 @@ export function createRouterMetrics(expertStatus: () => ExpertStatus[], options:
     },
   });
 
+  new Gauge({
+    name: 'moe_expert_endpoint_up', help: 'Serving engine of a remote expert: 1 up, 0 down, -1 not checked yet',
+    labelNames: ['expert', 'base_url'] as const, registers: [registry],
+    collect() {
+      for (const s of expertStatus()) {
+        if (s.endpoint) this.set({ expert: s.id, base_url: s.endpoint.baseUrl }, s.endpoint.health === 'up' ? 1 : s.endpoint.health === 'down' ? 0 : -1);
+      }
+    },
+  });
+
   const observer: RouterObserver = {
     onAnswered(result, meta) {
       decisions.inc({ expert: result.expert.id, platform: meta.platform, status: 'answered' });

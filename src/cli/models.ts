@@ -8,7 +8,8 @@ import { loadConfig, type Config } from '../config.js';
 import { demoModelPath, downloadsDir, readDownloadsManifest } from '../experts/createExpertPool.js';
 import { inspectModelFile } from '../experts/inspectModelFile.js';
 import { OfflineError, pullModels, remoteModelUris } from '../experts/pullModels.js';
-import { loadRegistry, RegistryError, type ExpertEntry, type ExpertRegistry } from '../experts/registry.js';
+import { loadRegistry, RegistryError, type EndpointSource, type ExpertEntry, type ExpertRegistry } from '../experts/registry.js';
+import { checkEndpoint } from '../experts/RemoteExpert.js';
 import { parseArgs, stringFlag } from './args.js';
 
 const USAGE = 'usage: moe models list [--registry FILE] [--json] | moe models pull [--registry FILE] [--endpoint URL]';
@@ -19,7 +20,7 @@ interface ModelRow {
   displayName: string;
   model: string;
   file: string | null;
-  status: 'ready' | 'demo, generated on first use' | 'not downloaded' | 'missing' | 'invalid';
+  status: 'ready' | 'demo, generated on first use' | 'not downloaded' | 'missing' | 'invalid' | 'endpoint up' | 'endpoint down';
   sizeBytes: number | null;
   detail: string | null;
 }
@@ -27,6 +28,7 @@ interface ModelRow {
 async function describe(config: Config, registry: ExpertRegistry, entry: ExpertEntry): Promise<ModelRow> {
   const base = { id: entry.id, emoji: entry.emoji, displayName: entry.displayName, model: entry.modelSpec };
   let file: string;
+  if (entry.model.kind === 'endpoint') return describeEndpoint(base, entry.model);
   if (entry.model.kind === 'demo') file = demoModelPath(config, entry.id);
   else if (entry.model.kind === 'file') file = entry.model.path;
   else {
@@ -45,6 +47,13 @@ async function describe(config: Config, registry: ExpertRegistry, entry: ExpertE
   } catch (err) {
     return { ...base, file, status: 'invalid', sizeBytes: size, detail: (err as Error).message };
   }
+}
+
+async function describeEndpoint(base: Pick<ModelRow, 'id' | 'emoji' | 'displayName' | 'model'>, endpoint: EndpointSource): Promise<ModelRow> {
+  const check = await checkEndpoint(endpoint);
+  if (!check.up) return { ...base, file: null, status: 'endpoint down', sizeBytes: null, detail: check.reason };
+  const detail = check.modelListed ? null : `its /models list does not name "${endpoint.model}"`;
+  return { ...base, file: null, status: 'endpoint up', sizeBytes: null, detail };
 }
 
 function formatSize(bytes: number | null): string {

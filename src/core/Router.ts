@@ -78,7 +78,7 @@ export class Router implements RouterApi {
     const startedAt = performance.now();
     const text = await this.admit(query, options); // validated, normalised, rate limit taken
     const route = this.gate.current().route(text); // the gate picks an expert, or the fallback when off-topic/unsure
-    const turn = openTurn(this.conversations, this.store, text, route, options); // a follow-up stays with its conversation's expert unless it switches topic
+    const turn = openTurn(this.conversations, this.store, text, route, options, this.gate.current()); // a follow-up stays with its conversation's expert unless it switches topic
     const decision = await this.startDecision(text, options, startedAt, { // committed as pending before generating
       gateVersion: route.gateVersion, label: route.label, gateExpert: route.expert, probabilities: route.probabilities, reroutedFrom: null,
       expert: turn.expert, confidence: turn.confidence, fallbackReason: turn.fallbackReason, runnerUp: turn.runnerUp, turn: turn.turn,
@@ -194,10 +194,10 @@ export class Router implements RouterApi {
         options.onDecision?.(result);
         return result;
       };
-      const history = historyOf(this.conversations, d.turn); // the conversation so far; a switched expert gets it too
+      const history = options.history ?? historyOf(this.conversations, d.turn); // the conversation so far (or as the caller sent it); a switched expert gets it too
       const generate = (id: ExpertId): Promise<GenerateResult> => this.expertPool.generate(id, d.query, {
         signal,
-        history,
+        ...options.generation, history, systemSuffix: options.systemPrompt, // the caller's settings and system text, if any
         onTextChunk: (chunk) => {
           announce(this.expertPool.info(id).demo);
           options.onTextChunk?.(chunk);
@@ -216,6 +216,7 @@ export class Router implements RouterApi {
         answered.demo = generated.demo;
         answered.response = generated.text;
         answered.latencyMs = Math.round(performance.now() - d.startedAt);
+        [answered.promptTokens, answered.completionTokens] = [generated.promptTokens, generated.completionTokens];
         this.store.completeDecision(d.id, {
           expert, fallbackReason, latencyMs: answered.latencyMs, completedAt: this.now(), answer: generated.text,
           promptTokens: generated.promptTokens, completionTokens: generated.completionTokens,
@@ -241,7 +242,7 @@ export class Router implements RouterApi {
     return {
       decisionId: d.id, expert: this.expertPool.info(expert), confidence: d.confidence, probabilities: d.probabilities,
       fallbackReason, runnerUp: this.expertPool.info(d.runnerUp), demo, reroutedFrom: d.reroutedFrom, conversation: d.turn?.info ?? null,
-      response: '', latencyMs: 0, feedbackWanted: shouldAskForFeedback(d.confidence, d.reroutedFrom !== null),
+      response: '', latencyMs: 0, promptTokens: 0, completionTokens: 0, feedbackWanted: shouldAskForFeedback(d.confidence, d.reroutedFrom !== null),
     };
   }
 }

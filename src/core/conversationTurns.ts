@@ -5,12 +5,12 @@
 import { v7 as uuidv7 } from 'uuid';
 import type { Store, QueuedStatement } from '../store/Store.js';
 import type { DecisionRow } from '../store/types.js';
-import { DOMAIN_LABELS, LABELS, type ExpertId, type Label, type RouteDecision } from '../gate/types.js';
+import { DOMAIN_LABELS, LABELS, type ExpertId, type GateModel, type Label, type RouteDecision } from '../gate/types.js';
 import type { Config } from '../config.js';
 import type { ChatTurn } from '../experts/types.js';
 import { ConversationStore } from '../store/ConversationStore.js';
 import { Conversations, type ConversationTurnHandle } from './Conversations.js';
-import { routeFollowUp } from './routeFollowUp.js';
+import { callerExpert, followUpRule } from './routeMessage.js';
 import { expertToLabel } from './labels.js';
 import { RouterError } from './errors.js';
 import type { AnswerFallbackReason, AskOptions, ConversationInfo } from './types.js';
@@ -47,16 +47,17 @@ export function historyOf(conversations: Conversations, turn: DecisionTurn | nul
 }
 
 /** Opens the question's conversation (the caller's key, the one of the answer it follows up, or a new one) and routes it. */
-export function openTurn(conversations: Conversations, store: Store, text: string, route: RouteDecision, options: AskOptions): TurnChoice {
+export function openTurn(conversations: Conversations, store: Store, text: string, route: RouteDecision, options: AskOptions, gate: GateModel): TurnChoice {
   const [key, isNew] = conversationKey(conversations, store, options);
   const handle = conversations.open(key, options.platform, { isNew }); // a thread, a reply chain, an HTTP conversationId
-  const rule = routeFollowUp(text, route, handle.routing);
-  const expert = rule.expert;
+  const rule = followUpRule(gate, text, route, options.history, handle.routing); // over the turns the caller sent, if it sent them
+  const forced = callerExpert(options.expert); // the caller named the expert (/v1 `model`)
+  const expert = forced ?? rule.expert;
   const same = expert === route.expert;
   return {
     expert,
-    confidence: rule.reason === 'fresh' ? route.confidence : rule.next.evidence[LABELS.indexOf(expertToLabel(expert))]!,
-    fallbackReason: same ? route.fallbackReason : expert === 'general' ? 'off_topic' : null,
+    confidence: forced ? route.probabilities[expertToLabel(forced)] : rule.reason === 'fresh' ? route.confidence : rule.next.evidence[LABELS.indexOf(expertToLabel(expert))]!,
+    fallbackReason: forced ? 'forced' : same ? route.fallbackReason : expert === 'general' ? 'off_topic' : null,
     runnerUp: same ? route.runnerUp : bestOtherDomain(route.probabilities, expert),
     turn: { handle, info: { key: handle.key, turn: handle.turn, followUp: handle.turn > 1, reason: rule.reason, gateAlone: route.expert, restarted: handle.restarted } },
     write: conversations.record(handle, rule),

@@ -4,7 +4,7 @@
  * Router (questions and votes), MessageLinks (which message shows which answer) and the operations (stats, retrain).
  */
 import type { ExpertId, Label, FallbackReason } from '../gate/types.js';
-import type { ExpertInfo, ExpertStatus } from '../experts/types.js';
+import type { ChatTurn, ExpertInfo, ExpertStatus } from '../experts/types.js';
 import type { Platform, Vote } from '../store/types.js';
 
 export type { Platform, Vote };
@@ -28,6 +28,17 @@ export interface AskOptions {
   conversationKey?: string | null;
   /** Continue the conversation of this earlier answer (Discord's Follow up button, a reply to an answer). */
   followUpOf?: string | null;
+  /** Ask this expert instead of the gate's choice (e.g. /v1 `model: "finance"`); logged with fallback reason `forced`. */
+  expert?: ExpertId;
+  /**
+   * The earlier turns, newest first, when the caller sends the whole conversation each time (/v1 `messages`): the
+   * follow-up rule routes over their questions and the expert sees them, instead of what the log keeps for the key.
+   */
+  history?: readonly ChatTurn[];
+  /** The caller's system text, appended to the expert's own system prompt. */
+  systemPrompt?: string;
+  /** The caller's generation settings; the expert keeps them within its own limits. */
+  generation?: { maxTokens?: number; temperature?: number; topP?: number };
 }
 
 /** A question's place in its conversation, and how the follow-up rule routed it. */
@@ -63,11 +74,15 @@ export interface DecisionInfo {
   conversation?: ConversationInfo | null;
 }
 
-export type AnswerFallbackReason = FallbackReason | 'expert_unavailable' | 'expert_busy' | null;
+/** `forced`: the caller named the expert (AskOptions.expert), so the gate's choice was not used. */
+export type AnswerFallbackReason = FallbackReason | 'expert_unavailable' | 'expert_busy' | 'forced' | null;
 
 export interface AskResult extends DecisionInfo {
   response: string;
   latencyMs: number;
+  /** Tokens of the prompt and the answer, as the expert counted them (always set by Router). */
+  promptTokens?: number;
+  completionTokens?: number;
   /** The gate was unsure (or the user re-asked): a vote on this answer teaches the gate most, so adapters invite one. */
   feedbackWanted: boolean;
 }

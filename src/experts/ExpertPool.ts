@@ -6,10 +6,13 @@ import os from 'node:os';
 import type { Llama } from 'node-llama-cpp';
 import type { ExpertId } from '../gate/types.js';
 import type { LlamaExpert } from './LlamaExpert.js';
+import type { RemoteExpert } from './RemoteExpert.js';
 import { ExpertError, type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateOptions, type GenerateResult } from './types.js';
 
 export interface ExpertPoolOptions {
   experts: LlamaExpert[];
+  /** Experts served by OpenAI-compatible engines (`endpoint` in the registry); no memory budget applies to them. */
+  remote?: RemoteExpert[];
   fallback: ExpertId;
   getLlama: () => Promise<Llama>;
   /** Bytes of RAM+VRAM the loaded experts may use; null = from free memory when the first expert loads. */
@@ -21,6 +24,9 @@ const MiB = 1024 ** 2;
 
 export class ExpertPool implements ExpertProvider {
   private readonly experts = new Map<ExpertId, LlamaExpert>();
+  private readonly remote = new Map<ExpertId, RemoteExpert>();
+  /** Every expert id in registry order, local and remote. */
+  private readonly order: ExpertId[];
   private budget: number | null;
   /** Loads run one at a time so two experts never both count the same free memory. */
   private loadChain: Promise<unknown> = Promise.resolve();
@@ -29,16 +35,18 @@ export class ExpertPool implements ExpertProvider {
 
   constructor(private readonly opts: ExpertPoolOptions) {
     for (const e of opts.experts) this.experts.set(e.id, e);
-    if (!this.experts.has(opts.fallback)) throw new Error(`fallback expert "${opts.fallback}" is not in the pool`);
+    for (const e of opts.remote ?? []) this.remote.set(e.id, e);
+    this.order = [...this.experts.keys(), ...this.remote.keys()];
+    if (!this.experts.has(opts.fallback) && !this.remote.has(opts.fallback)) throw new Error(`fallback expert "${opts.fallback}" is not in the pool`);
     this.budget = opts.memoryBudgetBytes;
   }
 
   list(): ExpertInfo[] {
-    return [...this.experts.values()].map((e) => e.info());
+    return this.order.map((id) => this.any(id).info());
   }
 
   info(id: ExpertId): ExpertInfo {
-    return this.get(id).info();
+    return this.any(id).info();
   }
 
   fallbackId(): ExpertId {
@@ -46,7 +54,7 @@ export class ExpertPool implements ExpertProvider {
   }
 
   status(): ExpertStatus[] {
-    return [...this.experts.values()].map((e) => e.status());
+    return this.order.map((id) => this.any(id).status());
   }
 
   /** The memory budget in bytes (resolved from free memory once the first expert loads, when set to auto). */
@@ -64,6 +72,8 @@ export class ExpertPool implements ExpertProvider {
   async generate(id: ExpertId, query: string, options: GenerateOptions = {}): Promise<GenerateResult> {
     const startedAt = Date.now();
     if (this.disposed) throw new ExpertError('expert_unavailable', id, 'the expert pool is shutting down');
+    const remote = this.remote.get(id);
+    if (remote) return remote.generate(query, options);
     const expert = this.get(id);
     await expert.acquireSlot(options.signal);
     try {
@@ -82,21 +92,27 @@ export class ExpertPool implements ExpertProvider {
     }
   }
 
-  /** Loads every available expert now (e.g. `--preload`), within the budget. Failures only mark experts unavailable. */
-  async preload(ids: ExpertId[] = [...this.experts.keys()]): Promise<void> {
-    for (const id of ids) await this.ensureLoaded(this.get(id)).catch(() => undefined);
-  }
-
   async dispose(): Promise<void> {
     this.disposed = true;
     await this.loadChain.catch(() => undefined);
     await Promise.all([...this.experts.values()].map((e) => e.unload()));
+    await Promise.all([...this.remote.values()].map((e) => e.dispose()));
+  }
+
+  private any(id: ExpertId): LlamaExpert | RemoteExpert {
+    const e = this.experts.get(id) ?? this.remote.get(id);
+    if (!e) throw this.unknown(id);
+    return e;
   }
 
   private get(id: ExpertId): LlamaExpert {
     const e = this.experts.get(id);
-    if (!e) throw new ExpertError('unknown_expert', String(id), `unknown expert "${String(id)}" (known: ${[...this.experts.keys()].join(', ')})`);
+    if (!e) throw this.unknown(id);
     return e;
+  }
+
+  private unknown(id: ExpertId): ExpertError {
+    return new ExpertError('unknown_expert', String(id), `unknown expert "${String(id)}" (known: ${this.order.join(', ')})`);
   }
 
   private ensureLoaded(expert: LlamaExpert): Promise<void> {

@@ -6,6 +6,7 @@ import { GgufInsights, type GgufFileInfo, type Llama, type LlamaContext, type Ll
 import { generateOnSequence, PromptTooLongError } from './generateOnSequence.js';
 import { inspectModelFile } from './inspectModelFile.js';
 import { nativeErrorSince, nativeLogMark } from './llamaRuntime.js';
+import { generationSettings } from './generationSettings.js';
 import type { ExpertEntry } from './registry.js';
 import { ExpertError, type ExpertInfo, type ExpertStatus, type GenerateOptions, type GenerateResult } from './types.js';
 
@@ -24,6 +25,8 @@ export interface LlamaExpertOptions {
   queueLimit: number;
   timeoutMs: number;
   log: (msg: string) => void;
+  /** Where "expert unavailable" goes: an operator must see it (defaults to log). */
+  warn?: (msg: string) => void;
 }
 
 interface Waiter {
@@ -111,7 +114,7 @@ export class LlamaExpert {
   }
 
   markUnavailable(reason: string): void {
-    if (this.state !== 'unavailable') this.opts.log(`expert ${this.id} unavailable: ${reason}`);
+    if (this.state !== 'unavailable') (this.opts.warn ?? this.opts.log)(`expert ${this.id} unavailable: ${reason}`);
     this.state = 'unavailable';
     this.reason = reason;
     for (const w of this.waiters.splice(0)) w.reject(this.unavailableError());
@@ -236,7 +239,6 @@ export class LlamaExpert {
     const sequence = this.freeSequences.pop();
     if (!sequence || this.state !== 'loaded') throw this.unavailableError();
     this.lastUsed = Date.now();
-    const gen = this.opts.entry.generation;
     const controller = new AbortController();
     let timedOut = false;
     const onAbort = (): void => controller.abort();
@@ -249,15 +251,16 @@ export class LlamaExpert {
 
     let firstChunkAt: number | null = null;
     let sequenceReusable = true;
+    const settings = generationSettings(this.opts.entry, options);
     const generation = generateOnSequence(sequence, {
-      systemPrompt: this.opts.entry.systemPrompt,
+      systemPrompt: settings.systemPrompt,
       query,
       history: options.history ?? [],
-      historyTokens: gen.historyTokens ?? Math.floor(gen.contextSize / 4),
+      historyTokens: this.opts.entry.generation.historyTokens ?? Math.floor(this.opts.entry.generation.contextSize / 4),
       signal: controller.signal,
-      maxTokens: Math.max(1, Math.min(options.maxTokens ?? gen.maxTokens, 1_000_000)),
-      temperature: gen.temperature,
-      ...(gen.topP !== undefined ? { topP: gen.topP } : {}),
+      maxTokens: settings.maxTokens,
+      temperature: settings.temperature,
+      ...(settings.topP !== undefined ? { topP: settings.topP } : {}),
       onText: (text) => {
         firstChunkAt ??= Date.now();
         options.onTextChunk?.(text);

@@ -12,6 +12,7 @@ import { DEMO_MODEL_VERSION, writeDemoModel } from './demo/demoModel.js';
 import { ExpertPool } from './ExpertPool.js';
 import { inspectModelFile, isDemoModelInfo, metadataValue } from './inspectModelFile.js';
 import { LlamaExpert } from './LlamaExpert.js';
+import { RemoteExpert } from './RemoteExpert.js';
 import { getSharedLlama } from './llamaRuntime.js';
 import { loadRegistry, type ExpertEntry, type ExpertRegistry } from './registry.js';
 
@@ -19,6 +20,10 @@ export interface CreateExpertPoolOptions {
   /** Defaults to config.expertsPath. */
   registryPath?: string;
   log?: (msg: string) => void;
+  /** Problems an operator must see (an expert unavailable, a setting that cannot work); defaults to `log`. */
+  warn?: (msg: string) => void;
+  /** Delays of the background probe of a down endpoint (default 0.5 s doubling to 30 s). */
+  probeBackoff?: { minMs: number; maxMs: number };
   /** Run every expert on exactly this many threads, bypassing the one-thread rule for tiny models (benchmarks). */
   exactThreads?: number;
 }
@@ -76,6 +81,7 @@ interface Resolved {
 /** Finds the local file for an entry; problems become an unavailable reason, never an exception. */
 export async function resolveExpertModel(config: Config, registry: ExpertRegistry, entry: ExpertEntry, log: (msg: string) => void): Promise<Resolved> {
   const source = entry.model;
+  if (source.kind === 'endpoint') return { modelPath: null, missingReason: 'served by an endpoint', demo: false };
   if (source.kind === 'demo') return { modelPath: await ensureDemoModel(config, entry.id, log), demo: true };
   let file: string;
   if (source.kind === 'uri') {
@@ -94,9 +100,23 @@ export async function resolveExpertModel(config: Config, registry: ExpertRegistr
 
 export async function createExpertPool(config: Config, options: CreateExpertPoolOptions = {}): Promise<ExpertPool> {
   const log = options.log ?? (() => undefined);
+  const warn = options.warn ?? log;
   const registry = await loadRegistry(options.registryPath ?? config.expertsPath);
   const experts: LlamaExpert[] = [];
+  const remote: RemoteExpert[] = [];
   for (const entry of registry.experts) {
+    const timeoutMs = entry.generation.timeoutSeconds !== undefined ? Math.round(entry.generation.timeoutSeconds * 1000) : config.expertTimeoutMs;
+    const tooLong = queryLimitProblem(config.maxQueryChars, entry);
+    if (tooLong) warn(tooLong);
+    if (entry.model.kind === 'endpoint') {
+      const expert = new RemoteExpert({
+        entry, endpoint: entry.model, isFallback: entry.id === registry.fallback, queueLimit: config.expertQueueLimit, timeoutMs, log, warn,
+        ...(options.probeBackoff ? { probeBackoff: options.probeBackoff } : {}),
+      });
+      expert.checkNow();
+      remote.push(expert);
+      continue;
+    }
     const resolved = await resolveExpertModel(config, registry, entry, log);
     experts.push(
       new LlamaExpert({
@@ -107,16 +127,36 @@ export async function createExpertPool(config: Config, options: CreateExpertPool
         exactThreads: options.exactThreads !== undefined,
         batchSize: config.expertBatchSize,
         queueLimit: config.expertQueueLimit,
-        timeoutMs: entry.generation.timeoutSeconds !== undefined ? Math.round(entry.generation.timeoutSeconds * 1000) : config.expertTimeoutMs,
+        timeoutMs,
         log,
+        warn,
       }),
     );
   }
   return new ExpertPool({
     experts,
+    remote,
     fallback: registry.fallback,
     getLlama: () => getSharedLlama(config),
     memoryBudgetBytes: config.expertMemoryBudgetBytes,
     log,
   });
+}
+
+/** About four characters per token in the languages our experts speak; used only to warn, never to refuse. */
+const CHARS_PER_TOKEN = 4;
+
+/**
+ * MAX_QUERY_CHARS against an expert's context: a question the router admits but the expert cannot take would only
+ * fail at answer time, so say it at start. Null when it fits.
+ */
+export function queryLimitProblem(maxQueryChars: number, entry: ExpertEntry): string | null {
+  const queryTokens = Math.ceil(maxQueryChars / CHARS_PER_TOKEN);
+  const systemTokens = Math.ceil(entry.systemPrompt.length / CHARS_PER_TOKEN);
+  const context = entry.generation.contextSize;
+  if (queryTokens + systemTokens + 64 <= context) return null;
+  const fits = Math.max(0, (context - systemTokens - 64) * CHARS_PER_TOKEN);
+  return `MAX_QUERY_CHARS=${maxQueryChars} admits questions of about ${queryTokens} tokens, but expert ${entry.id} has a context of ${context} tokens `
+    + `(its instructions take about ${systemTokens}); longer questions will be refused as too long for this expert. `
+    + `Set MAX_QUERY_CHARS to at most about ${fits} or raise its generation.contextSize.`;
 }

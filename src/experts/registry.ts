@@ -5,7 +5,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
-import { EXPERT_IDS, type ExpertId } from '../gate/types.js';
+import { DOMAIN_LABELS, EXPERT_IDS, type ExpertId } from '../gate/types.js';
 
 export class RegistryError extends Error {
   readonly code = 'registry_invalid';
@@ -15,11 +15,44 @@ export class RegistryError extends Error {
   }
 }
 
-/** `"demo"` = the generated demo model; `hf:owner/repo:quant` (or any node-llama-cpp URI); or a local .gguf path. */
+/**
+ * `"demo"` = the generated demo model; `hf:owner/repo:quant` (or any node-llama-cpp URI); a local .gguf path; or
+ * `endpoint`: a model served by an OpenAI-compatible engine (llama-server, vLLM, Ollama, another moe-router's /v1).
+ */
 export type ModelSource =
   | { kind: 'demo' }
   | { kind: 'uri'; uri: string }
-  | { kind: 'file'; path: string };
+  | { kind: 'file'; path: string }
+  | EndpointSource;
+
+export interface EndpointSource {
+  kind: 'endpoint';
+  /** The engine's OpenAI base URL, e.g. http://127.0.0.1:8001/v1 (no trailing slash). */
+  baseUrl: string;
+  /** The engine's name for the model. */
+  model: string;
+  /** The key from the environment variable named by apiKeyEnv, or null (no Authorization header). */
+  apiKey: string | null;
+  apiKeyEnv: string | null;
+  /** Requests in flight at most; more wait in the expert's bounded queue (EXPERT_QUEUE_LIMIT). */
+  maxConcurrent: number;
+}
+
+const endpointSchema = z
+  .object({
+    baseUrl: z.string().trim().refine((v) => {
+      try {
+        const u = new URL(v);
+        return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+      } catch {
+        return false;
+      }
+    }, (v) => ({ message: `expected an http(s) URL like http://127.0.0.1:8001/v1, got "${v}"` })),
+    model: z.string().trim().min(1),
+    apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, like VLLM_API_KEY').optional(),
+    maxConcurrent: z.number().int().min(1).max(4096).default(8),
+  })
+  .strict();
 
 const generationSchema = z
   .object({
@@ -44,7 +77,8 @@ const expertSchema = z
       .optional(),
     description: z.string().trim().min(1).max(300),
     emoji: z.string().trim().min(1).max(16),
-    model: z.string().trim().min(1),
+    model: z.string().trim().min(1).optional(),
+    endpoint: endpointSchema.optional(),
     systemPrompt: z.string().trim().min(1).max(8000),
     generation: generationSchema.default({}),
   })
@@ -101,7 +135,11 @@ function fieldPath(issuePath: (string | number)[], raw: unknown): string {
 }
 
 /** Validates parsed JSON; `file` is used in messages and to resolve relative model paths. */
-export function parseRegistry(raw: unknown, file: string): ExpertRegistry {
+/**
+ * Validates parsed JSON; `file` is used in messages and to resolve relative model paths; `env` holds the variables
+ * that endpoint `apiKeyEnv` fields name.
+ */
+export function parseRegistry(raw: unknown, file: string, env: Record<string, string | undefined> = process.env): ExpertRegistry {
   const parsed = registrySchema.safeParse(raw);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
@@ -116,21 +154,47 @@ export function parseRegistry(raw: unknown, file: string): ExpertRegistry {
   if (!seen.has(data.fallback)) {
     throw new RegistryError(file, 'fallback', `"${data.fallback}" is not one of the listed experts (${[...seen].join(', ')})`);
   }
+  // The gate routes to every domain: an expert missing here would fail its questions after they were logged.
+  const missing = DOMAIN_LABELS.filter((d) => !seen.has(d));
+  if (missing.length > 0) {
+    throw new RegistryError(file, 'experts', `the gate routes to ${DOMAIN_LABELS.join(', ')}; add ${missing.map((m) => `"${m}"`).join(' and ')} (a model or an endpoint)`);
+  }
   const dir = path.dirname(path.resolve(file));
   return {
     file,
     fallback: data.fallback,
-    experts: data.experts.map((e) => ({
-      id: e.id,
-      displayName: e.displayName,
-      legacyName: e.legacyName ?? e.displayName.replace(/[^A-Za-z0-9]/g, ''),
-      description: e.description,
-      emoji: e.emoji,
-      model: parseModelSource(e.model, dir),
-      modelSpec: e.model,
-      systemPrompt: e.systemPrompt,
-      generation: e.generation,
-    })),
+    experts: data.experts.map((e) => {
+      const where = `experts[${e.id}]`;
+      if (e.model !== undefined && e.endpoint !== undefined) throw new RegistryError(file, where, 'has both "model" and "endpoint"; give one');
+      let model: ModelSource;
+      let modelSpec: string;
+      if (e.endpoint !== undefined) {
+        const ep = e.endpoint;
+        const apiKey = ep.apiKeyEnv === undefined ? null : env[ep.apiKeyEnv]?.trim() || null;
+        if (ep.apiKeyEnv !== undefined && apiKey === null) {
+          throw new RegistryError(file, `${where}.endpoint.apiKeyEnv`, `the environment variable ${ep.apiKeyEnv} is not set (it should hold the engine's API key)`);
+        }
+        const baseUrl = ep.baseUrl.replace(/\/+$/, '');
+        model = { kind: 'endpoint', baseUrl, model: ep.model, apiKey, apiKeyEnv: ep.apiKeyEnv ?? null, maxConcurrent: ep.maxConcurrent };
+        modelSpec = `${ep.model} @ ${baseUrl}`;
+      } else if (e.model !== undefined) {
+        model = parseModelSource(e.model, dir);
+        modelSpec = e.model;
+      } else {
+        throw new RegistryError(file, where, 'needs "model" (demo, hf:..., or a .gguf path) or "endpoint" ({ "baseUrl", "model" })');
+      }
+      return {
+        id: e.id,
+        displayName: e.displayName,
+        legacyName: e.legacyName ?? e.displayName.replace(/[^A-Za-z0-9]/g, ''),
+        description: e.description,
+        emoji: e.emoji,
+        model,
+        modelSpec,
+        systemPrompt: e.systemPrompt,
+        generation: e.generation,
+      };
+    }),
   };
 }
 

@@ -12,7 +12,14 @@ export interface GenerateOptions {
   history?: readonly ChatTurn[];
   /** Called with each new piece of text, in order. */
   onTextChunk?: (text: string) => void;
+  /** At most the expert's own generation.maxTokens. */
   maxTokens?: number;
+  /** Clamped to 0..2; default the expert's generation.temperature. */
+  temperature?: number;
+  /** Clamped to (0, 1]; default the expert's generation.topP. */
+  topP?: number;
+  /** A caller's system text, appended to the expert's own system prompt (never replacing its disclaimers). */
+  systemSuffix?: string;
 }
 
 export interface GenerateResult {
@@ -37,6 +44,21 @@ export interface ExpertInfo {
   demo: boolean;
 }
 
+/** A remote expert's serving engine (an OpenAI-compatible /v1), as health-checked by the expert. */
+export interface EndpointStatus {
+  baseUrl: string;
+  model: string;
+  /** `unknown` until the first request or probe; `down` after a failure, until a probe succeeds. */
+  health: 'unknown' | 'up' | 'down';
+  /** The last failure, e.g. "connection refused"; null when up. */
+  lastError: string | null;
+  /** Epoch ms of the last state change. */
+  since: number;
+  /** Epoch ms of the next background probe while down; null when up. */
+  nextProbeAt: number | null;
+  maxConcurrent: number;
+}
+
 export interface ExpertStatus extends ExpertInfo {
   state: 'unloaded' | 'loading' | 'loaded' | 'unavailable';
   unavailableReason: string | null;
@@ -44,9 +66,18 @@ export interface ExpertStatus extends ExpertInfo {
   queued: number;
   /** Estimated RAM+VRAM while loaded (local experts), for the admin dashboard. */
   memoryBytes?: number;
+  /** Set for an expert served by a remote engine (`endpoint` in models/experts.json); absent for a local model. */
+  endpoint?: EndpointStatus;
 }
 
-export type ExpertErrorCode = 'expert_busy' | 'expert_unavailable' | 'expert_timeout' | 'aborted' | 'unknown_expert' | 'prompt_too_long';
+export type ExpertErrorCode =
+  | 'expert_busy'
+  | 'expert_unavailable'
+  | 'expert_timeout'
+  | 'aborted'
+  | 'unknown_expert'
+  /** The question (with the least history) does not fit the expert's context: the user must shorten it. */
+  | 'prompt_too_long';
 
 export class ExpertError extends Error {
   constructor(readonly code: ExpertErrorCode, readonly expertId: string, message: string) {

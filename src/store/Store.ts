@@ -193,7 +193,7 @@ export class Store {
       forgetVotes: p('DELETE FROM feedback WHERE user_id = ?'),
       countByExpert: p('SELECT expert, COUNT(*) AS n FROM decisions GROUP BY expert'),
       countByStatus: p('SELECT status, COUNT(*) AS n FROM decisions GROUP BY status'),
-      countFallbacks: p('SELECT COUNT(*) AS n FROM decisions WHERE fallback_reason IS NOT NULL'),
+      countFallbacks: p("SELECT COUNT(*) AS n FROM decisions WHERE fallback_reason IS NOT NULL AND fallback_reason <> 'forced'"),
       countVotes: p('SELECT SUM(vote = 1) AS up, SUM(vote = -1) AS down FROM feedback'),
       insertGate: p(`INSERT INTO gate_versions (version, created_at, path, metrics_json, examples, feedback_examples, promoted, active, reason)
         VALUES (@version, @createdAt, @path, @metrics, @examples, @feedbackExamples, @promoted, 0, @reason)`),

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import { createExpertPool } from '../../src/experts/createExpertPool.js';
 import { writeDemoRegistry } from '../support/writeDemoRegistry.js';
 import { ExpertError } from '../../src/experts/types.js';
+import type { ExpertId } from '../../src/gate/types.js';
 import { tempDir, testConfig } from './helpers.js';
 
 function isExpertError(code: string) {
@@ -142,11 +143,12 @@ test('under a small memory budget the least recently used idle expert is unloade
 
 test('unknown expert ids are rejected clearly', async (t) => {
   const dir = await tempDir(t);
-  const registryPath = await writeDemoRegistry(dir, { omit: ['healthcare'] });
+  const registryPath = await writeDemoRegistry(dir);
   const pool = await createExpertPool(testConfig(dir), { registryPath });
   t.after(() => pool.dispose());
-  await assert.rejects(pool.generate('healthcare', 'x'), isExpertError('unknown_expert'));
-  assert.throws(() => pool.info('healthcare'), isExpertError('unknown_expert'));
+  const legal = 'legal' as ExpertId; // what a caller past the type system could send
+  await assert.rejects(pool.generate(legal, 'x'), isExpertError('unknown_expert'));
+  assert.throws(() => pool.info(legal), isExpertError('unknown_expert'));
 });
 
 test('long-answer fixtures: an endless sentence-level model writes answers past 20,000 characters', async (t) => {

@@ -1,0 +1,340 @@
+/**
+ * One expert served by an OpenAI-compatible engine (llama-server, vLLM, Ollama, another moe-router's /v1), streamed
+ * with the official `openai` client. `maxConcurrent` requests in flight, more wait in a bounded queue (p-queue); a
+ * failing engine is marked down and probed in the background (GET /models) with backoff, so questions for it go
+ * straight to the fallback until it is back.
+ */
+import OpenAI from 'openai';
+import PQueue from 'p-queue';
+import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import { generationSettings } from './generationSettings.js';
+import type { EndpointSource, ExpertEntry } from './registry.js';
+import { ExpertError, type ChatTurn, type EndpointStatus, type ExpertInfo, type ExpertStatus, type GenerateOptions, type GenerateResult } from './types.js';
+
+export interface RemoteExpertOptions {
+  entry: ExpertEntry;
+  endpoint: EndpointSource;
+  isFallback: boolean;
+  /** Questions that may wait for a free request slot; beyond it, expert_busy at once. */
+  queueLimit: number;
+  timeoutMs: number;
+  log: (msg: string) => void;
+  warn: (msg: string) => void;
+  /** Background probe delays: first retry after `minMs`, doubling up to `maxMs`. */
+  probeBackoff?: { minMs: number; maxMs: number };
+  /** Clock (tests). */
+  now?: () => number;
+}
+
+/** Rough tokens of a text for the history budget: engines tokenize, we only need not to overflow (~4 characters per token). */
+function estimateTokens(text: string): number {
+  return Math.ceil(text.length / 4) + 4;
+}
+
+/** Why a request failed, in a few words for the log, /healthz and the decision row. */
+export function describeFailure(err: unknown, baseUrl: string): string {
+  if (err instanceof OpenAI.APIConnectionTimeoutError) return `${baseUrl} did not answer in time`;
+  if (err instanceof OpenAI.APIConnectionError) {
+    const code = causeCode(err);
+    if (code === 'ECONNREFUSED') return `${baseUrl} refused the connection`;
+    return `cannot reach ${baseUrl}${code ? ` (${code})` : ''}`;
+  }
+  if (err instanceof OpenAI.AuthenticationError) return `${baseUrl} rejected the API key (401)`;
+  if (err instanceof OpenAI.APIError && err.status !== undefined) return `${baseUrl} answered ${err.status}: ${firstLine(err.message)}`;
+  if (err instanceof SyntaxError) return `${baseUrl} sent a malformed stream chunk`;
+  const code = causeCode(err);
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || /terminated|other side closed|socket/i.test(String((err as Error)?.message))) {
+    return `the connection to ${baseUrl} broke mid-answer`;
+  }
+  return `${baseUrl} failed: ${firstLine((err as Error)?.message ?? String(err))}`;
+}
+
+function firstLine(s: string): string {
+  return s.split('\n')[0]!.slice(0, 200);
+}
+
+function causeCode(err: unknown): string | null {
+  let node: unknown = err;
+  for (let depth = 0; node && depth < 6; depth++) {
+    const code = (node as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[A-Z_]+$/.test(code)) return code;
+    node = (node as { cause?: unknown }).cause;
+  }
+  return null;
+}
+
+/** The engine said the prompt is too long for its context (vLLM, llama-server and Ollama word it differently). */
+function isContextOverflow(err: unknown): boolean {
+  return err instanceof OpenAI.BadRequestError && /context|too long|maximum.*tokens|n_ctx/i.test(err.message);
+}
+
+export class RemoteExpert {
+  readonly id;
+  private readonly client: OpenAI;
+  private readonly queue: PQueue;
+  /** Questions waiting for a slot (p-queue keeps a cancelled waiter until its turn, so this counts the live ones). */
+  private waiting = 0;
+  private health: EndpointStatus['health'] = 'unknown';
+  private lastError: string | null = null;
+  private since: number;
+  private nextProbeAt: number | null = null;
+  private probeTimer: NodeJS.Timeout | null = null;
+  private probeDelayMs: number;
+  private probing = false;
+  /** The engine's own context limit (vLLM's max_model_len), when its model list says; smaller than ours wins. */
+  private engineContext: number | null = null;
+  private disposed = false;
+  private readonly now: () => number;
+  private readonly backoff: { minMs: number; maxMs: number };
+
+  constructor(private readonly opts: RemoteExpertOptions) {
+    this.id = opts.entry.id;
+    this.now = opts.now ?? Date.now;
+    this.since = this.now();
+    this.backoff = opts.probeBackoff ?? { minMs: 500, maxMs: 30_000 };
+    this.probeDelayMs = this.backoff.minMs;
+    this.client = new OpenAI({
+      baseURL: opts.endpoint.baseUrl,
+      // The client insists on a key; engines without auth ignore the header.
+      apiKey: opts.endpoint.apiKey ?? 'none',
+      maxRetries: 0, // failover to the fallback expert is faster than a retry against a failing engine
+      timeout: opts.timeoutMs,
+      logLevel: 'off',
+    });
+    this.queue = new PQueue({ concurrency: opts.endpoint.maxConcurrent });
+  }
+
+  get entry(): ExpertEntry {
+    return this.opts.entry;
+  }
+
+  info(): ExpertInfo {
+    const e = this.opts.entry;
+    return { id: e.id, displayName: e.displayName, legacyName: e.legacyName, description: e.description, emoji: e.emoji, isFallback: this.opts.isFallback, demo: false };
+  }
+
+  status(): ExpertStatus {
+    const ep = this.opts.endpoint;
+    return {
+      ...this.info(),
+      state: this.health === 'down' ? 'unavailable' : 'loaded',
+      unavailableReason: this.health === 'down' ? this.lastError : null,
+      active: this.queue.pending,
+      queued: this.waiting,
+      endpoint: {
+        baseUrl: ep.baseUrl, model: ep.model, health: this.health, lastError: this.lastError, since: this.since,
+        nextProbeAt: this.nextProbeAt, maxConcurrent: ep.maxConcurrent,
+      },
+    };
+  }
+
+  /** Checks the engine now (at start), without waiting for a question. */
+  checkNow(): void {
+    void this.probe();
+  }
+
+  async generate(query: string, options: GenerateOptions = {}): Promise<GenerateResult> {
+    const startedAt = this.now();
+    const name = this.opts.entry.displayName;
+    if (this.disposed) throw new ExpertError('expert_unavailable', this.id, 'the expert pool is shutting down');
+    // While the engine is down, the question goes to the fallback at once; the probe brings it back.
+    if (this.health === 'down') throw new ExpertError('expert_unavailable', this.id, `${name} is unavailable: ${this.lastError ?? 'engine down'}`);
+    if (options.signal?.aborted) throw new ExpertError('aborted', this.id, 'the question was cancelled');
+    const full = this.queue.pending >= this.opts.endpoint.maxConcurrent;
+    if (full && this.waiting >= this.opts.queueLimit) {
+      throw new ExpertError('expert_busy', this.id, `${name} is busy (${this.queue.pending} answering, ${this.waiting} waiting); try again shortly`);
+    }
+    if (!full) return this.queue.add(() => this.request(query, options, startedAt), { throwOnTimeout: true });
+    this.waiting++;
+    let waited = true;
+    const done = (): void => {
+      if (waited) this.waiting--;
+      waited = false;
+    };
+    return new Promise<GenerateResult>((resolve, reject) => {
+      const onAbort = (): void => {
+        done();
+        reject(new ExpertError('aborted', this.id, 'the question was cancelled'));
+      };
+      options.signal?.addEventListener('abort', onAbort, { once: true });
+      this.queue
+        .add(async () => {
+          options.signal?.removeEventListener('abort', onAbort);
+          if (!waited) return null; // cancelled while waiting: give the slot straight to the next one
+          done();
+          return this.request(query, options, startedAt);
+        }, { throwOnTimeout: true })
+        .then((r) => r && resolve(r), reject);
+    });
+  }
+
+  private async request(query: string, options: GenerateOptions, startedAt: number): Promise<GenerateResult> {
+    const name = this.opts.entry.displayName;
+    if (this.health === 'down') throw new ExpertError('expert_unavailable', this.id, `${name} is unavailable: ${this.lastError ?? 'engine down'}`);
+    const settings = generationSettings(this.opts.entry, options);
+    const messages = this.messages(settings.systemPrompt, query, options.history ?? [], settings.maxTokens);
+
+    const controller = new AbortController();
+    let timedOut = false;
+    const onAbort = (): void => controller.abort();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      controller.abort();
+    }, this.opts.timeoutMs);
+
+    let text = '';
+    let firstChunkAt: number | null = null;
+    let chunks = 0;
+    let usage: { prompt_tokens: number; completion_tokens: number } | null = null;
+    try {
+      const stream = await this.client.chat.completions.create({
+        model: this.opts.endpoint.model,
+        messages,
+        stream: true,
+        stream_options: { include_usage: true },
+        max_tokens: settings.maxTokens,
+        temperature: settings.temperature,
+        ...(settings.topP !== undefined ? { top_p: settings.topP } : {}),
+      }, { signal: controller.signal });
+      for await (const chunk of stream) {
+        if (chunk.usage) usage = chunk.usage;
+        let piece = chunk.choices[0]?.delta?.content ?? '';
+        if (text === '') piece = piece.trimStart();
+        if (piece === '') continue;
+        firstChunkAt ??= this.now();
+        chunks++;
+        text += piece;
+        options.onTextChunk?.(piece);
+      }
+      // The client ends the iteration quietly when aborted; a timeout or a caller's abort is still a failure.
+      if (controller.signal.aborted) throw new Error('aborted');
+      this.markUp();
+      const finished = this.now();
+      return {
+        text: text.trimEnd(),
+        promptTokens: usage?.prompt_tokens ?? messages.reduce((n, m) => n + estimateTokens(String(m.content)), 0),
+        completionTokens: usage?.completion_tokens ?? chunks,
+        timeToFirstTokenMs: (firstChunkAt ?? finished) - startedAt,
+        totalMs: finished - startedAt,
+        demo: false,
+      };
+    } catch (err) {
+      if (options.signal?.aborted && !timedOut) throw new ExpertError('aborted', this.id, 'the question was cancelled');
+      const shown = text !== '';
+      if (timedOut) {
+        const why = `${this.opts.endpoint.baseUrl} took longer than ${Math.round(this.opts.timeoutMs / 100) / 10} s`;
+        this.markDown(why);
+        // Before any text the fallback can still answer; after it, the answer ends with the timeout.
+        throw new ExpertError(shown ? 'expert_timeout' : 'expert_unavailable', this.id, `${name}: ${why}`);
+      }
+      if (isContextOverflow(err)) throw new ExpertError('prompt_too_long', this.id, `${name}: ${firstLine((err as Error).message)}`);
+      const why = describeFailure(err, this.opts.endpoint.baseUrl);
+      // A 4xx other than auth is about this request, not the engine's health.
+      const engineFault = !(err instanceof OpenAI.APIError && err.status !== undefined && err.status >= 400 && err.status < 500 && err.status !== 401 && err.status !== 403 && err.status !== 404);
+      if (engineFault) this.markDown(why);
+      else this.opts.warn(`expert ${this.id}: ${why}`);
+      throw new ExpertError('expert_unavailable', this.id, `${name}: ${why}${shown ? ' (the answer was cut off)' : ''}`);
+    } finally {
+      clearTimeout(timer);
+      options.signal?.removeEventListener('abort', onAbort);
+    }
+  }
+
+  /**
+   * System prompt, the newest turns that fit the history budget (generation.historyTokens, default a quarter of the
+   * context; the engine's own context when smaller) and leave room for the answer, then the question.
+   */
+  private messages(systemPrompt: string, query: string, newestFirst: readonly ChatTurn[], maxTokens: number): ChatCompletionMessageParam[] {
+    const gen = this.opts.entry.generation;
+    const context = Math.min(gen.contextSize, this.engineContext ?? Infinity);
+    const room = context - Math.min(maxTokens, Math.floor(context / 4)) - estimateTokens(systemPrompt) - estimateTokens(query);
+    let budget = Math.min(gen.historyTokens ?? Math.floor(gen.contextSize / 4), room);
+    const kept: ChatCompletionMessageParam[] = [];
+    for (const turn of newestFirst) {
+      budget -= estimateTokens(turn.question) + estimateTokens(turn.answer);
+      if (budget < 0) break;
+      if (turn.answer) kept.unshift({ role: 'user', content: turn.question }, { role: 'assistant', content: turn.answer });
+      else kept.unshift({ role: 'user', content: turn.question });
+    }
+    return [{ role: 'system', content: systemPrompt }, ...kept, { role: 'user', content: query }];
+  }
+
+  private markUp(): void {
+    if (this.health !== 'up') {
+      if (this.health === 'down') this.opts.warn(`expert ${this.id}: ${this.opts.endpoint.baseUrl} is back up`);
+      this.health = 'up';
+      this.since = this.now();
+    }
+    this.lastError = null;
+    this.nextProbeAt = null;
+    this.probeDelayMs = this.backoff.minMs;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+  }
+
+  private markDown(why: string): void {
+    if (this.health !== 'down') {
+      this.opts.warn(`expert ${this.id} unavailable: ${why}; its questions go to the fallback expert until ${this.opts.endpoint.baseUrl} answers again`);
+      this.health = 'down';
+      this.since = this.now();
+    }
+    this.lastError = why;
+    this.scheduleProbe();
+  }
+
+  private scheduleProbe(): void {
+    if (this.disposed || this.probeTimer || this.probing) return;
+    const delay = this.probeDelayMs;
+    this.probeDelayMs = Math.min(this.backoff.maxMs, this.probeDelayMs * 2);
+    this.nextProbeAt = this.now() + delay;
+    this.probeTimer = setTimeout(() => {
+      this.probeTimer = null;
+      void this.probe();
+    }, delay);
+    this.probeTimer.unref();
+  }
+
+  /** GET /models: up when it answers (and learns the engine's context limit), down with backoff otherwise. */
+  private async probe(): Promise<void> {
+    if (this.disposed || this.probing) return;
+    this.probing = true;
+    try {
+      const models = await this.client.models.list({ timeout: Math.min(5_000, this.opts.timeoutMs) });
+      const mine = models.data.find((m) => m.id === this.opts.endpoint.model) as (OpenAI.Models.Model & { max_model_len?: unknown }) | undefined;
+      if (mine && typeof mine.max_model_len === 'number' && mine.max_model_len > 0) this.engineContext = mine.max_model_len;
+      this.probing = false;
+      this.markUp();
+    } catch (err) {
+      this.probing = false;
+      if (this.disposed) return;
+      const why = describeFailure(err, this.opts.endpoint.baseUrl);
+      if (this.health !== 'down') this.markDown(why);
+      else {
+        this.lastError = why;
+        this.scheduleProbe();
+      }
+    }
+  }
+
+  async dispose(): Promise<void> {
+    this.disposed = true;
+    if (this.probeTimer) clearTimeout(this.probeTimer);
+    this.probeTimer = null;
+    this.nextProbeAt = null;
+    await this.queue.onIdle();
+  }
+}
+
+export type EndpointCheck = { up: true; modelListed: boolean } | { up: false; reason: string };
+
+/** One GET /models now (`moe models list`): is the engine up, and does it serve the model the registry names? */
+export async function checkEndpoint(endpoint: EndpointSource, timeoutMs = 3_000): Promise<EndpointCheck> {
+  const client = new OpenAI({ baseURL: endpoint.baseUrl, apiKey: endpoint.apiKey ?? 'none', maxRetries: 0, timeout: timeoutMs, logLevel: 'off' });
+  try {
+    const models = await client.models.list();
+    return { up: true, modelListed: models.data.some((m) => m.id === endpoint.model) };
+  } catch (err) {
+    return { up: false, reason: describeFailure(err, endpoint.baseUrl) };
+  }
+}

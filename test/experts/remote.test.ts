@@ -1,0 +1,227 @@
+/**
+ * Experts on serving engines, against a loopback engine that follows OpenAI's streaming format: answers, what the
+ * engine receives, and each way an engine fails (500, hang past the timeout, malformed chunk, reset mid-stream, wrong
+ * key, refused connection) as the user and the decision log see it, through the real router and demo fallback expert.
+ */
+import assert from 'node:assert/strict';
+import { readFile, writeFile } from 'node:fs/promises';
+import { test } from 'node:test';
+import { createExpertPool } from '../../src/experts/createExpertPool.js';
+import type { ExpertPool } from '../../src/experts/ExpertPool.js';
+import type { EndpointStatus } from '../../src/experts/types.js';
+import { RouterError } from '../../src/core/errors.js';
+import type { ExpertId } from '../../src/gate/types.js';
+import { startFakeEngine, type FakeEngine } from '../support/fakeEngine.js';
+import { createTestApp, testConfig, type TestApp } from '../support/testApp.js';
+import { writeDemoRegistry } from '../support/writeDemoRegistry.js';
+import { tempDir } from './helpers.js';
+
+const FINANCE_QUESTION = 'what is a good way to save for retirement';
+
+/** A demo registry in `dir` whose `id` expert is served by `endpoint` instead. */
+async function remoteRegistry(dir: string, id: ExpertId, endpoint: Record<string, unknown>, generation: Record<string, number> = {}): Promise<string> {
+  const file = await writeDemoRegistry(dir, { maxTokens: 16 });
+  const raw = JSON.parse(await readFile(file, 'utf8')) as { experts: Record<string, unknown>[] };
+  for (const e of raw.experts) {
+    if (e.id !== id) continue;
+    delete e.model;
+    e.endpoint = endpoint;
+    e.generation = { ...(e.generation as object), ...generation };
+  }
+  await writeFile(file, JSON.stringify(raw, null, 2));
+  return file;
+}
+
+function endpointOf(pool: ExpertPool, id: ExpertId): EndpointStatus {
+  const s = pool.status().find((x) => x.id === id)?.endpoint;
+  assert.ok(s, `${id} is an endpoint expert`);
+  return s;
+}
+
+/** Waits for the endpoint to reach `health` (the background probe's positive signal). */
+async function health(pool: ExpertPool, id: ExpertId, want: EndpointStatus['health']): Promise<void> {
+  for (let i = 0; i < 1_000; i++) {
+    if (endpointOf(pool, id).health === want) return;
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  assert.fail(`${id} never became ${want}: ${JSON.stringify(endpointOf(pool, id))}`);
+}
+
+interface Harness {
+  engine: FakeEngine;
+  pool: ExpertPool;
+  app: TestApp;
+  warnings: string[];
+}
+
+async function harness(t: Parameters<typeof tempDir>[0], opts: { apiKey?: string; engineKey?: string; timeoutSeconds?: number; maxModelLen?: number; contextSize?: number } = {}): Promise<Harness> {
+  const dir = await tempDir(t);
+  const engine = await startFakeEngine({
+    model: 'fin-8b', answer: 'Save early, spread your investments and keep costs low.',
+    ...(opts.engineKey ? { apiKey: opts.engineKey } : {}), ...(opts.maxModelLen ? { maxModelLen: opts.maxModelLen } : {}),
+  });
+  t.after(() => engine.stop().catch(() => undefined));
+  if (opts.apiKey) process.env.MOE_TEST_ENGINE_KEY = opts.apiKey;
+  const registryPath = await remoteRegistry(dir, 'finance', {
+    baseUrl: engine.baseUrl, model: 'fin-8b', maxConcurrent: 2, ...(opts.apiKey ? { apiKeyEnv: 'MOE_TEST_ENGINE_KEY' } : {}),
+  }, { ...(opts.timeoutSeconds ? { timeoutSeconds: opts.timeoutSeconds } : {}), ...(opts.contextSize ? { contextSize: opts.contextSize } : {}) });
+  const warnings: string[] = [];
+  const pool = await createExpertPool(testConfig(dir), { registryPath, warn: (m) => warnings.push(m), probeBackoff: { minMs: 20, maxMs: 200 } });
+  const app = await createTestApp({}, { experts: pool, disposeExperts: true });
+  t.after(() => app.dispose());
+  return { engine, pool, app, warnings };
+}
+
+test('an endpoint expert answers through the engine, streamed; the engine gets the prompt, history and settings', async (t) => {
+  const { engine, pool, app } = await harness(t, { apiKey: 'sk-engine', engineKey: 'sk-engine', maxModelLen: 100_000 });
+  await health(pool, 'finance', 'up');
+  const chunks: string[] = [];
+  const r = await app.router.ask(FINANCE_QUESTION, {
+    platform: 'http', userId: null, onTextChunk: (c) => chunks.push(c),
+    history: [{ question: 'I am 30', answer: 'Good time to start.' }],
+    systemPrompt: 'Be brief.', generation: { maxTokens: 5, temperature: 0.2 },
+  });
+  assert.equal(r.expert.id, 'finance');
+  assert.equal(r.fallbackReason, null);
+  assert.equal(r.response, 'Save early, spread your investments');
+  assert.ok(chunks.length >= 5, 'streamed chunk by chunk');
+  assert.equal(r.completionTokens, 5, 'usage from the engine');
+  const call = engine.calls.find((c) => c.path === '/v1/chat/completions')!;
+  assert.equal(call.authorization, 'Bearer sk-engine');
+  assert.equal(call.body?.model, 'fin-8b');
+  assert.equal(call.body?.stream, true);
+  assert.equal(call.body?.max_tokens, 5);
+  assert.equal(call.body?.temperature, 0.2);
+  const messages = call.body?.messages as { role: string; content: string }[];
+  assert.deepEqual(messages.map((m) => m.role), ['system', 'user', 'assistant', 'user']);
+  assert.match(messages[0]!.content, /^You are the finance expert\.\n\nBe brief\.$/);
+  assert.equal(messages[3]!.content, FINANCE_QUESTION);
+  const row = app.store.getDecision(r.decisionId)!;
+  assert.equal(row.status, 'answered');
+  assert.equal(row.expert, 'finance');
+  assert.equal(endpointOf(pool, 'finance').health, 'up');
+});
+
+test('history beyond the expert\'s context is trimmed, oldest first', async (t) => {
+  const { engine, pool, app } = await harness(t, { contextSize: 512 });
+  await health(pool, 'finance', 'up');
+  // Newest first, as the router passes it: turn 19 is the latest.
+  const history = Array.from({ length: 20 }, (_, i) => ({ question: `question ${19 - i} `.repeat(10), answer: `answer ${19 - i} `.repeat(10) }));
+  await app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null, history });
+  const messages = engine.calls.find((c) => c.path === '/v1/chat/completions')!.body?.messages as { role: string; content: string }[];
+  assert.ok(messages.length > 4 && messages.length < 42, `kept ${(messages.length - 2) / 2} turns`);
+  assert.match(messages.at(-3)!.content, /^question 19 /, 'the newest turn is kept');
+  assert.match(messages.at(-2)!.content, /^answer 19 /);
+  assert.match(messages[1]!.content, /^question \d+ /, 'whole turns, oldest kept first in the prompt');
+  const chars = messages.reduce((n, m) => n + m.content.length, 0);
+  assert.ok(chars / 4 < 512, `about ${chars / 4} tokens`);
+});
+
+/** Each failure before text: the fallback answers, the row says so, the endpoint is marked down. */
+for (const [name, mode, expected] of [
+  ['500', { kind: 'status', status: 500 }, /answered 500/],
+  ['a malformed chunk', { kind: 'malformed' }, /malformed stream chunk/],
+  ['a connection reset', { kind: 'reset' }, /broke mid-answer|cannot reach/],
+] as const) {
+  test(`an engine that fails with ${name} before any text: the fallback expert answers, the row says so`, async (t) => {
+    const { engine, pool, app, warnings } = await harness(t);
+    await health(pool, 'finance', 'up');
+    engine.setMode(mode);
+    const r = await app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null });
+    assert.equal(r.expert.id, 'general');
+    assert.equal(r.fallbackReason, 'expert_unavailable');
+    assert.ok(r.response.length > 0);
+    const row = app.store.getDecision(r.decisionId)!;
+    assert.equal(row.status, 'answered');
+    assert.equal(row.gateExpert, 'finance');
+    assert.equal(row.expert, 'general');
+    assert.equal(row.fallbackReason, 'expert_unavailable');
+    const ep = endpointOf(pool, 'finance');
+    assert.equal(ep.health, 'down');
+    assert.match(ep.lastError ?? '', expected);
+    assert.ok(warnings.some((w) => /expert finance unavailable/.test(w)), warnings.join('\n'));
+    // While it is down, questions skip it at once (no request reaches the engine) ...
+    const calls = engine.calls.filter((c) => c.path === '/v1/chat/completions').length;
+    const again = await app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null });
+    assert.equal(again.fallbackReason, 'expert_unavailable');
+    assert.equal(engine.calls.filter((c) => c.path === '/v1/chat/completions').length, calls);
+    // ... and the background probe picks up the recovery without a restart.
+    engine.setMode({ kind: 'ok' });
+    await health(pool, 'finance', 'up');
+    assert.equal((await app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null })).expert.id, 'finance');
+  });
+}
+
+test('an engine that hangs past the expert timeout: the fallback answers; /healthz and /metrics show the endpoint down', async (t) => {
+  const { engine, pool, app } = await harness(t, { timeoutSeconds: 0.5 });
+  await health(pool, 'finance', 'up');
+  engine.setMode({ kind: 'hang' });
+  const r = await app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null });
+  assert.equal(r.expert.id, 'general');
+  assert.equal(r.fallbackReason, 'expert_unavailable');
+  assert.match(endpointOf(pool, 'finance').lastError ?? '', /took longer than 0\.5 s|did not answer in time/);
+  const healthz = (await app.http.inject({ method: 'GET', url: '/healthz' })).json<{ status: string; reasons: string[]; experts: { id: string; available: boolean; endpoint: EndpointStatus | null }[] }>();
+  const finance = healthz.experts.find((e) => e.id === 'finance')!;
+  assert.equal(finance.available, false);
+  assert.equal(finance.endpoint?.health, 'down');
+  assert.equal(finance.endpoint?.baseUrl, engine.baseUrl);
+  assert.equal(healthz.experts.find((e) => e.id === 'general')!.endpoint, null);
+  assert.equal(healthz.status, 'degraded');
+  assert.ok(healthz.reasons.some((r) => /^finance is unavailable: .*(took longer|did not answer)/.test(r)), healthz.reasons.join('\n'));
+  const metrics = (await app.http.inject({ method: 'GET', url: '/metrics' })).body;
+  assert.match(metrics, new RegExp(`moe_expert_endpoint_up\\{expert="finance",base_url="${engine.baseUrl.replace(/[.]/g, '\\.')}"\\} 0`));
+});
+
+test('a wrong key (401) and a refused connection: the fallback answers and the reason is shown', async (t) => {
+  const { engine, pool, app } = await harness(t, { apiKey: 'sk-wrong', engineKey: 'sk-right' });
+  const first = await app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null });
+  assert.equal(first.expert.id, 'general');
+  assert.equal(first.fallbackReason, 'expert_unavailable');
+  assert.match(endpointOf(pool, 'finance').lastError ?? '', /rejected the API key \(401\)/);
+
+  const refused = await harness(t);
+  await health(refused.pool, 'finance', 'up');
+  await refused.engine.stop();
+  const r = await refused.app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null });
+  assert.equal(r.expert.id, 'general');
+  assert.equal(refused.app.store.getDecision(r.decisionId)!.fallbackReason, 'expert_unavailable');
+  assert.match(endpointOf(refused.pool, 'finance').lastError ?? '', /refused the connection/);
+  await refused.engine.restart();
+  await health(refused.pool, 'finance', 'up');
+  void engine;
+});
+
+test('a connection reset after text was shown ends the answer with a clear error; the row is failed with the reason', async (t) => {
+  const { engine, pool, app } = await harness(t);
+  await health(pool, 'finance', 'up');
+  engine.setMode({ kind: 'reset', goodChunks: 3 });
+  const chunks: string[] = [];
+  await assert.rejects(app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null, onTextChunk: (c) => chunks.push(c) }), (err: unknown) => {
+    assert.ok(err instanceof RouterError, String(err));
+    assert.equal(err.code, 'expert_unavailable');
+    return true;
+  });
+  assert.equal(chunks.join(''), 'Save early, spread ');
+  const row = app.store.db.prepare("SELECT status, expert, error FROM decisions WHERE status != 'answered'").get() as { status: string; expert: string; error: string };
+  assert.equal(row.status, 'failed');
+  assert.equal(row.expert, 'finance');
+  assert.match(row.error, /^expert_unavailable: .*connection to .* broke mid-answer \(the answer was cut off\)/);
+});
+
+test('maxConcurrent bounds the requests in flight; beyond it the bounded queue, then busy', async (t) => {
+  const dir = await tempDir(t);
+  const engine = await startFakeEngine({ model: 'm', chunkDelayMs: 30 });
+  t.after(() => engine.stop());
+  const registryPath = await remoteRegistry(dir, 'finance', { baseUrl: engine.baseUrl, model: 'm', maxConcurrent: 2 });
+  const pool = await createExpertPool(testConfig(dir, { EXPERT_QUEUE_LIMIT: '1' }), { registryPath });
+  t.after(() => pool.dispose());
+  const running = [pool.generate('finance', 'a'), pool.generate('finance', 'b')];
+  const waiting = pool.generate('finance', 'c');
+  await engine.waitForCompletionCalls(2);
+  assert.equal(pool.status().find((s) => s.id === 'finance')!.active, 2);
+  assert.equal(pool.status().find((s) => s.id === 'finance')!.queued, 1);
+  await assert.rejects(pool.generate('finance', 'd'), (err: unknown) => (err as { code?: string }).code === 'expert_busy');
+  const results = await Promise.all([...running, waiting]);
+  assert.ok(results.every((r) => r.text.length > 0));
+  assert.equal(engine.calls.filter((c) => c.path === '/v1/chat/completions').length, 3);
+});
