@@ -8,7 +8,10 @@ export type CustomAction =
   | { kind: 'upvote'; decisionId: string }
   | { kind: 'downvote'; decisionId: string; runnerUp: ExpertId }
   | { kind: 'correct'; decisionId: string }
-  | { kind: 'reroute'; decisionId: string; expertId: ExpertId };
+  | { kind: 'reroute'; decisionId: string; expertId: ExpertId }
+  /** The Follow up button, and the modal it opens (the submitted text follows up that answer). */
+  | { kind: 'followUp'; decisionId: string }
+  | { kind: 'followUpModal'; decisionId: string };
 
 const PREFIX = 'moe';
 const DECISION_ID = /^[A-Za-z0-9_-]{1,80}$/;
@@ -23,6 +26,10 @@ export function encodeCustomId(action: CustomAction): string {
       return `${PREFIX}:fix:${action.decisionId}`;
     case 'reroute':
       return `${PREFIX}:ask:${action.decisionId}:${action.expertId}`;
+    case 'followUp':
+      return `${PREFIX}:follow:${action.decisionId}`;
+    case 'followUpModal':
+      return `${PREFIX}:followup:${action.decisionId}`;
   }
 }
 
@@ -32,6 +39,8 @@ export function parseCustomId(customId: string): CustomAction | null {
   if (prefix !== PREFIX || !decisionId || !DECISION_ID.test(decisionId) || more.length > 0) return null;
   if (kind === 'up' && extra === undefined) return { kind: 'upvote', decisionId };
   if (kind === 'fix' && extra === undefined) return { kind: 'correct', decisionId };
+  if (kind === 'follow' && extra === undefined) return { kind: 'followUp', decisionId };
+  if (kind === 'followup' && extra === undefined) return { kind: 'followUpModal', decisionId };
   if (kind === 'down' && isExpertId(extra)) return { kind: 'downvote', decisionId, runnerUp: extra };
   if (kind === 'ask' && isExpertId(extra)) return { kind: 'reroute', decisionId, expertId: extra };
   return null;

@@ -6,7 +6,7 @@ import { interactionChain } from './AnswerChain.js';
 import { isAdmin } from './admin.js';
 import type { DiscordContext } from './context.js';
 import type { CustomAction } from './customIds.js';
-import { correctionComponents, expertName, NO_MENTIONS, replyEphemeral, rerouteButton } from './replies.js';
+import { correctionComponents, expertName, followUpModal, NO_MENTIONS, replyEphemeral, rerouteButton } from './replies.js';
 
 export async function handleComponent(
   ctx: DiscordContext,
@@ -49,6 +49,12 @@ export async function handleComponent(
     }
     case 'reroute':
       await deliverAnswer(ctx, interactionChain(ctx, interaction), (options) => ctx.router.reroute(action.decisionId, action.expertId, options));
+      return;
+    case 'followUp':
+      await interaction.showModal(followUpModal(action.decisionId, ctx.config.maxQueryChars));
+      return;
+    case 'followUpModal':
+      await replyEphemeral(interaction, '⚠️ This action is not supported.');
       return;
   }
 }

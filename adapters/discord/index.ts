@@ -16,6 +16,7 @@ import type { DiscordContext } from './context.js';
 import { DeferralQueue } from './DeferralQueue.js';
 import { parseCustomId } from './customIds.js';
 import { handleComponent } from './feedback.js';
+import { askConversationKey, handleFollowUpModal, handleMessage } from './followUps.js';
 import { isPermissionError, NO_MENTIONS, PERMISSION_MESSAGE, replyEphemeral } from './replies.js';
 
 export interface StartDiscordOptions {
@@ -45,7 +46,8 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     deferrals: new DeferralQueue(),
   };
   const client = new Client({
-    intents: [GatewayIntentBits.Guilds],
+    // Guild Messages (not the privileged Message Content): a reply that mentions the bot arrives with its text.
+    intents: [GatewayIntentBits.Guilds, GatewayIntentBits.GuildMessages],
     allowedMentions: NO_MENTIONS,
     // DISCORD_API_URL (a proxy) replaces the REST base; the gateway address then comes from GET /gateway/bot.
     rest: config.discord.apiUrl ? { api: config.discord.apiUrl } : {},
@@ -55,6 +57,14 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
   let stopping = false;
   client.on(Events.InteractionCreate, (interaction) => {
     const work = (stopping ? refuseWhileStopping(ctx, interaction) : handleInteraction(ctx, interaction)).finally(() => active.delete(work));
+    active.add(work);
+  });
+  client.on(Events.MessageCreate, (message) => {
+    if (stopping || !client.user) return;
+    const botUserId = client.user.id;
+    const work = handleMessage(ctx, message, botUserId)
+      .catch((err: unknown) => ctx.logger.error({ messageId: message.id, ...errorFields(err) }, 'discord: reply failed'))
+      .finally(() => active.delete(work));
     active.add(work);
   });
   client.on(Events.Error, (err) => ctx.logger.error(errorFields(err), 'discord: client error'));
@@ -106,7 +116,8 @@ export async function handleInteraction(ctx: DiscordContext, interaction: Intera
           if (query.length > ctx.config.maxQueryChars) {
             return await replyEphemeral(interaction, userErrorMessage({ code: 'query_too_long' }, ctx.config.maxQueryChars));
           }
-          return void (await deliverAnswer(ctx, interactionChain(ctx, interaction), (options) => ctx.router.ask(query, options)));
+          const conversationKey = askConversationKey(interaction); // in a thread: the thread's conversation
+          return void (await deliverAnswer(ctx, interactionChain(ctx, interaction), (options) => ctx.router.ask(query, { ...options, conversationKey })));
         }
         case RETRAIN_COMMAND:
           return await handleRetrain(ctx, interaction);
@@ -120,6 +131,10 @@ export async function handleInteraction(ctx: DiscordContext, interaction: Intera
       const action = parseCustomId(interaction.customId);
       if (!action) return await replyEphemeral(interaction, '⚠️ This button is no longer supported.');
       return await handleComponent(ctx, interaction, action);
+    }
+    if (interaction.isModalSubmit()) {
+      const action = parseCustomId(interaction.customId);
+      if (action?.kind === 'followUpModal') return await handleFollowUpModal(ctx, interaction, action.decisionId);
     }
     if (interaction.isRepliable()) await replyEphemeral(interaction, '⚠️ This action is not supported.');
   } catch (err) {

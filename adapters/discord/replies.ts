@@ -5,8 +5,11 @@ import {
   ButtonStyle,
   DiscordAPIError,
   MessageFlags,
+  ModalBuilder,
   RESTJSONErrorCodes,
   StringSelectMenuBuilder,
+  TextInputBuilder,
+  TextInputStyle,
   type MessageActionRowComponentBuilder,
   type RepliableInteraction,
 } from 'discord.js';
@@ -27,6 +30,21 @@ export function answerButtons(result: Pick<AskResult, 'decisionId' | 'runnerUp'>
       .setEmoji('👍').setStyle(ButtonStyle.Secondary),
     new ButtonBuilder().setCustomId(encodeCustomId({ kind: 'downvote', decisionId: result.decisionId, runnerUp: result.runnerUp.id }))
       .setEmoji('👎').setStyle(ButtonStyle.Secondary),
+    new ButtonBuilder().setCustomId(encodeCustomId({ kind: 'followUp', decisionId: result.decisionId }))
+      .setLabel('Follow up').setEmoji('💬').setStyle(ButtonStyle.Secondary),
+  );
+}
+
+/** The input of the Follow up modal. */
+export const FOLLOW_UP_INPUT = 'question';
+
+/** The Follow up button's modal: one text input; the submitted text follows up `decisionId`'s answer. */
+export function followUpModal(decisionId: string, maxChars: number): ModalBuilder {
+  return new ModalBuilder().setCustomId(encodeCustomId({ kind: 'followUpModal', decisionId })).setTitle('Follow up').addComponents(
+    new ActionRowBuilder<TextInputBuilder>().addComponents(
+      new TextInputBuilder().setCustomId(FOLLOW_UP_INPUT).setLabel('Your follow-up question').setStyle(TextInputStyle.Paragraph)
+        .setRequired(true).setMinLength(1).setMaxLength(Math.min(4000, maxChars)),
+    ),
   );
 }
 

@@ -42,9 +42,11 @@ export interface InteractionHandle {
   sentAt: number;
 }
 
-/** Where an interaction happens: a guild text channel (default) or the bot's DM with the user. */
+/** Where an interaction happens: a guild text channel (default), a thread in it, or the bot's DM with the user. */
 export interface InteractionPlace {
   dm?: boolean;
+  /** A public thread of the guild channel, by id (its parent is CHANNEL_ID). */
+  threadId?: string;
 }
 
 /** Discord's JSON error answers, e.g. { status: 403, code: 50001, message: 'Missing Access' }. */
@@ -87,6 +89,8 @@ export class FakeDiscord {
   private rateLimits: { method: string; pattern: RegExp; retryAfterSec: number }[] = [];
   /** Pending forced errors: matching requests answer `error`, `times` times. */
   private failures: { method: string; pattern: RegExp; error: FakeError; times: number }[] = [];
+  /** Threads announced to the bot with THREAD_CREATE. */
+  private threads = new Set<string>();
   /** Interaction token → the channel its messages go to. */
   private channelByToken = new Map<string, string>();
 
@@ -172,13 +176,43 @@ export class FakeDiscord {
     return this.dispatchInteraction(3, user, permissions, { custom_id: customId, component_type: 2 }, message, { dm: message.channel_id === DM_CHANNEL_ID });
   }
 
+  /** Submits a modal the bot showed (from a button on `message`): `fields` maps text input custom ids to values. */
+  submitModal(message: FakeMessage, customId: string, fields: Record<string, string>, user: FakeUser): InteractionHandle {
+    const components = Object.entries(fields).map(([id, value]) => ({ type: 1, components: [{ type: 4, custom_id: id, value }] }));
+    return this.dispatchInteraction(5, user, MEMBER_PERMISSIONS, { custom_id: customId, components }, undefined, { dm: message.channel_id === DM_CHANNEL_ID });
+  }
+
+  /**
+   * A person posts in the guild channel (MESSAGE_CREATE). Without the Message Content intent Discord sends the text
+   * only when the message mentions the bot, which `mentionsBot` decides; `replyTo` makes it a reply to that message.
+   */
+  userMessage(content: string, user: FakeUser, options: { replyTo?: FakeMessage; mentionsBot?: boolean; bot?: boolean } = {}): FakeMessage {
+    const m: FakeMessage = { id: this.snowflake(), channel_id: CHANNEL_ID, content, flags: 0, components: [], token: 'user', deleted: false, edits: 0 };
+    this.messages.set(m.id, m);
+    const author = { id: user.id, username: user.username ?? `user${user.id}`, discriminator: '0', global_name: null, avatar: null, ...(options.bot ? { bot: true } : {}) };
+    const botUser = { id: BOT_USER_ID, username: 'moe-router', discriminator: '0', avatar: null, bot: true };
+    this.dispatch('MESSAGE_CREATE', {
+      id: m.id, channel_id: CHANNEL_ID, guild_id: GUILD_ID, author, member: { roles: [], joined_at: new Date(0).toISOString(), deaf: false, mute: false, flags: 0 },
+      content: options.mentionsBot ? content : '', type: options.replyTo ? 19 : 0, tts: false, pinned: false, mention_everyone: false,
+      mentions: options.mentionsBot ? [botUser] : [], mention_roles: [], attachments: [], embeds: [], components: [], flags: 0,
+      timestamp: new Date().toISOString(), edited_timestamp: null,
+      ...(options.replyTo ? { message_reference: { type: 0, message_id: options.replyTo.id, channel_id: options.replyTo.channel_id, guild_id: GUILD_ID } } : {}),
+    });
+    return m;
+  }
+
+  /** Messages the bot posted with its own token in a channel (replies to people), oldest first. */
+  channelMessages(channelId = CHANNEL_ID): FakeMessage[] {
+    return this.messagesFor(`channel:${channelId}`);
+  }
+
   /** Picks values in a string select on a message the bot sent. */
   select(message: FakeMessage, customId: string, values: string[], user: FakeUser, permissions = MEMBER_PERMISSIONS): InteractionHandle {
     return this.dispatchInteraction(3, user, permissions, { custom_id: customId, component_type: 3, values }, message, { dm: message.channel_id === DM_CHANNEL_ID });
   }
 
   private dispatchInteraction(
-    type: 2 | 3, user: FakeUser, permissions: string, data: Record<string, unknown>, message?: FakeMessage, place: InteractionPlace = {},
+    type: 2 | 3 | 5, user: FakeUser, permissions: string, data: Record<string, unknown>, message?: FakeMessage, place: InteractionPlace = {},
   ): InteractionHandle {
     const id = this.snowflake();
     const token = `tok_${id}`;
@@ -193,7 +227,16 @@ export class FakeDiscord {
         authorizing_integration_owners: { '1': user.id },
         context: 1,
       }
-      : {
+      : place.threadId ? {
+        guild_id: GUILD_ID,
+        channel_id: place.threadId,
+        channel: { id: place.threadId, type: 11, guild_id: GUILD_ID, parent_id: CHANNEL_ID, name: 'a thread', thread_metadata: { archived: false, auto_archive_duration: 1440, archive_timestamp: new Date(0).toISOString(), locked: false } },
+        member: { user: apiUser, roles: [], permissions, joined_at: new Date(0).toISOString(), deaf: false, mute: false, flags: 0 },
+        app_permissions: ADMIN_PERMISSIONS,
+        guild_locale: 'en-US',
+        authorizing_integration_owners: { '0': GUILD_ID },
+        context: 0,
+      } : {
         guild_id: GUILD_ID,
         channel_id: CHANNEL_ID,
         channel: { id: CHANNEL_ID, type: 0, guild_id: GUILD_ID, name: 'general' },
@@ -203,7 +246,12 @@ export class FakeDiscord {
         authorizing_integration_owners: { '0': GUILD_ID },
         context: 0,
       };
-    this.channelByToken.set(token, place.dm ? DM_CHANNEL_ID : CHANNEL_ID);
+    this.channelByToken.set(token, place.dm ? DM_CHANNEL_ID : place.threadId ?? CHANNEL_ID);
+    if (place.threadId && !this.threads.has(place.threadId)) {
+      // Discord tells the bot about a thread (THREAD_CREATE, Guilds intent) before anything happens in it.
+      this.threads.add(place.threadId);
+      this.dispatch('THREAD_CREATE', { ...(where.channel as object), newly_created: true, member_count: 1, message_count: 0 });
+    }
     const payload: Record<string, unknown> = {
       id, token, application_id: this.appId, type, data, version: 1, locale: 'en-US', entitlements: [], attachment_size_limit: 10_485_760, ...where,
     };
@@ -360,6 +408,23 @@ export class FakeDiscord {
         return send(204);
       }
       if (method === 'GET') return send(200, this.messageJson(target));
+    }
+    if (method === 'POST' && (m = /^\/channels\/(\d+)\/messages$/.exec(path))) {
+      const token = `channel:${m[1]!}`;
+      this.channelByToken.set(token, m[1]!);
+      return send(200, this.messageJson(this.createMessage(token, body ?? undefined)));
+    }
+    if ((method === 'PATCH' || method === 'DELETE') && (m = /^\/channels\/(\d+)\/messages\/(\d+)$/.exec(path))) {
+      const target = this.messages.get(m[2]!);
+      if (!target || target.deleted) return send(404, { message: 'Unknown Message', code: 10008 });
+      if (method === 'DELETE') {
+        target.deleted = true;
+        return send(204);
+      }
+      if (typeof body?.content === 'string') target.content = body.content;
+      if (Array.isArray(body?.components)) target.components = body.components;
+      target.edits += 1;
+      return send(200, this.messageJson(target));
     }
     if (method === 'POST' && (m = /^\/webhooks\/(\d+)\/([^/]+)$/.exec(path))) {
       return send(200, this.messageJson(this.createMessage(m[2]!, body ?? undefined)));
