@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { createApp } from '../src/app.js';
 import BetterSqlite3 from 'better-sqlite3';
+import { GateVersions } from '../src/store/GateVersions.js';
 import { Store } from '../src/store/Store.js';
 import { migrate, readMigrations } from '../src/store/migrate.js';
 import { v7 as uuidv7 } from 'uuid';
@@ -43,6 +44,7 @@ const LABELS = ['healthcare', 'finance', 'cybersecurity', 'none'] as const;
 
 function seed(dbPath: string, now: number): void {
   const store = Store.open(dbPath, { keepText: true });
+  const gateVersions = new GateVersions(store);
   const rnd = random(42);
   const ids: string[] = [];
   const insertVote = store.db.prepare(`INSERT OR IGNORE INTO feedback (decision_id, user_id, vote, corrected_expert, is_admin, created_at)
@@ -74,7 +76,7 @@ function seed(dbPath: string, now: number): void {
       insertVote.run(ids[i], `voter${Math.floor(rnd() * 500)}`, up ? 1 : -1, corrected, createdAt);
     }
     for (let g = 0; g < 20; g++) {
-      store.insertGateVersion({
+      gateVersions.insert({
         version: `g-bench-${g}`, createdAt: now - (20 - g) * DAY, path: 'none', examples: 8000, feedbackExamples: g * 10, promoted: g % 3 !== 1,
         reason: 'bench', metrics: { heldOutAccuracy: 0.9, training: { heldOut: { accuracy: 0.9, macroF1: 0.9, ece: 0.02 } } },
       });

@@ -1,7 +1,7 @@
 /**
  * `npm run bench:learning`: proves the gate learns from votes. Simulated users ask public questions the gate never
  * trained on, vote, and the gate is retrained every few votes with the production rules (src/learning/feedbackExamples.ts,
- * buildTrainingSet/decidePromotion in src/learning/Retrainer.ts). Prints the learning curve, the share of the gap to a gate
+ * src/learning/buildTrainingSet.ts, src/learning/decidePromotion.ts). Prints the learning curve, the share of the gap to a gate
  * trained on all our data that was recovered, a poisoning run, and the time to retrain on 100,000 logged decisions.
  * Public data is read in place from ../shared/data and never used to train a shipped gate.
  *
@@ -21,7 +21,9 @@ import { LABELS, type ExpertId, type TrainingExample } from '../src/gate/types.j
 import { labelToExpert } from '../src/core/labels.js';
 import type { Gate } from '../src/gate/Gate.js';
 import { DEFAULT_FEEDBACK_RULES, FEEDBACK_ASK_BELOW, isHeldOutDataRow, shouldAskForFeedback, type FeedbackRules, type LoggedQuestion, type VoteRecord } from '../src/learning/feedbackExamples.js';
-import { accuracyOf, buildTrainingSet, createRetrainer, DATA_HOLDOUT_FRACTION, decidePromotion } from '../src/learning/Retrainer.js';
+import { buildTrainingSet, DATA_HOLDOUT_FRACTION } from '../src/learning/buildTrainingSet.js';
+import { accuracyOf, decidePromotion } from '../src/learning/decidePromotion.js';
+import { createRetrainer } from '../src/learning/Retrainer.js';
 import { loadConfig } from '../src/config.js';
 import { Store } from '../src/store/Store.js';
 import { ActiveGate } from '../src/learning/ActiveGate.js';

@@ -225,6 +225,7 @@ const SETTINGS = {
   retrainMinFeedback: setting('RETRAIN_MIN_FEEDBACK', wholeNumber(20, 0, 10_000_000)),
   retrainMargin: setting('RETRAIN_MARGIN', number(0.005, 0, 1)),
   gateReloadIntervalMs: setting('GATE_RELOAD_INTERVAL', duration('2s', 50)),
+  gateKeepVersions: setting('GATE_KEEP_VERSIONS', wholeNumber(10, 0, 100_000)), // promoted gate versions kept besides the active one and its rollback target
   adminToken: setting('ADMIN_TOKEN', optionalString), // the dashboard at /admin; empty = off (404)
   /** Bearer keys /v1 accepts, comma-separated; empty = /v1 is open (with a warning at start when HOST is not loopback). */
   apiKeys: setting('API_KEYS', parsed<string[]>([], (raw) => raw.split(',').map((k) => k.trim()).filter(Boolean))),

@@ -19,7 +19,7 @@ import { registerHealth } from './health.js';
 import { registerV1 } from './v1/registerV1.js';
 import { registerAdmin, registerAdminDisabled } from './admin/registerAdmin.js';
 import { AdminQueries } from '../../src/store/AdminQueries.js';
-import { rollbackGate } from '../../src/learning/Retrainer.js';
+import { rollbackGate } from '../../src/learning/index.js';
 import type { Store } from '../../src/store/Store.js';
 import type { OperationsApi } from '../../src/core/types.js';
 

@@ -6,7 +6,7 @@ import { DatasetError, GateFileError } from '../gate/errors.js';
 import { computeMetrics, type EvalMetrics, type EvalRow } from '../gate/evaluate.js';
 import { formatMetrics } from '../gate/formatMetrics.js';
 import { Gate } from '../gate/Gate.js';
-import { loadActiveGate } from '../learning/loadActiveGate.js';
+import { loadActiveGate } from '../learning/ActiveGate.js';
 import { readLabelledCsv } from '../gate/readLabelledCsv.js';
 import { TrainingDataError } from '../gate/trainGate.js';
 import type { TrainingExample } from '../gate/types.js';

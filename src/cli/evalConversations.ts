@@ -8,7 +8,7 @@ import { isHeldOut, readConversations } from '../core/readConversations.js';
 import { DEFAULT_FOLLOW_UP_PARAMS } from '../core/routeFollowUp.js';
 import { DatasetError, GateFileError } from '../gate/errors.js';
 import { Gate } from '../gate/Gate.js';
-import { loadActiveGate } from '../learning/loadActiveGate.js';
+import { loadActiveGate } from '../learning/ActiveGate.js';
 import { CliUsageError, parseArgs, stringFlag } from './args.js';
 
 export async function run(args: string[]): Promise<number> {

@@ -3,8 +3,10 @@ import fs from 'node:fs';
 import { loadConfig } from '../config.js';
 import { RouterError } from '../core/errors.js';
 import { GateFileError } from '../gate/errors.js';
-import { rollbackGate } from '../learning/Retrainer.js';
-import { Store, type GateVersionRow } from '../store/Store.js';
+import { listGateVersions } from '../learning/listGateVersions.js';
+import { rollbackGate } from '../learning/rollbackGate.js';
+import type { GateVersionRow } from '../store/GateVersions.js';
+import { Store } from '../store/Store.js';
 import { CliUsageError, parseArgs } from './args.js';
 
 const USAGE = 'usage: moe gate list [--json] | moe gate rollback [version]';
@@ -15,17 +17,17 @@ export async function run(args: string[]): Promise<number> {
   if (sub !== 'list' && sub !== 'rollback') throw new CliUsageError(sub ? `gate: unknown subcommand "${sub}" (${USAGE})` : USAGE);
   if (rest.length > (sub === 'rollback' ? 1 : 0)) throw new CliUsageError(`gate ${sub}: unexpected argument "${rest[sub === 'rollback' ? 1 : 0]}" (${USAGE})`);
   const config = loadConfig();
-  if (!fs.existsSync(config.dbPath)) {
-    console.log(`No database at ${config.dbPath} (DB_PATH): no gate versions recorded yet; the bot routes with ${config.gatePath}.`);
-    return sub === 'list' ? 0 : 1;
-  }
-  const store = Store.open(config.dbPath, { keepText: config.logQueryText });
+  const store = fs.existsSync(config.dbPath) ? Store.open(config.dbPath, { keepText: config.logQueryText }) : null;
   try {
     if (sub === 'list') {
-      const rows = store.listGateVersions();
+      const rows = listGateVersions(store, config);
       if (parsed.flags.has('json')) console.log(JSON.stringify(rows));
       else console.log(formatGateList(rows, config.gatePath));
       return 0;
+    }
+    if (!store) {
+      console.error(`moe gate rollback: no database at ${config.dbPath} (DB_PATH): no gate versions recorded yet; the bot routes with ${config.gatePath}.`);
+      return 1;
     }
     const { from, to } = rollbackGate(store, rest[0]);
     console.log(`Rolled back: the active gate is now ${to} (was ${from ?? 'none'}).`);
@@ -38,7 +40,7 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   } finally {
-    store.close();
+    void store?.close();
   }
 }
 
@@ -48,7 +50,7 @@ function pct(x: unknown): string {
 
 /** Newest first; `*` marks the active version. */
 export function formatGateList(rows: readonly GateVersionRow[], gatePath: string): string {
-  if (rows.length === 0) return `No gate versions recorded yet (nothing retrained); the bot routes with ${gatePath}.`;
+  if (rows.length === 0) return `No gate yet: the bot trains one from DATASET_PATH into ${gatePath} when it first starts.`;
   const table = [['', 'version', 'created (UTC)', 'promoted', 'examples', 'from votes', 'held-out acc', 'baseline acc']];
   for (const r of rows) {
     table.push([

@@ -2,7 +2,7 @@
 import { loadConfig } from '../config.js';
 import { DatasetError, GateFileError } from '../gate/errors.js';
 import { Gate } from '../gate/Gate.js';
-import { loadActiveGate } from '../learning/loadActiveGate.js';
+import { loadActiveGate } from '../learning/ActiveGate.js';
 import { TrainingDataError } from '../gate/trainGate.js';
 import { CliUsageError, parseArgs, stringFlag } from './args.js';
 

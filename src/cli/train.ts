@@ -1,16 +1,21 @@
-/** `moe train [--data data/dataset.csv] [--out models/gate.json] [--classifier complement-nb|nb-lr]`: trains the gate, prints held-out metrics, saves it. */
+/**
+ * `moe train [--data data/dataset.csv] [--out models/gate.json] [--classifier complement-nb|nb-lr] [--no-promote]`: trains the
+ * gate, prints held-out metrics, saves it, and records it as the active version in DB_PATH when there is one (publishTrainedGate).
+ */
 import { loadConfig } from '../config.js';
 import { DatasetError, GateFileError } from '../gate/errors.js';
 import { formatMetrics } from '../gate/formatMetrics.js';
 import { readLabelledCsv } from '../gate/readLabelledCsv.js';
 import { trainGate, TrainingDataError } from '../gate/trainGate.js';
 import { isGateModelKind } from '../gate/Gate.js';
+import { RouterError } from '../core/errors.js';
+import { publishTrainedGate } from '../learning/publishTrainedGate.js';
 import { CliUsageError, parseArgs, stringFlag } from './args.js';
 
 export async function run(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, { data: 'string', out: 'string', classifier: 'string' });
+  const parsed = parseArgs(args, { data: 'string', out: 'string', classifier: 'string', 'no-promote': 'boolean' });
   if (parsed.positionals.length) {
-    console.error(`moe train: unexpected argument "${parsed.positionals[0]}" (usage: moe train [--data FILE.csv] [--out FILE.json] [--classifier complement-nb|nb-lr])`);
+    console.error(`moe train: unexpected argument "${parsed.positionals[0]}" (usage: moe train [--data FILE.csv] [--out FILE.json] [--classifier complement-nb|nb-lr] [--no-promote])`);
     return 2;
   }
   const config = loadConfig();
@@ -31,11 +36,13 @@ export async function run(args: string[]): Promise<number> {
       console.log('');
     }
     console.log(`temperature ${metrics.temperature.toFixed(3)}   fallback below ${metrics.fallbackThreshold.toFixed(2)} or none ≥ ${metrics.noneThreshold.toFixed(2)}   features ${metrics.featureCount}   trained in ${metrics.trainSeconds.toFixed(2)} s`);
+    const published = publishTrainedGate(config, gate, { promote: !parsed.flags.has('no-promote'), dataPath });
     gate.save(outPath);
     console.log(`wrote ${outPath} (gate ${gate.version}, ${rows.length} rows from ${dataPath})`);
+    console.log(published.message);
     return 0;
   } catch (err) {
-    if (err instanceof DatasetError || err instanceof GateFileError || err instanceof TrainingDataError) {
+    if (err instanceof DatasetError || err instanceof GateFileError || err instanceof TrainingDataError || err instanceof RouterError) {
       console.error(`moe train: ${err.message}`);
       return 1;
     }

@@ -1,31 +1,13 @@
 /**
  * Vote-to-example rules: how 👍/👎 votes and corrections become weighted training examples for the gate.
- * Pure functions (no SQL, no files), shared by retraining (src/learning/Retrainer.ts) and the learning benchmark.
+ * Pure functions (no SQL, no files), shared by retraining (src/learning/buildTrainingSet.ts) and the learning benchmark.
  */
 import crypto from 'node:crypto';
-import { LABELS, type ExpertId, type Label, type TrainingExample } from '../gate/types.js';
+import { LABELS, type Label, type TrainingExample } from '../gate/types.js';
 import { expertToLabel } from '../core/labels.js';
-import type { Vote } from '../core/types.js';
+import type { LoggedQuestion, VoteRecord } from '../store/TrainingLog.js';
 
-/** One vote joined with the decision it rates: everything the rules look at. */
-export interface VoteRecord {
-  decisionId: string;
-  userId: string;
-  vote: Vote;
-  correctedExpert: ExpertId | null;
-  isAdmin: boolean;
-  createdAt: number;
-  /** Question text; null when it was never logged, purged by retention or forgotten (such votes teach nothing). */
-  query: string | null;
-  /** Expert that answered. */
-  expert: ExpertId;
-  /** Why the answering expert is not the gate's domain choice (off_topic, unsure, expert_busy, expert_unavailable) or null. */
-  fallbackReason: string | null;
-  /** Set when this answer came from "ask another expert" on that decision. */
-  reroutedFrom: string | null;
-  /** The gate's probabilities when it routed, for spreading a bare 👎 over the other labels (readVotes reads them for those only). */
-  probabilities: Record<Label, number> | null;
-}
+export type { VoteRecord, LoggedQuestion };
 
 export type ExampleSource = 'correction' | 'reroute' | 'confirm' | 'downvote' | 'self';
 
@@ -187,17 +169,6 @@ function capUserWeight(examples: FeedbackTrainingExample[], votes: readonly Vote
   return capped;
 }
 
-/** A logged question (decision) that nobody voted on. */
-export interface LoggedQuestion {
-  decisionId: string;
-  userId: string | null;
-  query: string | null;
-  /** The gate's top label (before the fallback rule), and its probability. */
-  topLabel: Label;
-  confidence: number;
-  /** Every label's probability (soft labels); null = top label only. */
-  probabilities: Record<Label, number> | null;
-}
 
 /**
  * Self-training (Nigam et al. 2000, EM for Naive Bayes): confidently routed questions teach the gate the words users

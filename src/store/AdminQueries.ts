@@ -141,7 +141,7 @@ export class AdminQueries {
         SELECT routed_expert AS chosen, expert AS right, 'reroute' AS source, SUM(n) AS n
           FROM vote_hours WHERE vote = 1 AND corrected_expert = '' AND rerouted = 1 GROUP BY chosen, right`),
       gateVersions: p(`SELECT version, created_at, active, promoted, examples, feedback_examples, reason, metrics_json
-        FROM gate_versions ORDER BY created_at DESC, rowid DESC`),
+        FROM gate_versions WHERE pruned_at IS NULL ORDER BY created_at DESC, rowid DESC`),
       busy: p('SELECT routed_expert AS expert, SUM(busy) AS n FROM decision_hours GROUP BY routed_expert'),
       tokens: p(`SELECT expert, SUM(timed) AS n, SUM(tokens) AS tokens, SUM(latency_ms) AS ms FROM decision_hours
         WHERE hour >= ? AND status = 'answered' GROUP BY expert`),

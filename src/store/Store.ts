@@ -1,6 +1,7 @@
 /**
  * Everything moe-router keeps in SQLite, behind named methods with prepared statements: the decision log,
- * votes, gate versions, platform message links and claimed deliveries. The only place with SQL besides migrations/.
+ * votes, platform message links and claimed deliveries (gate versions, the training log and the retrain lock are in
+ * GateVersions.ts, TrainingLog.ts and RetrainLock.ts beside it).
  *
  * Group commit: a commit costs 10–25 µs of system calls here (WAL frame writes, shm locks), several times the
  * statements themselves. So pending rows and completions are queued and committed together, in one transaction per
@@ -11,7 +12,7 @@
  */
 import type { Database, Statement } from 'better-sqlite3';
 import type { ExpertId, Label } from '../gate/types.js';
-import type { DecisionRow, DecisionStatus, FeedbackOutcome, FeedbackRow, InstanceRow, GateVersionRow, NewDecision, Platform, StoreStats, DecisionOutcome, DecisionConversation } from './types.js';
+import type { DecisionRow, DecisionStatus, FeedbackOutcome, FeedbackRow, InstanceRow, NewDecision, Platform, StoreStats, DecisionOutcome, DecisionConversation } from './types.js';
 import { openDatabase, type OpenDatabaseOptions } from './openDatabase.js';
 import { Checkpointer } from './Checkpointer.js';
 import { wellFormed } from './wellFormed.js';
@@ -82,18 +83,6 @@ interface RawInstance {
   heartbeat_at: number;
 }
 
-interface RawGateVersion {
-  version: string;
-  created_at: number;
-  path: string;
-  metrics_json: string;
-  examples: number;
-  feedback_examples: number;
-  promoted: number;
-  active: number;
-  reason: string | null;
-}
-
 function toDecision(r: RawDecision): DecisionRow {
   return {
     id: r.id,
@@ -121,20 +110,6 @@ function toDecision(r: RawDecision): DecisionRow {
     conversation: r.conversation_id === null || r.turn === null ? null : {
       id: r.conversation_id, turn: r.turn, followUp: r.follow_up === 1, chosenExpert: r.chosen_expert ?? r.expert, reason: r.route_reason ?? 'fresh',
     },
-  };
-}
-
-function toGateVersion(r: RawGateVersion): GateVersionRow {
-  return {
-    version: r.version,
-    createdAt: r.created_at,
-    path: r.path,
-    metrics: JSON.parse(r.metrics_json) as Record<string, unknown>,
-    examples: r.examples,
-    feedbackExamples: r.feedback_examples,
-    promoted: r.promoted === 1,
-    active: r.active === 1,
-    reason: r.reason,
   };
 }
 
@@ -195,13 +170,6 @@ export class Store {
       countByStatus: p('SELECT status, COUNT(*) AS n FROM decisions GROUP BY status'),
       countFallbacks: p("SELECT COUNT(*) AS n FROM decisions WHERE fallback_reason IS NOT NULL AND fallback_reason <> 'forced'"),
       countVotes: p('SELECT SUM(vote = 1) AS up, SUM(vote = -1) AS down FROM feedback'),
-      insertGate: p(`INSERT INTO gate_versions (version, created_at, path, metrics_json, examples, feedback_examples, promoted, active, reason)
-        VALUES (@version, @createdAt, @path, @metrics, @examples, @feedbackExamples, @promoted, 0, @reason)`),
-      listGates: p('SELECT * FROM gate_versions ORDER BY created_at DESC, rowid DESC'),
-      getGate: p('SELECT * FROM gate_versions WHERE version = ?'),
-      activeGate: p('SELECT * FROM gate_versions WHERE active = 1'),
-      clearActiveGate: p('UPDATE gate_versions SET active = 0 WHERE active = 1'),
-      setActiveGate: p('UPDATE gate_versions SET active = 1, promoted = 1 WHERE version = ?'),
       getInstance: p("SELECT instance_id, pid, host, started_at, heartbeat_at FROM instance_lock WHERE name = 'bot'"),
       putInstance: p(`INSERT OR REPLACE INTO instance_lock (name, instance_id, pid, host, started_at, heartbeat_at)
         VALUES ('bot', ?, ?, ?, ?, ?)`),
@@ -343,40 +311,6 @@ export class Store {
   /** Forgets claims older than `cutoff`; platforms stop retrying long before. */
   pruneDeliveries(cutoff: number): number {
     return this.commitWith(() => this.s.pruneDeliveries!.run(cutoff).changes);
-  }
-
-  // --- gate versions ---
-
-  insertGateVersion(g: Omit<GateVersionRow, 'active'>): void {
-    this.commitWith(() => this.s.insertGate!.run({ ...g, metrics: JSON.stringify(g.metrics), promoted: g.promoted ? 1 : 0 }));
-  }
-
-  listGateVersions(): GateVersionRow[] {
-    this.flush();
-    return (this.s.listGates!.all() as RawGateVersion[]).map(toGateVersion);
-  }
-
-  getGateVersion(version: string): GateVersionRow | null {
-    this.flush();
-    const row = this.s.getGate!.get(version) as RawGateVersion | undefined;
-    return row ? toGateVersion(row) : null;
-  }
-
-  activeGateVersion(): GateVersionRow | null {
-    this.flush();
-    const row = this.s.activeGate!.get() as RawGateVersion | undefined;
-    return row ? toGateVersion(row) : null;
-  }
-
-  /** Makes `version` the only active gate; false when no such version is recorded. */
-  setActiveGateVersion(version: string): boolean {
-    this.flush();
-    return this.database.transaction(() => {
-      if (!this.s.getGate!.get(version)) return false;
-      this.s.clearActiveGate!.run();
-      this.s.setActiveGate!.run(version);
-      return true;
-    }).immediate();
   }
 
   // --- the bot instance that owns this database ---

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { createTestApp, type TestApp } from '../support/testApp.js';
 import { createLogger } from '../../src/logger.js';
+import { GateVersions } from '../../src/store/GateVersions.js';
 import { ADMIN_TOKEN, SeedClock, csrfOf, injectPost, seedThroughApi, signIn, type Seeded } from './helpers.js';
 
 interface Json {
@@ -241,18 +242,18 @@ test('the experts panel lists every expert with state, queue, busy rejections an
 test('a rollback is logged with who did it', async () => {
   const cookie = await signIn(app);
   const csrf = await csrfOf(app, cookie);
-  app.store.insertGateVersion({
+  new GateVersions(app.store).insert({
     version: 'g-old', createdAt: Date.now() - 1000, path: app.config.gatePath, metrics: {}, examples: 1, feedbackExamples: 0, promoted: true, reason: 'test',
   });
   // rollback loads the file first: a missing file is refused with a clear error and changes nothing
   const refused = await post('/admin/api/rollback', { version: 'g-old' }, { cookie, 'x-csrf-token': csrf });
   assert.equal(refused.status, 409, JSON.stringify(refused.body));
-  assert.equal(app.store.activeGateVersion(), null);
+  assert.equal(new GateVersions(app.store).active(), null);
   (await import('../support/testApp.js')).testGate().save(app.config.gatePath);
   const ok = await post('/admin/api/rollback', { version: 'g-old' }, { cookie, 'x-csrf-token': csrf });
   assert.equal(ok.status, 200, JSON.stringify(ok.body));
   assert.equal(ok.body.to, 'g-old');
-  assert.equal(app.store.activeGateVersion()?.version, 'g-old');
+  assert.equal(new GateVersions(app.store).active()?.version, 'g-old');
   const line = logLines.find((l) => l.msg === 'admin: gate rolled back');
   assert.ok(line, 'the rollback is logged');
   assert.match(line.admin as string, /^admin-session:[0-9a-f]{8}$/);

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { REPO_ROOT, createTestApp, type TestApp } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { GateVersions } from '../../src/store/GateVersions.js';
 import { smallDataset, writeCsv } from '../learning/helpers.js';
 import { ADMIN_TOKEN, SeedClock, fetchPost, seedThroughApi, type Seeded } from './helpers.js';
 
@@ -178,7 +179,7 @@ test('the dashboard draws the seeded numbers, retrains, rolls back, and works at
   await page.keyboard.press('Enter'); // keyboard-reachable
   await waitUntil(page, `document.querySelector('#gates tr.active-row td')?.textContent === ${JSON.stringify(targetVersion)}`);
   assert.match(await page.locator('#retrain-status').innerText(), new RegExp(`active gate is now ${targetVersion}`));
-  assert.equal(app.store.activeGateVersion()?.version, targetVersion);
+  assert.equal(new GateVersions(app.store).active()?.version, targetVersion);
 
   // 390 px wide (a phone): nothing wider than the screen, controls still there.
   await page.setViewportSize({ width: 390, height: 844 });

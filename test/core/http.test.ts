@@ -3,7 +3,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { createTestApp, type TestApp } from '../support/testApp.js';
-import { readVotes } from '../../src/learning/Retrainer.js';
+import { readVotes } from '../../src/store/TrainingLog.js';
 
 let app: TestApp;
 

@@ -8,7 +8,7 @@ import { createApp } from '../../src/app.js';
 import { silentLogger } from '../../src/logger.js';
 import { createTestApp, testConfig, testGate, REPO_ROOT } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { readVotes } from '../../src/learning/Retrainer.js';
+import { readVotes } from '../../src/store/TrainingLog.js';
 
 const Q = 'how do I spot a phishing email';
 

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { RouterError } from '../../src/core/errors.js';
 import { Store } from '../../src/store/Store.js';
 import { createTestApp, testGate, type TestApp } from '../support/testApp.js';
-import { readVotes } from '../../src/learning/Retrainer.js';
+import { readVotes } from '../../src/store/TrainingLog.js';
 
 let app: TestApp;
 

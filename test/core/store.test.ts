@@ -7,7 +7,7 @@ import { Store, type NewDecision } from '../../src/store/Store.js';
 import { openDatabase } from '../../src/store/openDatabase.js';
 import { migrate, readMigrations, schemaVersion, DatabaseError } from '../../src/store/migrate.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { readVotes } from '../../src/learning/Retrainer.js';
+import { readVotes } from '../../src/store/TrainingLog.js';
 
 const migrations = readMigrations();
 const LATEST = migrations.length;

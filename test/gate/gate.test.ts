@@ -4,7 +4,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { GateFileError } from '../../src/gate/errors.js';
 import { Gate } from '../../src/gate/Gate.js';
-import { loadActiveGate } from '../../src/learning/loadActiveGate.js';
+import { loadActiveGate } from '../../src/learning/ActiveGate.js';
 import { readLabelledCsv } from '../../src/gate/readLabelledCsv.js';
 import { trainGate, TrainingDataError } from '../../src/gate/trainGate.js';
 import { LABELS, type RouteDecision } from '../../src/gate/types.js';

@@ -10,7 +10,7 @@ import {
   type VoteRecord,
 } from '../../src/learning/feedbackExamples.js';
 import { LABELS, type GateModel, type Label } from '../../src/gate/types.js';
-import { buildTrainingSet } from '../../src/learning/Retrainer.js';
+import { buildTrainingSet } from '../../src/learning/buildTrainingSet.js';
 
 let n = 0;
 function vote(overrides: Partial<VoteRecord> = {}): VoteRecord {

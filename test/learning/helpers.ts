@@ -7,6 +7,7 @@ import { Gate } from '../../src/gate/Gate.js';
 import { trainGate } from '../../src/gate/trainGate.js';
 import { LABELS, type ExpertId, type TrainingExample } from '../../src/gate/types.js';
 import { createRetrainer, type Retrainer } from '../../src/learning/Retrainer.js';
+import { GateVersions } from '../../src/store/GateVersions.js';
 import { Store } from '../../src/store/Store.js';
 import { datasetExamples, testConfig, REPO_ROOT } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
@@ -27,6 +28,8 @@ export interface LearningEnv {
   dir: string;
   config: Config;
   store: Store;
+  /** The gate_versions table of `store`. */
+  versions: GateVersions;
   activeGate: ActiveGate;
   retrainer: Retrainer;
   initial: Gate;
@@ -54,6 +57,7 @@ export function learningEnv(env: Record<string, string> = {}, perLabel = 70): Le
     dir: tmp.dir,
     config,
     store,
+    versions: new GateVersions(store),
     activeGate,
     retrainer,
     initial,

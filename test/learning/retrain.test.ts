@@ -5,10 +5,15 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { RouterError } from '../../src/core/errors.js';
 import { Gate } from '../../src/gate/Gate.js';
-import { loadActiveGate } from '../../src/learning/loadActiveGate.js';
 import { trainGate } from '../../src/gate/trainGate.js';
 import { DEFAULT_FEEDBACK_RULES } from '../../src/learning/feedbackExamples.js';
-import { acquireRetrainLock, buildTrainingSet, gatesDir, readVotes, releaseRetrainLock, rollbackGate, scheduleRetraining, watchActiveGate } from '../../src/learning/Retrainer.js';
+import { loadActiveGate, watchActiveGate } from '../../src/learning/ActiveGate.js';
+import { buildTrainingSet } from '../../src/learning/buildTrainingSet.js';
+import { gatesDir } from '../../src/learning/GateFiles.js';
+import { rollbackGate } from '../../src/learning/rollbackGate.js';
+import { scheduleRetraining } from '../../src/learning/scheduleRetraining.js';
+import { acquireRetrainLock, releaseRetrainLock } from '../../src/store/RetrainLock.js';
+import { readVotes } from '../../src/store/TrainingLog.js';
 import { Store } from '../../src/store/Store.js';
 import { learningEnv, REPO_ROOT, smallDataset, writeCsv } from './helpers.js';
 
@@ -35,8 +40,8 @@ test('corrections teach the gate: a similar new question is routed to the correc
   assert.ok(report.feedbackExamples >= 6, `${report.feedbackExamples} feedback examples`);
   assert.equal(env.activeGate.current().version, report.version, 'swapped in without a restart');
   assert.equal(env.activeGate.current().route(probe).expert, 'cybersecurity');
-  assert.equal(env.store.activeGateVersion()?.version, report.version);
-  const row = env.store.getGateVersion(report.version)!;
+  assert.equal(env.versions.active()?.version, report.version);
+  const row = env.versions.get(report.version)!;
   assert.ok(fs.existsSync(row.path) && Gate.load(row.path).version === report.version, 'the promoted gate is saved under models/gates');
   assert.equal(path.dirname(row.path), gatesDir(env.config));
 });
@@ -51,8 +56,8 @@ test('a worse candidate is recorded but not promoted; the active gate keeps rout
   assert.ok(report.oldAccuracy !== null && report.newAccuracy < report.oldAccuracy - 0.02, `${report.oldAccuracy} → ${report.newAccuracy}`);
   assert.match(report.reason, /kept the active gate/);
   assert.equal(env.activeGate.current().version, env.initial.version);
-  assert.equal(env.store.activeGateVersion()?.version, env.initial.version);
-  const row = env.store.getGateVersion(report.version)!;
+  assert.equal(env.versions.active()?.version, env.initial.version);
+  const row = env.versions.get(report.version)!;
   assert.equal(row.promoted, false);
   assert.ok(fs.existsSync(row.path), 'every candidate is kept, promoted or not');
   assert.equal(typeof row.metrics.heldOutAccuracy, 'number');
@@ -65,7 +70,7 @@ test('one user flooding wrong corrections is capped and barely moves the gate', 
   for (const row of healthcare) env.vote(env.logQuestion(row.text), 'mallory', -1, 'finance');
   const report = await env.retrainer.retrain({ requestedBy: 'test' });
   // Measured on our own held-out rows: the votes' held-out slice would carry mallory's own wrong labels.
-  const data = env.store.getGateVersion(report.version)!.metrics.dataHeldOut as { n: number; candidate: number; baseline: number };
+  const data = env.versions.get(report.version)!.metrics.dataHeldOut as { n: number; candidate: number; baseline: number };
   assert.ok(data.candidate >= data.baseline - 0.01, `our held-out split: ${data.baseline} → ${data.candidate} on ${data.n} rows`);
   const fresh = smallDataset(700).filter((r) => r.label === 'healthcare').slice(550, 700);
   // Compared with the same recipe without mallory's votes (retrained gates never train on the held-out rows).
@@ -106,7 +111,7 @@ test('the retrainer self-trains on what the active gate says about logged questi
     probabilities: { healthcare: 0.25, finance: 0.25, cybersecurity: 0.24, none: 0.26 }, fallbackReason: 'off_topic', reroutedFrom: null,
   });
   const report = await env.retrainer.retrain();
-  assert.equal(env.store.getGateVersion(report.version)!.metrics.selfTrainingExamples, 1);
+  assert.equal(env.versions.get(report.version)!.metrics.selfTrainingExamples, 1);
 });
 
 test('concurrent retrain requests make one run; another process holding the lock gets a clear "already running"', async (t) => {
@@ -115,7 +120,7 @@ test('concurrent retrain requests make one run; another process holding the lock
   PHRASES.forEach((text, i) => env.vote(env.logQuestion(text), `user${i}`, -1, 'cybersecurity'));
   const [a, b] = await Promise.all([env.retrainer.retrain(), env.retrainer.retrain()]);
   assert.equal(a, b, 'the second caller gets the same report');
-  assert.equal(env.store.listGateVersions().length, 2, 'the initial gate and one candidate');
+  assert.equal(env.versions.list().length, 2, 'the initial gate and one candidate');
 
   const other = Store.open(env.config.dbPath, { keepText: true });
   t.after(() => other.close());
@@ -123,7 +128,7 @@ test('concurrent retrain requests make one run; another process holding the lock
   await assert.rejects(env.retrainer.retrain(), (err: unknown) => err instanceof RouterError && err.code === 'retrain_unavailable' && /already running.*cli/.test(err.message));
   releaseRetrainLock(other);
   await env.retrainer.retrain();
-  assert.equal(env.store.listGateVersions().length, 3);
+  assert.equal(env.versions.list().length, 3);
 });
 
 test('rollback returns to the previous gate (or a named one) and a watching process swaps within its interval', async (t) => {
@@ -148,8 +153,8 @@ test('a retrain killed mid-way leaves the active gate, the database and the gate
   t.after(env.close);
   PHRASES.forEach((text, i) => env.vote(env.logQuestion(text), `user${i}`, -1, 'cybersecurity'));
   await env.retrainer.retrain(); // records the initial gate, promotes one
-  const activeBefore = env.store.activeGateVersion()!.version;
-  const rowsBefore = env.store.listGateVersions().length;
+  const activeBefore = env.versions.active()!.version;
+  const rowsBefore = env.versions.list().length;
   env.vote(env.logQuestion('zorblat kreplon again and again'), 'late', -1, 'cybersecurity');
 
   const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'test/learning/retrainChild.ts')], {
@@ -169,8 +174,8 @@ test('a retrain killed mid-way leaves the active gate, the database and the gate
   child.kill('SIGKILL');
   await exited;
 
-  assert.equal(env.store.activeGateVersion()!.version, activeBefore);
-  assert.equal(env.store.listGateVersions().length, rowsBefore, 'no row for the unfinished candidate');
+  assert.equal(env.versions.active()!.version, activeBefore);
+  assert.equal(env.versions.list().length, rowsBefore, 'no row for the unfinished candidate');
   const report = await env.retrainer.retrain({ requestedBy: 'after-crash' }); // the dead holder's lock is taken over
   assert.ok(report.version);
   const files = fs.readdirSync(gatesDir(env.config));
@@ -197,9 +202,9 @@ test('the schedule retrains only once RETRAIN_MIN_FEEDBACK new votes with text h
   t.after(stop);
   PHRASES.slice(0, 2).forEach((text, i) => env.vote(env.logQuestion(text), `user${i}`, -1, 'cybersecurity'));
   await new Promise((r) => setTimeout(r, 400));
-  assert.equal(env.store.listGateVersions().length, 0, 'two votes are not enough');
+  assert.equal(env.versions.list().length, 0, 'two votes are not enough');
   env.vote(env.logQuestion(PHRASES[2]!), 'user2', -1, 'cybersecurity');
-  await waitFor(() => env.store.listGateVersions().length === 2, 5000, 'the scheduled run');
+  await waitFor(() => env.versions.list().length === 2, 5000, 'the scheduled run');
   await new Promise((r) => setTimeout(r, 400));
-  assert.equal(env.store.listGateVersions().length, 2, 'no new votes since, so no second run');
+  assert.equal(env.versions.list().length, 2, 'no new votes since, so no second run');
 });

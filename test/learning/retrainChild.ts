@@ -5,9 +5,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { loadConfig } from '../../src/config.js';
-import { ActiveGate } from '../../src/learning/ActiveGate.js';
-import { loadActiveGate } from '../../src/learning/loadActiveGate.js';
-import { createRetrainer, gatesDir } from '../../src/learning/Retrainer.js';
+import { ActiveGate, loadActiveGate } from '../../src/learning/ActiveGate.js';
+import { gatesDir } from '../../src/learning/GateFiles.js';
+import { createRetrainer } from '../../src/learning/Retrainer.js';
 import { Store } from '../../src/store/Store.js';
 
 const config = loadConfig();
