@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawn } from 'node:child_process';
+import { Writable } from 'node:stream';
 import { RouterError } from '../../src/core/errors.js';
+import { createLogger } from '../../src/logger.js';
 import { Gate } from '../../src/gate/Gate.js';
 import { trainGate } from '../../src/gate/trainGate.js';
 import { DEFAULT_FEEDBACK_RULES } from '../../src/learning/feedbackExamples.js';
@@ -198,13 +200,21 @@ async function waitFor(check: () => boolean, timeoutMs: number, what: string): P
 test('the schedule retrains only once RETRAIN_MIN_FEEDBACK new votes with text have arrived', async (t) => {
   const env = learningEnv({ RETRAIN_INTERVAL: '100ms', RETRAIN_MIN_FEEDBACK: '3' });
   t.after(env.close);
-  const stop = scheduleRetraining(env.retrainer, env.store, env.config);
+  const lines: { msg: string; fresh?: number }[] = [];
+  const logger = createLogger({ logLevel: 'debug' }, new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()) as { msg: string; fresh?: number });
+      done();
+    },
+  }));
+  const ticksWith = (fresh: number): number => lines.filter((l) => l.msg === 'retrain: not enough new votes yet' && l.fresh === fresh).length;
+  const stop = scheduleRetraining(env.retrainer, env.store, env.config, logger);
   t.after(stop);
   PHRASES.slice(0, 2).forEach((text, i) => env.vote(env.logQuestion(text), `user${i}`, -1, 'cybersecurity'));
-  await new Promise((r) => setTimeout(r, 400));
+  await waitFor(() => ticksWith(2) >= 2, 5000, 'two ticks that saw the two votes');
   assert.equal(env.versions.list().length, 0, 'two votes are not enough');
   env.vote(env.logQuestion(PHRASES[2]!), 'user2', -1, 'cybersecurity');
-  await waitFor(() => env.versions.list().length === 2, 5000, 'the scheduled run');
-  await new Promise((r) => setTimeout(r, 400));
+  await waitFor(() => env.versions.list().length === 2, 5000, 'the scheduled run (the initial gate and one candidate)');
+  await waitFor(() => ticksWith(0) >= 2, 5000, 'two ticks after the run that saw no new votes');
   assert.equal(env.versions.list().length, 2, 'no new votes since, so no second run');
 });
