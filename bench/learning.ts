@@ -7,7 +7,7 @@
  *
  * For tuning (the shipped run prints everything): LEARNING_SCENARIOS=3,8 runs those scenarios (1-based),
  * LEARNING_SEEDS=10 runs seeds 1..10, LEARNING_VOTES=200 stops the curves there, LEARNING_CURVES_ONLY=1 skips the
- * poisoning and timing runs. simulate() and loadBenchData() are exported for tuning scripts.
+ * poisoning and timing runs, LEARNING_TIMING_ONLY=1 runs only the timing. simulate() and loadBenchData() are exported for tuning scripts.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -201,6 +201,7 @@ async function main(): Promise<void> {
     return;
   }
   const { data, evalRows, pool, dataHeld, dataTrain } = loadBenchData();
+  if (process.env.LEARNING_TIMING_ONLY) return printRetrainTiming(data);
   const full = trainGate(dataTrain).gate;
   const fullAcc = accuracyOf(full, evalRows);
   console.log(`learning from votes: ${evalRows.length} public evaluation rows, ${pool.length} public questions to ask, our held-out split ${dataHeld.length} rows`);
@@ -283,6 +284,10 @@ async function main(): Promise<void> {
   const moved = Math.abs(poisoned - clean) * 100;
   console.log(`poisoning: one user, ${attacker.length} wrong corrections: ${pct(clean)} → ${pct(poisoned)} (moved ${moved.toFixed(2)} points; without the per-user cap: ${pct(uncapped)})   target ≤ 1 point   ${moved <= 1 ? 'OK' : 'MISSED'}`);
 
+  await printRetrainTiming(data);
+}
+
+async function printRetrainTiming(data: TrainingExample[]): Promise<void> {
   const timing = await timeRetrainOn100k(data, readLabelledCsv(path.join(SHARED, fs.existsSync(path.join(SHARED, 'public_routing.csv')) ? 'public_routing.csv' : 'public_balanced.csv')), 0.1);
   console.log(`retrain on 100,000 logged decisions (${timing.feedback} feedback examples + our data; train + evaluate + record + swap): ${(timing.ms / 1000).toFixed(2)} s   target ≤ 2 s   ${timing.ms <= 2000 ? 'OK' : 'MISSED'}`);
 }
