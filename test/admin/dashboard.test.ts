@@ -155,8 +155,16 @@ test('the dashboard draws the seeded numbers, retrains, rolls back, and works at
 
   // Retrain now: progress while it runs, then the result in numbers; the new version is listed.
   assert.equal(await page.locator('#gates tbody tr td.empty').count(), 1, 'no versions before the first retraining');
+  // Every text the status line shows, recorded in the page, to see the progress shown while the run goes on.
+  await page.evaluate(`(() => {
+    window.retrainTexts = [];
+    const node = document.getElementById('retrain-status');
+    new MutationObserver(() => window.retrainTexts.push(node.textContent)).observe(node, { childList: true, characterData: true, subtree: true });
+  })()`);
   await page.click('#retrain');
   await page.waitForSelector('#retrain-status[data-result]', { timeout: 120_000 });
+  const texts = (await page.evaluate('window.retrainTexts')) as string[];
+  assert.ok(texts.some((t) => /^Retraining.*\d+ s \(asked by admin-session:[0-9a-f]{8}\)$/.test(t)), texts.join('\n'));
   assert.equal(await page.locator('#retrain-status').getAttribute('data-result'), 'done', await page.locator('#retrain-status').innerText());
   assert.match(await page.locator('#retrain-status').innerText(), /Held-out accuracy \d+\.\d% → \d+\.\d%\. Trained on \d+ examples, \d+ from votes/);
   await page.waitForSelector('html[data-state="ready"]');

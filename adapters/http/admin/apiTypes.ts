@@ -128,6 +128,11 @@ export interface RetrainResult {
 
 export interface RetrainStatusResponse {
   state: 'idle' | 'running' | 'done' | 'failed';
+  /** While running: the retrainer's current stage, its 1-based step of `steps`, and what it is doing. */
+  stage: string | null;
+  step: number | null;
+  steps: number | null;
+  message: string | null;
   startedAt: number | null;
   finishedAt: number | null;
   requestedBy: string | null;

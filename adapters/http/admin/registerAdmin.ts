@@ -20,6 +20,12 @@ import { AdminSessions, clearedSessionCookie, readCookie, SESSION_COOKIE, sessio
 import { loadDashboardAssets, type DashboardAssets } from './bundleDashboard.js';
 import { CONTENT_SECURITY_POLICY, dashboardPage, loginPage } from './pages.js';
 
+export interface RetrainProgress {
+  step: number;
+  steps: number;
+  message?: string;
+}
+
 export interface AdminDeps {
   /** ADMIN_TOKEN (the dashboard is off without it: registerAdminDisabled). */
   token: string;
@@ -28,7 +34,8 @@ export interface AdminDeps {
   queries: AdminQueries;
   gateVersion(): string;
   expertStatus(): ExpertStatus[];
-  retrain(options: { requestedBy: string }): Promise<RetrainReport>;
+  /** Retrains now; `onStage` reports progress when the retrainer gives it. */
+  retrain(options: { requestedBy: string; onStage?: (stage: string, progress?: RetrainProgress) => void }): Promise<RetrainReport>;
   /** Makes `version` the active gate; throws RouterError('not_found') for an unknown version. */
   rollback(version: string): { from: string | null; to: string };
   logger: Logger;
@@ -62,7 +69,9 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
   // Guessing the token: 10 tries a minute per address, on top of the delay.
   const loginLimiter = new RateLimiterMemory({ points: 10, duration: 60 });
   let assets: Promise<DashboardAssets> | null = null;
-  const job: RetrainStatusResponse = { state: 'idle', startedAt: null, finishedAt: null, requestedBy: null, result: null, error: null };
+  const job: RetrainStatusResponse = {
+    state: 'idle', stage: null, step: null, steps: null, message: null, startedAt: null, finishedAt: null, requestedBy: null, result: null, error: null,
+  };
 
   const sessionOf = (request: FastifyRequest): AdminSession | null => sessions.get(readCookie(request.headers.cookie, SESSION_COOKIE));
   const html = (reply: FastifyReply, code: number, body: string): FastifyReply =>
@@ -229,9 +238,14 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
       api.post('/admin/api/retrain', async (request, reply) => {
         const who = whoOf(request);
         if (job.state === 'running') return reply.code(409).send({ ...job, message: `A retraining is already running (asked by ${job.requestedBy}).` });
-        Object.assign(job, { state: 'running', startedAt: now(), finishedAt: null, requestedBy: who, result: null, error: null });
+        Object.assign(job, {
+          state: 'running', stage: null, step: null, steps: null, message: null, startedAt: now(), finishedAt: null, requestedBy: who, result: null, error: null,
+        });
         deps.logger.info({ admin: who, ip: request.ip }, 'admin: retrain requested');
-        deps.retrain({ requestedBy: who }).then(
+        const onStage = (stage: string, progress?: RetrainProgress): void => {
+          if (job.state === 'running') Object.assign(job, { stage, step: progress?.step ?? null, steps: progress?.steps ?? null, message: progress?.message ?? null });
+        };
+        deps.retrain({ requestedBy: who, onStage }).then(
           (report) => {
             Object.assign(job, { state: 'done', finishedAt: now(), result: report });
             deps.logger.info({ admin: who, version: report.version, promoted: report.promoted }, 'admin: retrain finished');

@@ -126,7 +126,14 @@ async function followRetrain(first: RetrainStatusResponse): Promise<void> {
     let s = first;
     while (s.state === 'running') {
       const seconds = Math.round((Date.now() - (s.startedAt ?? Date.now())) / 1000);
-      retrainStatus.textContent = `Retraining… ${seconds} s (asked by ${s.requestedBy ?? 'someone'})`;
+      if (s.step !== null && s.steps !== null) {
+        retrainProgress.max = s.steps;
+        retrainProgress.value = s.step;
+      } else {
+        retrainProgress.removeAttribute('value'); // indeterminate until the retrainer reports a stage
+      }
+      const stage = s.stage ? `: ${s.message ?? s.stage}${s.step !== null ? ` (step ${s.step} of ${s.steps})` : ''}` : '';
+      retrainStatus.textContent = `Retraining${stage}… ${seconds} s (asked by ${s.requestedBy ?? 'someone'})`;
       await sleep(500);
       s = await getJson<RetrainStatusResponse>('retrain');
     }
