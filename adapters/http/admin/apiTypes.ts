@@ -83,8 +83,20 @@ export interface ExpertItem {
   busyRejections: number;
   /** Over the last 24 hours of answers. */
   tokensPerSecond: number | null;
-  /** Remote (OpenAI-compatible) experts: the endpoint's health as the expert reports it; null for local experts. */
-  endpoint: Record<string, string | number | boolean | null> | null;
+  /** Experts served by a remote engine (OpenAI-compatible endpoint): its health; null for local models. */
+  endpoint: EndpointItem | null;
+}
+
+export interface EndpointItem {
+  baseUrl: string;
+  model: string;
+  health: 'unknown' | 'up' | 'down';
+  lastError: string | null;
+  /** Epoch ms of the last change of health. */
+  since: number;
+  /** While down: epoch ms of the next background probe. */
+  nextProbeAt: number | null;
+  maxConcurrent: number;
 }
 
 export interface ExpertsResponse {

@@ -285,28 +285,16 @@ function whoOf(request: FastifyRequest): string {
   return request.adminAuth?.kind === 'session' ? request.adminAuth.session.who : 'admin-bearer';
 }
 
-/** Fields a remote expert may add to its status (endpoint health); everything primitive and unknown is passed on. */
-const KNOWN_STATUS_FIELDS = new Set([
-  'id', 'displayName', 'legacyName', 'description', 'emoji', 'isFallback', 'demo', 'state', 'unavailableReason', 'active', 'queued', 'memoryBytes',
-]);
-
 function expertItem(s: ExpertStatus, figures: { busyRejections: number; tokensPerSecond: number | null } | undefined): ExpertItem {
-  const extra: Record<string, string | number | boolean | null> = {};
-  for (const [key, value] of Object.entries(s as unknown as Record<string, unknown>)) {
-    if (KNOWN_STATUS_FIELDS.has(key)) continue;
-    if (value === null || ['string', 'number', 'boolean'].includes(typeof value)) extra[key] = value as string | number | boolean | null;
-    else if (typeof value === 'object') {
-      for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) extra[`${key}.${k}`] = v as string | number | boolean | null;
-      }
-    }
-  }
+  const e = s.endpoint;
   return {
     id: s.id, displayName: s.displayName, emoji: s.emoji, state: s.state, unavailableReason: s.unavailableReason,
     isFallback: s.isFallback, demo: s.demo, active: s.active, queued: s.queued,
     memoryBytes: typeof s.memoryBytes === 'number' ? s.memoryBytes : null,
     busyRejections: figures?.busyRejections ?? 0,
     tokensPerSecond: figures?.tokensPerSecond ?? null,
-    endpoint: Object.keys(extra).length > 0 ? extra : null,
+    endpoint: e ? {
+      baseUrl: e.baseUrl, model: e.model, health: e.health, lastError: e.lastError, since: e.since, nextProbeAt: e.nextProbeAt, maxConcurrent: e.maxConcurrent,
+    } : null,
   };
 }

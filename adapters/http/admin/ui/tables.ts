@@ -70,8 +70,16 @@ export function renderExperts(table: HTMLTableElement, experts: ExpertItem[]): v
     const tags = [e.isFallback ? 'fallback' : '', e.demo ? 'demo model' : ''].filter(Boolean).join(' · ');
     if (tags) name.append(el('small', tags, 'tag'));
     const state = el('span', e.state + (e.unavailableReason ? `: ${e.unavailableReason}` : ''), `state state-${e.state}`);
-    let endpoint = '–';
-    if (e.endpoint) endpoint = Object.entries(e.endpoint).map(([k, v]) => `${k}: ${String(v)}`).join(', ');
+    let endpoint: string | Node = '–';
+    if (e.endpoint) {
+      const ep = e.endpoint;
+      const node = el('span', `${ep.health} since ${dateTime(ep.since)}`, `state endpoint-${ep.health}`);
+      node.dataset.health = ep.health;
+      node.append(el('small', `${ep.model} at ${ep.baseUrl} (≤ ${ep.maxConcurrent} at once)`, 'tag'));
+      if (ep.lastError) node.append(el('small', `last error: ${ep.lastError}`, 'tag'));
+      if (ep.nextProbeAt !== null) node.append(el('small', `next probe ${dateTime(ep.nextProbeAt)}`, 'tag'));
+      endpoint = node;
+    }
     return [
       name,
       state,
@@ -82,7 +90,7 @@ export function renderExperts(table: HTMLTableElement, experts: ExpertItem[]): v
       endpoint,
     ];
   });
-  fillTable(table, ['expert', 'state', 'memory', 'answering / queued', 'busy rejections', 'tokens/s (24 h)', 'endpoint'], rows, 'No experts.');
+  fillTable(table, ['expert', 'state', 'memory', 'answering / queued', 'busy rejections', 'tokens/s (24 h)', 'remote endpoint'], rows, 'No experts.');
 }
 
 export function renderGates(table: HTMLTableElement, versions: GateVersionItem[], onRollback: (version: string, button: HTMLButtonElement) => void): void {
