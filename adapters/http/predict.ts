@@ -1,5 +1,5 @@
 /** POST /predict: the old service's endpoint, answered by the router; optionally streamed as server-sent events. */
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import type { Router } from '../../src/core/Router.js';
 import type { AskResult, DecisionInfo } from '../../src/core/types.js';
 import { RouterError } from '../../src/core/errors.js';
@@ -7,6 +7,7 @@ import { legacyExpertName } from '../../src/core/labels.js';
 import { errorSchema, routerErrorBody, sendError, sendRouterError } from './errors.js';
 import { conversationNotice } from '../shared/format.js';
 import { v7 as uuidv7 } from 'uuid';
+import { abortOnDisconnect } from './abortOnDisconnect.js';
 
 interface PredictBody {
   query?: string;
@@ -122,16 +123,6 @@ export function registerPredict(app: FastifyInstance, router: Router): void {
       throw err;
     }
   });
-}
-
-/** Aborts the answer when the caller goes away, so an expert slot is not spent on nobody. */
-function abortOnDisconnect(request: FastifyRequest, reply: FastifyReply): AbortController {
-  const abort = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) abort.abort();
-  });
-  request.raw.on('aborted', () => abort.abort());
-  return abort;
 }
 
 /** SSE: refusals before the decision are plain JSON errors with their status; later failures are `error` events. */

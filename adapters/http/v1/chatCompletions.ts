@@ -8,6 +8,7 @@ import type { AskOptions, AskResult, DecisionInfo, RouterApi } from '../../../sr
 import { isExpertId, type ExpertId } from '../../../src/gate/types.js';
 import { BadRequest, isRouterError, openAiError, routerErrorAsOpenAi, sendOpenAiError, sendRouterErrorAsOpenAi } from './openaiErrors.js';
 import { parseChatRequest, type ChatRequest } from './parseChatRequest.js';
+import { abortOnDisconnect } from '../abortOnDisconnect.js';
 
 /** The model id that lets the gate pick the expert. */
 export const ROUTER_MODEL_ID = 'moe-router';
@@ -45,16 +46,6 @@ function usageOf(r: AskResult): { prompt_tokens: number; completion_tokens: numb
 
 function finishReason(request: ChatRequest, r: AskResult): 'stop' | 'length' {
   return request.maxTokens !== undefined && (r.completionTokens ?? 0) >= request.maxTokens ? 'length' : 'stop';
-}
-
-/** Aborts the answer when the caller goes away, so the expert (local or upstream) stops generating for nobody. */
-function abortOnDisconnect(request: FastifyRequest, reply: FastifyReply): AbortController {
-  const abort = new AbortController();
-  reply.raw.on('close', () => {
-    if (!reply.raw.writableFinished) abort.abort();
-  });
-  request.raw.on('aborted', () => abort.abort());
-  return abort;
 }
 
 export async function chatCompletions(router: Pick<RouterApi, 'ask' | 'experts'>, request: FastifyRequest, reply: FastifyReply): Promise<void> {
