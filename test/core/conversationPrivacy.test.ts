@@ -1,0 +1,43 @@
+/** Conversations and privacy: no text anywhere in the database with LOG_QUERY_TEXT=false; forget and retention remove turns. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { RouterObserver } from '../../src/core/Router.js';
+import { createTestApp } from '../support/testApp.js';
+
+/** Every text cell of every table, joined (the whole database as a string). */
+function dumpDatabase(db: import('better-sqlite3').Database): string {
+  const tables = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table'").all() as { name: string }[]).map((r) => r.name);
+  return tables.map((t) => JSON.stringify(db.prepare(`SELECT * FROM "${t}"`).all())).join('\n');
+}
+
+test('LOG_QUERY_TEXT=false: a conversation keeps its history in memory only, and the database holds no text of it', async (t) => {
+  const app = await createTestApp({ LOG_QUERY_TEXT: 'false' }, { maxTokens: 12 });
+  t.after(() => app.dispose());
+  const prompt = new Map<string, number>();
+  const observer: RouterObserver = { onAnswered: (r, meta) => void prompt.set(r.decisionId, meta.promptTokens) };
+  app.router.observe(observer);
+  const first = await app.router.ask('my knee keeps swelling after running', { platform: 'slack', userId: 'u1', conversationKey: 'slack:C1:1.0' });
+  const second = await app.router.ask('should i ice it or use heat', { platform: 'slack', userId: 'u1', conversationKey: 'slack:C1:1.0' });
+  assert.equal(second.conversation?.followUp, true);
+  assert.ok(prompt.get(second.decisionId)! > prompt.get(first.decisionId)! + 10, 'the history still reaches the expert, from memory');
+  const dump = dumpDatabase(app.store.db);
+  for (const word of ['swelling', 'heat', first.response.slice(0, 20), second.response.slice(0, 20)]) {
+    assert.ok(!dump.includes(word), `"${word}" is nowhere in the database`);
+  }
+});
+
+test('moe forget removes a user\'s turns from the history every conversation gives its expert', async (t) => {
+  const app = await createTestApp({}, { maxTokens: 12 });
+  t.after(() => app.dispose());
+  const prompt = new Map<string, number>();
+  app.router.observe({ onAnswered: (r, meta) => void prompt.set(r.decisionId, meta.promptTokens) });
+  const key = 'slack:C2:2.0';
+  await app.router.ask('my knee keeps swelling after running', { platform: 'slack', userId: 'alice', conversationKey: key });
+  const withHistory = await app.router.ask('should i ice it or use heat', { platform: 'slack', userId: 'bob', conversationKey: key });
+  app.store.forgetUser('alice');
+  app.store.forgetUser('bob');
+  const afterForget = await app.router.ask('should i ice it or use heat', { platform: 'slack', userId: 'carol', conversationKey: key });
+  assert.equal(afterForget.conversation?.turn, 3, 'the conversation goes on');
+  assert.ok(prompt.get(afterForget.decisionId)! < prompt.get(withHistory.decisionId)!, `forgotten turns are not history any more: ${prompt.get(withHistory.decisionId)} → ${prompt.get(afterForget.decisionId)} prompt tokens`);
+  assert.ok(!dumpDatabase(app.store.db).includes('swelling'));
+});
