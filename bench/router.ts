@@ -159,6 +159,38 @@ async function main(): Promise<void> {
       await router.close();
       store.close();
     }
+
+    // 4. Follow-ups: the same question as the 21st turn of a conversation with 20 answered turns (rule, conversation
+    //    row, 20 turns of history read for the expert) against the same question starting a conversation.
+    {
+      const config = loadConfig({ RATE_LIMIT_PER_USER: 'off', LOG_LEVEL: 'silent', CONVERSATION_MAX_TURNS: '1000' });
+      const store = Store.open(path.join(tmp.dir, 'follow-ups.sqlite'), { keepText: true, backgroundCheckpoints: true });
+      const router = new Router({ config, store, experts: instantExperts(), gate: new ActiveGate(gate) });
+      const M = Math.min(N, Number(process.env.BENCH_FOLLOW_UPS ?? 2_000));
+      const TURNS = 20;
+      for (let c = 0; c < M; c++) {
+        for (let k = 0; k < TURNS; k++) await router.ask(questions[(c * TURNS + k) % questions.length]!, { platform: 'http', userId: 'u1', conversationKey: `http:c${c}` });
+      }
+      const fresh = new Float64Array(M);
+      const followUp = new Float64Array(M);
+      for (let c = 0; c < M; c++) { // interleaved, so both see the same machine load
+        const q = questions[c % questions.length]!;
+        let t0 = performance.now();
+        await router.ask(q, { platform: 'http', userId: 'u1', conversationKey: `http:new${c}` });
+        fresh[c] = performance.now() - t0;
+        t0 = performance.now();
+        await router.ask(q, { platform: 'http', userId: 'u1', conversationKey: `http:c${c}` });
+        followUp[c] = performance.now() - t0;
+      }
+      const p99 = (a: Float64Array): number => percentile(Float64Array.from(a).sort(), 0.99) * 1000;
+      const p50 = (a: Float64Array): number => percentile(Float64Array.from(a).sort(), 0.5) * 1000;
+      const added = p99(followUp) - p99(fresh);
+      console.log(`Router.ask, a follow-up at ${TURNS} turns of history vs a first question (${M.toLocaleString('en-US')} each, instant expert)`
+        + `\n  first question p50 ${p50(fresh).toFixed(1)} µs, p99 ${p99(fresh).toFixed(1)} µs; follow-up p50 ${p50(followUp).toFixed(1)} µs, p99 ${p99(followUp).toFixed(1)} µs`
+        + `\n  a follow-up adds ${added.toFixed(1)} µs at p99 (target ≤ 50 µs: ${added <= 50 ? 'met' : 'MISSED'})`);
+      await router.close();
+      store.close();
+    }
   } finally {
     tmp.remove();
   }
