@@ -20,7 +20,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from '../src/core/newId.js';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../src/config.js';
 import { ActiveGate } from '../src/learning/ActiveGate.js';
@@ -111,7 +111,7 @@ async function main(): Promise<void> {
         const q = questions[(i + WARMUP) % questions.length]!;
         const t0 = performance.now();
         const d = gate.route(q);
-        const id = uuidv7();
+        const id = newId();
         store.insertDecision({ // committed at once, as the router does when no other answer is in flight
           id, createdAt: Date.now(), platform: 'http', channelId: null, userId: `u${i & 1023}`, query: q, gateVersion: d.gateVersion,
           label: d.label, gateExpert: d.expert, expert: d.expert, confidence: d.confidence, probabilities: d.probabilities,

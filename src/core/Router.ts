@@ -3,7 +3,7 @@
  * Read `ask()` and `answer()` top to bottom to know the product; votes go through `feedback()`.
  */
 import { LRUCache } from 'lru-cache';
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from './newId.js';
 import type { Config } from '../config.js';
 import type { ActiveGate } from '../learning/ActiveGate.js';
 import type { QueuedStatement, Store } from '../store/Store.js';
@@ -169,7 +169,7 @@ export class Router implements RouterApi {
   private async startDecision(text: string, options: AskOptions, startedAt: number, choice: Choice, alsoWrite: QueuedStatement | null = null): Promise<Decision> {
     const t = choice.turn;
     const decision: Decision = {
-      id: uuidv7(), createdAt: this.now(), platform: options.platform, channelId: options.channelId ?? null, userId: options.userId,
+      id: newId(), createdAt: this.now(), platform: options.platform, channelId: options.channelId ?? null, userId: options.userId,
       query: text, gateVersion: choice.gateVersion, label: choice.label, gateExpert: choice.gateExpert, expert: choice.expert,
       confidence: choice.confidence, probabilities: choice.probabilities, fallbackReason: choice.fallbackReason,
       reroutedFrom: choice.reroutedFrom, runnerUp: choice.runnerUp, startedAt, turn: t,
@@ -217,10 +217,10 @@ export class Router implements RouterApi {
         answered.response = generated.text;
         answered.latencyMs = Math.round(performance.now() - d.startedAt);
         [answered.promptTokens, answered.completionTokens] = [generated.promptTokens, generated.completionTokens];
-        this.store.completeDecision(d.id, {
+        await this.store.completeDecision(d.id, { // committed before the caller sees the answer: a crash cannot lose it
           expert, fallbackReason, latencyMs: answered.latencyMs, completedAt: this.now(), answer: generated.text,
           promptTokens: generated.promptTokens, completionTokens: generated.completionTokens,
-        });
+        }, this.inFlight.size <= 1 ? 'now' : 'batched');
         if (d.turn) this.conversations.remember(d.turn.handle, d.query, generated.text);
         const meta = { platform: options.platform, promptTokens: generated.promptTokens, completionTokens: generated.completionTokens };
         for (const o of this.observers) o.onAnswered?.(answered, meta);

@@ -2,7 +2,7 @@
  * How a question becomes a turn of a conversation: which conversation it belongs to, and which expert answers it
  * (the follow-up rule: stay with the conversation's expert unless the message clearly switches topic).
  */
-import { v7 as uuidv7 } from 'uuid';
+import { newId } from './newId.js';
 import type { Store, QueuedStatement } from '../store/Store.js';
 import type { DecisionRow } from '../store/types.js';
 import { DOMAIN_LABELS, LABELS, type ExpertId, type GateModel, type Label, type RouteDecision } from '../gate/types.js';
@@ -91,5 +91,5 @@ function conversationKey(conversations: Conversations, store: Store, options: As
     if (key) return [key, false];
     return [`${previous.platform}:${previous.id}`, false]; // an answer from before conversations, or whose conversation ended
   }
-  return [`${options.platform}:${uuidv7()}`, true];
+  return [`${options.platform}:${newId()}`, true];
 }

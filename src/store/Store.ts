@@ -75,6 +75,8 @@ interface RawDecision {
   route_reason: DecisionConversation['reason'] | null;
 }
 
+type Completion = DecisionOutcome & { answer: string; promptTokens: number; completionTokens: number };
+
 interface RawInstance {
   instance_id: string;
   pid: number;
@@ -208,10 +210,19 @@ export class Store {
     return new Promise((resolve, reject) => this.enqueue(this.s.insertDecision!, this.decisionParams(d), { resolve, reject }));
   }
 
-  /** Marks a pending decision answered, in the next group commit. */
-  completeDecision(id: string, outcome: DecisionOutcome & { answer: string; promptTokens: number; completionTokens: number }): void {
-    this.enqueue(this.s.completeDecision!, [outcome.expert, outcome.fallbackReason, this.keepText ? wellFormed(outcome.answer) : null,
-      outcome.latencyMs, outcome.promptTokens, outcome.completionTokens, outcome.completedAt, id]);
+  /**
+   * Marks a pending decision answered: `wait` 'now' commits it (with the queued writes) before returning, 'batched'
+   * resolves once this turn's group commit has it, 'queued' just queues it.
+   */
+  completeDecision(id: string, outcome: Completion, wait: 'now' | 'batched'): Promise<void>;
+  completeDecision(id: string, outcome: Completion, wait?: 'queued'): void;
+  completeDecision(id: string, outcome: Completion, wait: 'now' | 'batched' | 'queued' = 'queued'): Promise<void> | void {
+    const params = [outcome.expert, outcome.fallbackReason, this.keepText ? wellFormed(outcome.answer) : null,
+      outcome.latencyMs, outcome.promptTokens, outcome.completionTokens, outcome.completedAt, id];
+    if (wait === 'queued') return this.enqueue(this.s.completeDecision!, params);
+    if (wait === 'batched') return new Promise((resolve, reject) => this.enqueue(this.s.completeDecision!, params, { resolve, reject }));
+    this.commitWith(() => this.s.completeDecision!.run(...params));
+    return Promise.resolve();
   }
 
   /** Marks a pending decision failed, in the next group commit. */

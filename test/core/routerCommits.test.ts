@@ -84,12 +84,12 @@ test('a vote is committed before feedback() returns; an unknown decision is not_
   assert.throws(() => router.feedback('no-such-decision', 'voter', 1), (e: unknown) => e instanceof RouterError && e.code === 'not_found');
 });
 
-test('closing the store commits the completions still queued', async (t) => {
-  const { router, store, other } = setup(t);
+test('an answer is committed before ask() returns: another process already sees it answered (a crash cannot lose it)', async (t) => {
+  const { router, other } = setup(t);
   const r = await router.ask('how much sleep do adults need', { platform: 'slack', userId: 'u1' });
-  assert.equal(statusOf(other, r.decisionId), 'pending', 'the completion waits for the end of the turn');
-  store.close();
   assert.equal(statusOf(other, r.decisionId), 'answered');
+  const many = await Promise.all([1, 2, 3].map((i) => router.ask(`how much sleep do adults need (${i})`, { platform: 'slack', userId: 'u1' })));
+  for (const m of many) assert.equal(statusOf(other, m.decisionId), 'answered', 'answers in flight together share a commit, still before they return');
 });
 
 test('when describing the answer fails (an expert missing from the registry), the row is failed, never answered, and the caller gets the error', async (t) => {
