@@ -11,14 +11,14 @@ import type { NewDecision } from '../store/types.js';
 import type { Conversations } from './Conversations.js';
 import { bestOtherDomain, historyOf, openConversations, openTurn, rerouteTurn, type DecisionTurn } from './conversationTurns.js';
 import { shouldAskForFeedback } from '../learning/feedbackExamples.js';
-import { ExpertError, type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateResult } from '../experts/types.js';
+import { type ExpertInfo, type ExpertProvider, type ExpertStatus, type GenerateResult } from '../experts/types.js';
 import { isExpertId, type ExpertId } from '../gate/types.js';
 import { expertToLabel } from './labels.js';
 import { RouterError } from './errors.js';
 import { cleanQuery } from './cleanQuery.js';
 import { InFlight } from './InFlight.js';
 import { UserRateLimiter } from './UserRateLimiter.js';
-import { toRouterError } from './toRouterError.js';
+import { canFallBack, toRouterError } from './toRouterError.js';
 import type { AnswerFallbackReason, AskOptions, AskResult, FeedbackResult, Platform, RouterApi, Vote } from './types.js';
 
 /** What the router tells observers (metrics, logs) after each question or vote. */
@@ -245,8 +245,4 @@ export class Router implements RouterApi {
       response: '', latencyMs: 0, promptTokens: 0, completionTokens: 0, feedbackWanted: shouldAskForFeedback(d.confidence, d.reroutedFrom !== null),
     };
   }
-}
-
-function canFallBack(err: unknown): err is ExpertError & { code: 'expert_busy' | 'expert_unavailable' } {
-  return err instanceof ExpertError && (err.code === 'expert_busy' || err.code === 'expert_unavailable');
 }

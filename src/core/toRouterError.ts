@@ -28,3 +28,8 @@ export function toRouterError(err: unknown, signal: AbortSignal, closing: boolea
   }
   return err instanceof Error ? err : new Error(String(err));
 }
+
+/** Busy or unavailable: the fallback expert may answer instead. */
+export function canFallBack(err: unknown): err is ExpertError & { code: 'expert_busy' | 'expert_unavailable' } {
+  return err instanceof ExpertError && (err.code === 'expert_busy' || err.code === 'expert_unavailable');
+}
