@@ -59,6 +59,8 @@ export interface App {
 const HOUR = 3_600_000;
 /** Slack/Discord stop redelivering within minutes; a week of claims is plenty. */
 const DELIVERY_CLAIM_KEEP_MS = 7 * 24 * HOUR;
+/** Idle conversations' rows (routing state, no text) are forgotten after this. */
+const CONVERSATION_KEEP_MS = 30 * 24 * HOUR;
 
 export async function createApp(config: Config, options: CreateAppOptions = {}): Promise<App> {
   const logger = options.logger ?? createLogger(config);
@@ -112,7 +114,9 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     const maintain = (): void => {
       const purged = config.queryRetentionMs === null ? 0 : store.purgeTextBefore(now() - config.queryRetentionMs);
       const pruned = store.pruneDeliveries(now() - DELIVERY_CLAIM_KEEP_MS);
-      if (purged || pruned) logger.info({ purged, pruned }, 'retention: deleted old question text and delivery claims');
+      // An idle conversation restarts anyway; its row is kept a while so a Slack thread reply still counts as a follow-up.
+      const conversations = router.pruneConversations(now() - Math.max(config.conversationIdleMs, CONVERSATION_KEEP_MS));
+      if (purged || pruned || conversations) logger.info({ purged, pruned, conversations }, 'retention: deleted old question text, delivery claims and idle conversations');
     };
     maintain();
     const timer = setInterval(maintain, HOUR);

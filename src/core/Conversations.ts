@@ -133,6 +133,12 @@ export class Conversations {
     this.store?.setExpert(conversationId, expert);
   }
 
+  /** Forgets conversations idle since before `cutoff`: a message under their key starts a fresh one. */
+  pruneIdleBefore(cutoff: number): number {
+    for (const [key, row] of this.rows.entries()) if (row.updatedAt < cutoff) this.rows.delete(key);
+    return this.store?.pruneIdleBefore(cutoff) ?? 0;
+  }
+
   /** Drops every in-memory text of conversations (e.g. after `moe forget` in this process). */
   clearMemory(): void {
     this.texts?.clear();

@@ -135,6 +135,11 @@ export class Router implements RouterApi {
     return this.conversations.has(key);
   }
 
+  /** Housekeeping: forgets conversations idle since before `cutoff` (their turns stay in the log). */
+  pruneConversations(cutoff: number): number {
+    return this.conversations.pruneIdleBefore(cutoff);
+  }
+
   observe(observer: RouterObserver): void {
     this.observers.push(observer);
   }

@@ -83,3 +83,24 @@ test('with a store, the routing state survives a restart and history is read fro
   assert.deepEqual([next.id, next.turn, next.routing?.expert], [handle.id, 2, 'healthcare']);
   assert.deepEqual(after.history(next, 10), [{ question: 'my knee hurts', answer: 'rest it' }]);
 });
+
+test('idle conversations are pruned from the cache and the store: their key no longer counts as a conversation', async (t) => {
+  const tmp = makeTempDir();
+  const store = Store.open(path.join(tmp.dir, 'moe.sqlite'), { keepText: true });
+  t.after(async () => {
+    await store.close();
+    tmp.remove();
+  });
+  let now = 1_000;
+  const conversations = new Conversations(new ConversationStore(store.db, () => store.flush()), { ...settings, keepText: true }, () => now);
+  const write = (key: string): void => {
+    const w = conversations.record(conversations.open(key, 'slack'), routeFollowUp('my knee hurts', healthcare, null));
+    w!.statement.run(...w!.params);
+  };
+  write('slack:C1:old');
+  now = 50_000;
+  write('slack:C1:new');
+  assert.equal(conversations.pruneIdleBefore(10_000), 1);
+  assert.equal(conversations.has('slack:C1:old'), false);
+  assert.equal(conversations.has('slack:C1:new'), true);
+});
