@@ -12,13 +12,13 @@ export type Vote = 1 | -1;
 
 export type DecisionStatus = 'pending' | 'answered' | 'failed';
 
-export interface NewDecision {
+/** What a question's row holds from the moment it is decided (NewDecision and DecisionRow both have it). */
+interface DecidedQuestion {
   id: string;
   createdAt: number;
   platform: Platform;
   channelId: string | null;
   userId: string | null;
-  query: string;
   gateVersion: string;
   label: Label;
   gateExpert: ExpertId;
@@ -27,6 +27,10 @@ export interface NewDecision {
   probabilities: Record<Label, number>;
   fallbackReason: string | null;
   reroutedFrom: string | null;
+}
+
+export interface NewDecision extends DecidedQuestion {
+  query: string;
   /** The conversation this question is a turn of, when it came with one (see ConversationStore). */
   conversation?: DecisionConversation | null;
 }
@@ -40,29 +44,16 @@ export interface DecisionConversation {
   reason: 'fresh' | 'sticky' | 'switched';
 }
 
-export interface DecisionRow {
-  id: string;
-  createdAt: number;
-  platform: Platform;
-  channelId: string | null;
-  userId: string | null;
+export interface DecisionRow extends DecidedQuestion {
   /** Null when text logging is off, after retention, or after `moe forget`. */
   query: string | null;
   queryChars: number;
-  gateVersion: string;
-  label: Label;
-  gateExpert: ExpertId;
-  expert: ExpertId;
-  confidence: number;
-  probabilities: Record<Label, number>;
-  fallbackReason: string | null;
   status: DecisionStatus;
   answer: string | null;
   error: string | null;
   latencyMs: number | null;
   promptTokens: number | null;
   completionTokens: number | null;
-  reroutedFrom: string | null;
   completedAt: number | null;
   conversation: DecisionConversation | null;
 }

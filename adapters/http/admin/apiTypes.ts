@@ -1,23 +1,14 @@
-/** The JSON shapes of /admin/api/*, shared by the server routes and the browser code (no imports: both sides use it). */
+/**
+ * The JSON shapes of /admin/api/*, shared by the server routes and the browser code. Built from the store's, the
+ * core's and the experts' types with type-only imports, which the dashboard bundle drops.
+ */
+import type { RetrainReport } from '../../../src/core/types.js';
+import type { EndpointStatus, ExpertStatus } from '../../../src/experts/types.js';
+import type { Bucket, ConfusionMatrix, GateVersionSummary, RecentDecision, SummaryCounts, TimeSeries } from '../../../src/store/adminTypes.js';
 
-export type BucketName = 'hour' | 'day';
+export type BucketName = Bucket;
 
-export interface SummaryResponse {
-  decisions: number;
-  byExpert: Record<string, number>;
-  votes: number;
-  upvotes: number;
-  downvotes: number;
-  /** Share of 👍 among votes (0..1); null before the first vote. */
-  upvoteRate: number | null;
-  fallbacks: number;
-  /** Share of questions answered by the fallback expert (0..1). */
-  fallbackRate: number;
-  corrections: number;
-  reroutes: number;
-  byStatus: Record<string, number>;
-  /** Follow-ups in conversations: count, share of all questions, and how the follow-up rule routed them. */
-  conversations: { followUps: number; followUpShare: number; sticky: number; switched: number };
+export interface SummaryResponse extends SummaryCounts {
   /** The gate routing in this process now. */
   gateVersion: string;
   /** The version recorded as active in the database (a rollback shows here first, then in gateVersion). */
@@ -27,57 +18,27 @@ export interface SummaryResponse {
   generatedAt: number;
 }
 
-export interface TimeSeriesResponse {
-  bucket: BucketName;
-  bucketMs: number;
+export interface TimeSeriesResponse extends TimeSeries {
   from: number;
   to: number;
-  buckets: number[];
-  questions: Record<string, number[]>;
-  fallbacks: number[];
-  totals: number[];
-  votes: Record<string, number[]>;
-  upvotes: Record<string, number[]>;
 }
 
-export interface ConfusionResponse {
+export interface ConfusionResponse extends ConfusionMatrix {
   /** The experts in display order (rows: the gate's choice; columns: the expert users said was right). */
   experts: string[];
-  cells: Record<string, Record<string, number>>;
-  fromCorrections: number;
-  fromReroutes: number;
 }
 
-export interface GateVersionItem {
-  version: string;
-  createdAt: number;
-  active: boolean;
-  promoted: boolean;
-  examples: number;
-  feedbackExamples: number;
-  heldOutAccuracy: number | null;
-  baselineAccuracy: number | null;
-  macroF1: number | null;
-  ece: number | null;
-  requestedBy: string | null;
-  reason: string | null;
-}
+export type GateVersionItem = GateVersionSummary;
 
 export interface GatesResponse {
   versions: GateVersionItem[];
   routingVersion: string;
 }
 
-export interface ExpertItem {
-  id: string;
-  displayName: string;
-  emoji: string;
-  state: string;
-  unavailableReason: string | null;
-  isFallback: boolean;
-  demo: boolean;
-  active: number;
-  queued: number;
+export type EndpointItem = EndpointStatus;
+
+/** An expert's status with its figures from the log; optional fields of the status are null here. */
+export interface ExpertItem extends Pick<ExpertStatus, 'id' | 'displayName' | 'emoji' | 'state' | 'unavailableReason' | 'isFallback' | 'demo' | 'active' | 'queued'> {
   /** Estimated RAM+VRAM while loaded, when the expert reports it. */
   memoryBytes: number | null;
   busyRejections: number;
@@ -87,55 +48,18 @@ export interface ExpertItem {
   endpoint: EndpointItem | null;
 }
 
-export interface EndpointItem {
-  baseUrl: string;
-  model: string;
-  health: 'unknown' | 'up' | 'down';
-  lastError: string | null;
-  /** Epoch ms of the last change of health. */
-  since: number;
-  /** While down: epoch ms of the next background probe. */
-  nextProbeAt: number | null;
-  maxConcurrent: number;
-}
-
 export interface ExpertsResponse {
   experts: ExpertItem[];
 }
 
-export interface DecisionItem {
-  id: string;
-  createdAt: number;
-  platform: string;
+export interface DecisionItem extends Omit<RecentDecision, 'userId'> {
   /** A short keyed hash of the user id, never the id itself. */
   user: string | null;
-  gateExpert: string;
-  expert: string;
-  confidence: number;
-  fallbackReason: string | null;
-  status: string;
-  reroutedFrom: string | null;
-  upvotes: number;
-  downvotes: number;
-  correctedExpert: string | null;
-  query: string | null;
 }
 
 export interface DecisionsResponse {
   decisions: DecisionItem[];
   textLogged: boolean;
-}
-
-export interface RetrainResult {
-  version: string;
-  promoted: boolean;
-  reason: string;
-  examplesUsed: number;
-  feedbackExamples: number;
-  oldAccuracy: number | null;
-  newAccuracy: number;
-  oldVersion: string | null;
-  durationMs: number;
 }
 
 export interface RetrainStatusResponse {
@@ -148,7 +72,7 @@ export interface RetrainStatusResponse {
   startedAt: number | null;
   finishedAt: number | null;
   requestedBy: string | null;
-  result: RetrainResult | null;
+  result: RetrainReport | null;
   error: string | null;
 }
 

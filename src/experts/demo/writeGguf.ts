@@ -79,56 +79,38 @@ class ByteSink {
   }
 }
 
+/** The GGUF type of each metadata kind; for arrays, the type of their elements. */
+const ELEMENT_TYPE: Record<GgufMetadataValue['type'], number> = {
+  string: VALUE_TYPE.string, uint32: VALUE_TYPE.uint32, int32: VALUE_TYPE.int32, float32: VALUE_TYPE.float32,
+  bool: VALUE_TYPE.bool, uint64: VALUE_TYPE.uint64, 'string[]': VALUE_TYPE.string, 'float32[]': VALUE_TYPE.float32, 'int32[]': VALUE_TYPE.int32,
+};
+
+/** 4-byte numbers packed into one buffer (arrays can hold a whole vocabulary). */
+function packed(values: ArrayLike<number>, write: (b: Buffer, value: number, offset: number) => void): Buffer {
+  const b = Buffer.alloc(4 * values.length);
+  for (let i = 0; i < values.length; i++) write(b, values[i]!, 4 * i);
+  return b;
+}
+
+/** A value's type (an array: `array`, its element type and its length), then its bytes. */
 function writeValue(sink: ByteSink, v: GgufMetadataValue): void {
+  if (v.type === 'string[]' || v.type === 'float32[]' || v.type === 'int32[]') {
+    sink.u32(VALUE_TYPE.array);
+    sink.u32(ELEMENT_TYPE[v.type]);
+    sink.u64(v.value.length);
+  } else {
+    sink.u32(ELEMENT_TYPE[v.type]);
+  }
   switch (v.type) {
-    case 'string':
-      sink.u32(VALUE_TYPE.string);
-      sink.str(v.value);
-      return;
-    case 'uint32':
-      sink.u32(VALUE_TYPE.uint32);
-      sink.u32(v.value);
-      return;
-    case 'int32':
-      sink.u32(VALUE_TYPE.int32);
-      sink.i32(v.value);
-      return;
-    case 'float32':
-      sink.u32(VALUE_TYPE.float32);
-      sink.f32(v.value);
-      return;
-    case 'bool':
-      sink.u32(VALUE_TYPE.bool);
-      sink.push(Buffer.from([v.value ? 1 : 0]));
-      return;
-    case 'uint64':
-      sink.u32(VALUE_TYPE.uint64);
-      sink.u64(v.value);
-      return;
-    case 'string[]':
-      sink.u32(VALUE_TYPE.array);
-      sink.u32(VALUE_TYPE.string);
-      sink.u64(v.value.length);
-      for (const s of v.value) sink.str(s);
-      return;
-    case 'float32[]': {
-      sink.u32(VALUE_TYPE.array);
-      sink.u32(VALUE_TYPE.float32);
-      sink.u64(v.value.length);
-      const b = Buffer.alloc(4 * v.value.length);
-      for (let i = 0; i < v.value.length; i++) b.writeFloatLE(v.value[i]!, 4 * i);
-      sink.push(b);
-      return;
-    }
-    case 'int32[]': {
-      sink.u32(VALUE_TYPE.array);
-      sink.u32(VALUE_TYPE.int32);
-      sink.u64(v.value.length);
-      const b = Buffer.alloc(4 * v.value.length);
-      for (let i = 0; i < v.value.length; i++) b.writeInt32LE(v.value[i]! | 0, 4 * i);
-      sink.push(b);
-      return;
-    }
+    case 'string': return sink.str(v.value);
+    case 'uint32': return sink.u32(v.value);
+    case 'int32': return sink.i32(v.value);
+    case 'float32': return sink.f32(v.value);
+    case 'bool': return sink.push(Buffer.from([v.value ? 1 : 0]));
+    case 'uint64': return sink.u64(v.value);
+    case 'string[]': return v.value.forEach((s) => sink.str(s));
+    case 'float32[]': return sink.push(packed(v.value, (b, x, at) => b.writeFloatLE(x, at)));
+    case 'int32[]': return sink.push(packed(v.value, (b, x, at) => b.writeInt32LE(x | 0, at)));
   }
 }
 
