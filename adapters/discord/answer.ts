@@ -5,8 +5,9 @@
  * buttons on the last message. When Discord refuses the bot in the channel (Missing Access / Missing Permissions),
  * generation stops (its row is marked failed, not left pending) and the user is told privately what to grant.
  */
-import type { AskOptions, AskResult } from '../../src/core/types.js';
-import { answerHeader, answerText, userErrorMessage } from '../shared/format.js';
+import type { AskResult } from '../../src/core/types.js';
+import { askInto, type AnswerCall } from '../shared/askInto.js';
+import { answerText, userErrorMessage } from '../shared/format.js';
 import { errorFields } from '../../src/logger.js';
 import { splitMessage } from '../shared/splitMessage.js';
 import type { DiscordContext } from './context.js';
@@ -15,9 +16,6 @@ import { answerButtons, isPermissionError, PERMISSION_MESSAGE } from './replies.
 import { StreamingReply } from './StreamingReply.js';
 
 const DISCORD_LIMIT = 2000;
-
-/** Router call to make once the chain is open (ask or reroute), given the streaming options. */
-export type AnswerCall = (options: AskOptions) => Promise<AskResult>;
 
 /** Answers into `chain`; returns the answer, or null when there was none (the asker was told why). */
 export async function deliverAnswer(ctx: DiscordContext, chain: AnswerChain, call: AnswerCall): Promise<AskResult | null> {
@@ -31,14 +29,7 @@ export async function deliverAnswer(ctx: DiscordContext, chain: AnswerChain, cal
 
   let result: AskResult;
   try {
-    result = await call({
-      platform: 'discord',
-      userId: chain.userId,
-      channelId: chain.channelId,
-      signal: refused.signal,
-      onDecision: (decision) => stream.setHeader(answerHeader(decision)),
-      onTextChunk: (text) => stream.push(text),
-    });
+    result = await askInto(call, stream, { platform: 'discord', userId: chain.userId, channelId: chain.channelId, signal: refused.signal });
   } catch (err) {
     await stream.finish();
     const reason: unknown = refused.signal.aborted ? refused.signal.reason : err;

@@ -5,7 +5,8 @@
  * with throttled chat.update (remembered per workspace); it ends with the expert line and 👍/👎 feedback_buttons.
  */
 import type { webApi } from '@slack/bolt';
-import type { AskOptions, AskResult } from '../../src/core/types.js';
+import type { AskResult } from '../../src/core/types.js';
+import { askInto, type AnswerCall } from '../shared/askInto.js';
 import { answerHeader, userErrorMessage } from '../shared/format.js';
 import { errorFields } from '../../src/logger.js';
 import { answerFooter, answerMessages, noticeMessage, plainTextMessages, streamingMessage, type SlackMessage } from './blocks.js';
@@ -13,9 +14,6 @@ import type { SlackContext } from './context.js';
 import { NativeStream } from './NativeStream.js';
 import { StreamingMessage } from './StreamingMessage.js';
 import { expertStatus, THINKING_STATUS, ThreadStatus } from './ThreadStatus.js';
-
-/** Router call to make for the answer (ask or reroute), given the streaming options. */
-export type AnswerCall = (options: AskOptions) => Promise<AskResult>;
 
 export interface AnswerTarget {
   channel: string;
@@ -38,15 +36,8 @@ export async function deliverAnswer(ctx: SlackContext, client: webApi.WebClient,
     await writer.open();
     let result: AskResult;
     try {
-      result = await call({
-        platform: 'slack',
-        userId: target.userId,
-        channelId: target.channel,
-        onDecision: (decision) => {
-          void status.set(expertStatus(decision.expert));
-          writer.setHeader(answerHeader(decision));
-        },
-        onTextChunk: (text) => writer.push(text),
+      result = await askInto(call, writer, {
+        platform: 'slack', userId: target.userId, channelId: target.channel, onDecision: (decision) => void status.set(expertStatus(decision.expert)),
       });
     } catch (err) {
       ctx.logger.warn({ channel: target.channel, userId: target.userId, ...errorFields(err) }, 'slack: no answer');

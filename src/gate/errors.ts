@@ -1,5 +1,16 @@
 /** Typed errors of the gate, so callers (CLI, retraining, HTTP) can tell a bad file from a bad dataset. */
 
+/** An error that callers tell apart by its code; named after its class (the gate is the bottom layer, so the store can use it too). */
+export class CodedError<Code extends string> extends Error {
+  constructor(
+    readonly code: Code,
+    message: string,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
 export type GateFileErrorCode = 'gate_missing' | 'gate_unreadable' | 'gate_corrupt' | 'gate_incompatible';
 
 /** A gate file that is missing, not JSON, damaged or of another format version; the message names the file. */

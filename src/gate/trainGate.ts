@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import { addNoise, seededRandom } from './addNoise.js';
+import { CodedError } from './errors.js';
 import { computeMetrics, type EvalRow } from './evaluate.js';
 import { TrainingCorpus } from './corpus.js';
 import { DEFAULT_FEATURE_OPTIONS, type FeatureOptions } from './featurize.js';
@@ -54,11 +55,10 @@ export interface TrainGateResult {
   metrics: GateTrainingMetrics;
 }
 
-export class TrainingDataError extends Error {
-  readonly code = 'training_data_invalid';
+/** Training examples that cannot be used (an unknown label, an empty text, a label with no rows). */
+export class TrainingDataError extends CodedError<'training_data_invalid'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'TrainingDataError';
+    super('training_data_invalid', message);
   }
 }
 

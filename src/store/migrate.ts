@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Database } from 'better-sqlite3';
+import { CodedError } from '../gate/errors.js';
 
 export interface Migration {
   version: number;
@@ -14,11 +15,9 @@ export interface Migration {
 }
 
 /** Thrown when the database cannot be used by this code (newer schema, broken migration). */
-export class DatabaseError extends Error {
-  readonly code = 'database_invalid';
+export class DatabaseError extends CodedError<'database_invalid'> {
   constructor(message: string) {
-    super(message);
-    this.name = 'DatabaseError';
+    super('database_invalid', message);
   }
 }
 
