@@ -64,6 +64,8 @@ export const ERRORS = {
   unsupported_media_type: { status: 415, emoji: '⚠️', message: (p) => p.detail ?? 'Unsupported Media Type: send application/json.' },
   unauthorized: { status: 401, emoji: '⚠️', message: 'Sign in first.' },
   forbidden: { status: 403, emoji: '⚠️', message: 'That is not allowed.' },
+  csrf: { status: 403, emoji: '⚠️', message: 'Actions need a dashboard session and its CSRF token (X-CSRF-Token header).' },
+  gate_file: { status: 409, emoji: '⚠️', message: (p) => p.detail ?? 'That gate file cannot be used.' },
   request_timeout: { status: 408, emoji: '⏳', message: 'The request took too long to arrive.' },
   headers_too_large: { status: 431, emoji: '⚠️', message: 'Request headers are too large.' },
   internal: { status: 500, emoji: '⚠️', message: 'Something went wrong on our side. It has been logged; please try again.' },

@@ -11,20 +11,11 @@ export function toRouterError(err: unknown, signal: AbortSignal, closing: boolea
     return new RouterError('cancelled');
   }
   if (err instanceof ExpertError) {
-    switch (err.code) {
-      case 'expert_busy':
-        return new RouterError('expert_busy', { retryAfterSec: 5 });
-      case 'expert_unavailable':
-        return new RouterError('expert_unavailable');
-      case 'expert_timeout':
-        return new RouterError('expert_timeout');
-      case 'aborted':
-        return new RouterError(closing ? 'shutting_down' : 'cancelled');
-      case 'prompt_too_long':
-        return new RouterError('prompt_too_long', { expert: nameOf(err.expertId) });
-      case 'unknown_expert':
-        return new RouterError('invalid_expert', { expert: err.expertId });
-    }
+    // An expert's code is a code of the table: only a cancellation while closing, and the message's params, differ.
+    if (err.code === 'cancelled' && closing) return new RouterError('shutting_down');
+    if (err.code === 'expert_busy') return new RouterError(err.code, { retryAfterSec: 5 });
+    if (err.code === 'prompt_too_long') return new RouterError(err.code, { expert: nameOf(err.expertId) });
+    return new RouterError(err.code, err.code === 'invalid_expert' ? { expert: err.expertId } : {});
   }
   return err instanceof Error ? err : new Error(String(err));
 }

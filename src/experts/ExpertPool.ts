@@ -77,7 +77,7 @@ export class ExpertPool implements ExpertProvider {
     const expert = this.get(id);
     await expert.acquireSlot(options.signal);
     try {
-      if (options.signal?.aborted) throw new ExpertError('aborted', id, 'the question was cancelled');
+      if (options.signal?.aborted) throw new ExpertError('cancelled', id, 'the question was cancelled');
       // Loop because an idle expert can be unloaded for room between its load finishing and this question starting.
       for (let attempt = 0; ; attempt++) {
         await this.ensureLoaded(expert);
@@ -112,7 +112,7 @@ export class ExpertPool implements ExpertProvider {
   }
 
   private unknown(id: ExpertId): ExpertError {
-    return new ExpertError('unknown_expert', String(id), `unknown expert "${String(id)}" (known: ${this.order.join(', ')})`);
+    return new ExpertError('invalid_expert', String(id), `unknown expert "${String(id)}" (known: ${this.order.join(', ')})`);
   }
 
   private ensureLoaded(expert: LlamaExpert): Promise<void> {

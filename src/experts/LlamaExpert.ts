@@ -196,7 +196,7 @@ export class LlamaExpert {
   /** Fails at once when the queue is full; otherwise resolves when a sequence slot is free. */
   acquireSlot(signal: AbortSignal | undefined): Promise<void> {
     if (this.state === 'unavailable') return Promise.reject(this.unavailableError());
-    if (signal?.aborted) return Promise.reject(new ExpertError('aborted', this.id, 'the question was cancelled'));
+    if (signal?.aborted) return Promise.reject(new ExpertError('cancelled', this.id, 'the question was cancelled'));
     if (this.activeCount < this.opts.batchSize && this.waiters.length === 0) {
       this.activeCount++;
       return Promise.resolve();
@@ -210,7 +210,7 @@ export class LlamaExpert {
       const onAbort = (): void => {
         const i = this.waiters.indexOf(waiter);
         if (i !== -1) this.waiters.splice(i, 1);
-        reject(new ExpertError('aborted', this.id, 'the question was cancelled'));
+        reject(new ExpertError('cancelled', this.id, 'the question was cancelled'));
       };
       const waiter: Waiter = {
         resolve: () => {
@@ -284,7 +284,7 @@ export class LlamaExpert {
       if (timedOut) {
         throw new ExpertError('expert_timeout', this.id, `${this.opts.entry.displayName} took longer than ${Math.round(this.opts.timeoutMs / 1000)} s and was stopped`);
       }
-      if (options.signal?.aborted) throw new ExpertError('aborted', this.id, 'the question was cancelled');
+      if (options.signal?.aborted) throw new ExpertError('cancelled', this.id, 'the question was cancelled');
       if (err instanceof ExpertError) throw err;
       if (err instanceof PromptTooLongError) throw new ExpertError('prompt_too_long', this.id, `${this.opts.entry.displayName}: ${err.message}`);
       this.markUnavailable(`generation failed: ${(err as Error).message.split('\n')[0]}`);

@@ -139,7 +139,7 @@ export class RemoteExpert {
     if (this.disposed) throw new ExpertError('expert_unavailable', this.id, 'the expert pool is shutting down');
     // While the engine is down, the question goes to the fallback at once; the probe brings it back.
     if (this.health === 'down') throw new ExpertError('expert_unavailable', this.id, `${name} is unavailable: ${this.lastError ?? 'engine down'}`);
-    if (options.signal?.aborted) throw new ExpertError('aborted', this.id, 'the question was cancelled');
+    if (options.signal?.aborted) throw new ExpertError('cancelled', this.id, 'the question was cancelled');
     const full = this.queue.pending >= this.opts.endpoint.maxConcurrent;
     if (full && this.waiting >= this.opts.queueLimit) {
       throw new ExpertError('expert_busy', this.id, `${name} is busy (${this.queue.pending} answering, ${this.waiting} waiting); try again shortly`);
@@ -154,7 +154,7 @@ export class RemoteExpert {
     return new Promise<GenerateResult>((resolve, reject) => {
       const onAbort = (): void => {
         done();
-        reject(new ExpertError('aborted', this.id, 'the question was cancelled'));
+        reject(new ExpertError('cancelled', this.id, 'the question was cancelled'));
       };
       options.signal?.addEventListener('abort', onAbort, { once: true });
       this.queue
@@ -220,7 +220,7 @@ export class RemoteExpert {
         demo: false,
       };
     } catch (err) {
-      if (options.signal?.aborted && !timedOut) throw new ExpertError('aborted', this.id, 'the question was cancelled');
+      if (options.signal?.aborted && !timedOut) throw new ExpertError('cancelled', this.id, 'the question was cancelled');
       const shown = text !== '';
       if (timedOut) {
         const why = `${this.opts.endpoint.baseUrl} took longer than ${Math.round(this.opts.timeoutMs / 100) / 10} s`;

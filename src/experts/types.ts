@@ -1,3 +1,4 @@
+import type { ErrorCode } from '../core/errors.js';
 import type { ExpertId } from '../gate/types.js';
 
 /** An earlier question and its answer in the same conversation. */
@@ -70,14 +71,11 @@ export interface ExpertStatus extends ExpertInfo {
   endpoint?: EndpointStatus;
 }
 
-export type ExpertErrorCode =
-  | 'expert_busy'
-  | 'expert_unavailable'
-  | 'expert_timeout'
-  | 'aborted'
-  | 'unknown_expert'
-  /** The question (with the least history) does not fit the expert's context: the user must shorten it. */
-  | 'prompt_too_long';
+/**
+ * The codes of the one table (src/core/errors.ts) an expert fails with: `cancelled` (the caller's signal),
+ * `invalid_expert` (no such expert), `prompt_too_long` (the question with the least history does not fit).
+ */
+export type ExpertErrorCode = Extract<ErrorCode, 'expert_busy' | 'expert_unavailable' | 'expert_timeout' | 'cancelled' | 'invalid_expert' | 'prompt_too_long'>;
 
 export class ExpertError extends Error {
   constructor(readonly code: ExpertErrorCode, readonly expertId: string, message: string) {

@@ -67,7 +67,7 @@ export function createRetrainer(deps: RetrainerDeps): Retrainer {
     const lock = acquireRetrainLock(store, requestedBy);
     if (!lock.ok) {
       const since = new Date(lock.holder.started_at).toISOString();
-      throw new RouterError('retrain_unavailable', `A retraining is already running (asked by ${lock.holder.owner} at ${since}); try again in a minute.`);
+      throw new RouterError('retrain_unavailable', { detail: `a retraining is already running (asked by ${lock.holder.owner} at ${since}); try again in a minute` });
     }
     try {
       await stage('locked', 'reading the dataset, the votes and the logged questions');

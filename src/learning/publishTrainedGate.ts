@@ -46,7 +46,7 @@ export function publishTrainedGate(config: Config, gate: Gate, options: PublishO
       return { version: null, message: `Not recorded (--no-promote): the bot, \`moe route\` and \`moe eval\` keep routing with ${routing}. Run \`moe train\` without --no-promote to record and switch to a trained gate.` };
     }
     const lock = acquireRetrainLock(store, 'moe train');
-    if (!lock.ok) throw new RouterError('retrain_unavailable', `A retraining is running (asked by ${lock.holder.owner}); the gate was not recorded. Run \`moe train\` again in a minute.`);
+    if (!lock.ok) throw new RouterError('retrain_unavailable', { detail: `a retraining is running (asked by ${lock.holder.owner}); the gate was not recorded. Run \`moe train\` again in a minute` });
     try {
       if (!active && fs.existsSync(config.gatePath)) recordInitialGate(versions, config, Gate.load(config.gatePath));
       const previous = versions.active();

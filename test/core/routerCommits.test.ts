@@ -97,7 +97,7 @@ test('when describing the answer fails (an expert missing from the registry), th
   const registered = experts.info;
   // Only finance and the fallback are registered: the finance answer's runner-up cannot be described.
   experts.info = (id) => {
-    if (id !== 'finance' && id !== 'general') throw new ExpertError('unknown_expert', id, `no expert "${id}" in the registry`);
+    if (id !== 'finance' && id !== 'general') throw new ExpertError('invalid_expert', id, `no expert "${id}" in the registry`);
     return registered(id);
   };
   const { router, store } = setup(t, undefined, experts);

@@ -60,12 +60,12 @@ test('abort stops a generation mid-way', async (t) => {
       if (++chunks === 5) controller.abort();
     },
   });
-  await assert.rejects(pending, isExpertError('aborted'));
+  await assert.rejects(pending, isExpertError('cancelled'));
   assert.ok(chunks >= 5);
   // The expert stays usable after an abort.
   const after = await pool.generate('general', 'short one', { maxTokens: 5 });
   assert.equal(after.completionTokens, 5);
-  await assert.rejects(pool.generate('general', 'x', { signal: AbortSignal.abort() }), isExpertError('aborted'));
+  await assert.rejects(pool.generate('general', 'x', { signal: AbortSignal.abort() }), isExpertError('cancelled'));
 });
 
 test('a generation longer than the expert timeout is stopped with expert_timeout', async (t) => {
@@ -99,7 +99,7 @@ test('a full queue gives expert_busy at once', async (t) => {
   controller.abort();
   for (const o of await outcomes) {
     assert.equal(o.status, 'rejected');
-    isExpertError('aborted')(o.reason);
+    isExpertError('cancelled')(o.reason);
   }
   const after = await pool.generate('cybersecurity', 'four', { maxTokens: 3 });
   assert.equal(after.completionTokens, 3);
@@ -147,8 +147,8 @@ test('unknown expert ids are rejected clearly', async (t) => {
   const pool = await createExpertPool(testConfig(dir), { registryPath });
   t.after(() => pool.dispose());
   const legal = 'legal' as ExpertId; // what a caller past the type system could send
-  await assert.rejects(pool.generate(legal, 'x'), isExpertError('unknown_expert'));
-  assert.throws(() => pool.info(legal), isExpertError('unknown_expert'));
+  await assert.rejects(pool.generate(legal, 'x'), isExpertError('invalid_expert'));
+  assert.throws(() => pool.info(legal), isExpertError('invalid_expert'));
 });
 
 test('long-answer fixtures: an endless sentence-level model writes answers past 20,000 characters', async (t) => {

@@ -10,6 +10,7 @@ import type { RetrainReport } from '../../../src/core/types.js';
 import type { ExpertStatus } from '../../../src/experts/types.js';
 import { RouterError } from '../../../src/core/errors.js';
 import { GateFileError } from '../../../src/gate/errors.js';
+import { sendError } from '../errors.js';
 import type { AdminQueries } from '../../../src/store/AdminQueries.js';
 import { EXPERT_IDS } from '../../../src/gate/types.js';
 import type {
@@ -45,7 +46,7 @@ export interface AdminDeps {
 }
 
 const RANGES: Record<string, number> = { '24h': 86_400_000, '7d': 7 * 86_400_000, '30d': 30 * 86_400_000, '90d': 90 * 86_400_000 };
-const NOT_FOUND = { error: 'not_found', message: 'The admin dashboard is off: set ADMIN_TOKEN to enable it.' };
+const DASHBOARD_OFF = 'The admin dashboard is off: set ADMIN_TOKEN to enable it.';
 
 type Auth = { kind: 'session'; session: AdminSession } | { kind: 'bearer' };
 
@@ -57,8 +58,8 @@ declare module 'fastify' {
 
 /** ADMIN_TOKEN is empty: everything under /admin is 404, with a message saying how to turn it on. */
 export function registerAdminDisabled(app: FastifyInstance): void {
-  app.all('/admin', { schema: { hide: true } }, async (_request, reply) => reply.code(404).send(NOT_FOUND));
-  app.all('/admin/*', { schema: { hide: true } }, async (_request, reply) => reply.code(404).send(NOT_FOUND));
+  app.all('/admin', { schema: { hide: true } }, async (_request, reply) => sendError(reply, 'not_found', DASHBOARD_OFF));
+  app.all('/admin/*', { schema: { hide: true } }, async (_request, reply) => sendError(reply, 'not_found', DASHBOARD_OFF));
 }
 
 export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
@@ -124,7 +125,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
 
     admin.get<{ Params: { file: string } }>('/admin/assets/:file', async (request, reply) => {
       const { file } = request.params;
-      if (file !== 'dashboard.js' && file !== 'dashboard.css') return reply.code(404).send({ error: 'not_found', message: `No asset ${file}.` });
+      if (file !== 'dashboard.js' && file !== 'dashboard.css') return sendError(reply, 'not_found', `No asset ${file}.`);
       assets ??= loadDashboardAssets();
       let loaded: DashboardAssets;
       try {
@@ -145,11 +146,11 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
         const session = sessionOf(request);
         if (session) request.adminAuth = { kind: 'session', session };
         else if (sessions.checkBearer(request.headers.authorization)) request.adminAuth = { kind: 'bearer' };
-        else return reply.code(401).header('www-authenticate', 'Bearer').send({ error: 'unauthorized', message: 'Sign in at /admin or send Authorization: Bearer <ADMIN_TOKEN>.' });
+        else return sendError(reply.header('www-authenticate', 'Bearer'), 'unauthorized', 'Sign in at /admin or send Authorization: Bearer <ADMIN_TOKEN>.');
         if (request.method !== 'GET' && request.method !== 'HEAD') {
           const csrf = request.headers['x-csrf-token'];
           if (request.adminAuth.kind !== 'session' || typeof csrf !== 'string' || csrf !== request.adminAuth.session.csrfToken) {
-            return reply.code(403).send({ error: 'csrf', message: 'Actions need a dashboard session and its CSRF token (X-CSRF-Token header).' });
+            return sendError(reply, 'csrf');
           }
         }
         reply.header('cache-control', 'no-store');
@@ -169,18 +170,18 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
       api.get<{ Querystring: { range?: string; bucket?: string; from?: string; to?: string } }>('/admin/api/timeseries', async (request, reply) => {
         const q = request.query;
         const bucket = q.bucket ?? 'day';
-        if (bucket !== 'hour' && bucket !== 'day') return reply.code(400).send({ error: 'bad_request', message: 'bucket is hour or day.' });
+        if (bucket !== 'hour' && bucket !== 'day') return sendError(reply, 'bad_request', 'bucket is hour or day.');
         let to = now();
         let from: number;
         if (q.from !== undefined || q.to !== undefined) {
           from = Number(q.from);
           to = q.to === undefined ? to : Number(q.to);
           if (!Number.isFinite(from) || !Number.isFinite(to) || from >= to) {
-            return reply.code(400).send({ error: 'bad_request', message: 'from and to are ms timestamps with from < to.' });
+            return sendError(reply, 'bad_request', 'from and to are ms timestamps with from < to.');
           }
         } else {
           const span = RANGES[q.range ?? '7d'];
-          if (span === undefined) return reply.code(400).send({ error: 'bad_request', message: `range is one of ${Object.keys(RANGES).join(', ')}.` });
+          if (span === undefined) return sendError(reply, 'bad_request', `range is one of ${Object.keys(RANGES).join(', ')}.`);
           from = to - span;
         }
         try {
@@ -188,7 +189,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
           const body: TimeSeriesResponse = { ...ts, from: ts.buckets[0]!, to: ts.buckets.at(-1)! + ts.bucketMs };
           return body;
         } catch (err) {
-          if (err instanceof RangeError) return reply.code(400).send({ error: 'bad_request', message: err.message });
+          if (err instanceof RangeError) return sendError(reply, 'bad_request', err.message);
           throw err;
         }
       });
@@ -213,13 +214,13 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
       api.get<{ Querystring: { expert?: string; vote?: string; fallback?: string; limit?: string } }>('/admin/api/decisions', async (request, reply) => {
         const q = request.query;
         const limit = q.limit === undefined ? 50 : Number(q.limit);
-        if (!Number.isInteger(limit) || limit < 1 || limit > 500) return reply.code(400).send({ error: 'bad_request', message: 'limit is 1 to 500.' });
+        if (!Number.isInteger(limit) || limit < 1 || limit > 500) return sendError(reply, 'bad_request', 'limit is 1 to 500.');
         const vote = q.vote ?? 'any';
         if (vote !== 'any' && vote !== 'up' && vote !== 'down' && vote !== 'none') {
-          return reply.code(400).send({ error: 'bad_request', message: 'vote is up, down, none or any.' });
+          return sendError(reply, 'bad_request', 'vote is up, down, none or any.');
         }
         if (q.fallback !== undefined && q.fallback !== 'true' && q.fallback !== 'false') {
-          return reply.code(400).send({ error: 'bad_request', message: 'fallback is true or false.' });
+          return sendError(reply, 'bad_request', 'fallback is true or false.');
         }
         const rows = deps.queries.recentDecisions({
           expert: q.expert || undefined, vote, fallback: q.fallback === undefined ? undefined : q.fallback === 'true', limit,
@@ -261,7 +262,7 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
       api.post<{ Body: { version?: unknown } | undefined }>('/admin/api/rollback', async (request, reply) => {
         const version = request.body?.version;
         if (typeof version !== 'string' || version.trim() === '') {
-          return reply.code(400).send({ error: 'bad_request', message: 'Send {"version": "..."}: the gate version to make active.' });
+          return sendError(reply, 'bad_request', 'Send {"version": "..."}: the gate version to make active.');
         }
         const who = whoOf(request);
         try {
@@ -269,14 +270,14 @@ export function registerAdmin(app: FastifyInstance, deps: AdminDeps): void {
           deps.logger.info({ admin: who, ip: request.ip, from: result.from, to: result.to }, 'admin: gate rolled back');
           return result;
         } catch (err) {
-          if (err instanceof RouterError && err.code === 'not_found') return reply.code(404).send({ error: 'not_found', message: err.message });
-          if (err instanceof GateFileError) return reply.code(409).send({ error: 'gate_file', message: err.message });
+          if (err instanceof RouterError && err.code === 'not_found') return sendError(reply, 'not_found', err.message);
+          if (err instanceof GateFileError) return sendError(reply, 'gate_file', err.message);
           throw err;
         }
       });
 
       // Any other /admin/api path: authenticated callers learn it does not exist, others got their 401 above.
-      api.all('/admin/api/*', async (request, reply) => reply.code(404).send({ error: 'not_found', message: `No ${request.method} ${request.url.split('?')[0]}.` }));
+      api.all('/admin/api/*', async (request, reply) => sendError(reply, 'not_found', `No ${request.method} ${request.url.split('?')[0]}.`));
     });
   });
 }
