@@ -11,6 +11,7 @@ import { createExpertPool } from './experts/createExpertPool.js';
 import { ActiveGate, createRetrainer, loadActiveGate, scheduleRetraining, watchActiveGate, type Retrainer } from './learning/index.js';
 import { Router, type RouterObserver } from './core/Router.js';
 import { MessageLinks } from './core/MessageLinks.js';
+import { openConversations } from './core/conversationTurns.js';
 import { claimBotInstance } from './core/BotInstance.js';
 import { routerStats } from './core/routerStats.js';
 import type { CoreApi } from './core/types.js';
@@ -88,7 +89,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
     const retrainer = options.retrainer ?? createRetrainer({ config, store, activeGate, logger });
     // A retrain or rollback by the CLI (same DB_PATH) reaches this process within GATE_RELOAD_INTERVAL; votes retrain every RETRAIN_INTERVAL.
     cleanup.unshift(watchActiveGate(store, activeGate, config.gateReloadIntervalMs, logger), scheduleRetraining(retrainer, store, config, logger));
-    const router = new Router({ config, store, experts, gate: activeGate, now });
+    const conversations = openConversations(store, config, now);
+    const router = new Router({ config, store, experts, gate: activeGate, conversations, now });
     const links = new MessageLinks(store, now);
     const core: CoreApi = {
       ask: (query, o) => router.ask(query, o),
@@ -115,8 +117,8 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       const purged = config.queryRetentionMs === null ? 0 : store.purgeTextBefore(now() - config.queryRetentionMs);
       const pruned = store.pruneDeliveries(now() - DELIVERY_CLAIM_KEEP_MS);
       // An idle conversation restarts anyway; its row is kept a while so a Slack thread reply still counts as a follow-up.
-      const conversations = router.pruneConversations(now() - Math.max(config.conversationIdleMs, CONVERSATION_KEEP_MS));
-      if (purged || pruned || conversations) logger.info({ purged, pruned, conversations }, 'retention: deleted old question text, delivery claims and idle conversations');
+      const idle = conversations.pruneIdleBefore(now() - Math.max(config.conversationIdleMs, CONVERSATION_KEEP_MS));
+      if (purged || pruned || idle) logger.info({ purged, pruned, conversations: idle }, 'retention: deleted old question text, delivery claims and idle conversations');
     };
     maintain();
     const timer = setInterval(maintain, HOUR);

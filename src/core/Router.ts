@@ -35,6 +35,8 @@ export interface RouterDeps {
   store: Store;
   experts: ExpertProvider;
   gate: ActiveGate;
+  /** Shared with the app's hourly housekeeping, which prunes idle ones; opened on the store when absent. */
+  conversations?: Conversations;
   /** Clock for timestamps and the re-routing cache (tests). */
   now?: () => number;
 }
@@ -71,7 +73,7 @@ export class Router implements RouterApi {
     this.rateLimiter = deps.config.rateLimitPerUser ? new UserRateLimiter(deps.config.rateLimitPerUser) : null;
     const keepMs = Math.min(3_600_000, deps.config.queryRetentionMs ?? Infinity);
     this.recentQueries = keepMs > 0 ? new LRUCache({ max: 10_000, ttl: keepMs, perf: { now: this.now } }) : null;
-    this.conversations = openConversations(deps.store, deps.config, this.now);
+    this.conversations = deps.conversations ?? openConversations(deps.store, deps.config, this.now);
   }
 
   async ask(query: string, options: AskOptions): Promise<AskResult> {
@@ -133,11 +135,6 @@ export class Router implements RouterApi {
 
   hasConversation(key: string): boolean {
     return this.conversations.has(key);
-  }
-
-  /** Housekeeping: forgets conversations idle since before `cutoff` (their turns stay in the log). */
-  pruneConversations(cutoff: number): number {
-    return this.conversations.pruneIdleBefore(cutoff);
   }
 
   observe(observer: RouterObserver): void {

@@ -3,8 +3,8 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import { z } from 'zod';
 import { DatasetError } from '../gate/errors.js';
-import { normalizeLabel } from '../gate/readLabelledCsv.js';
-import { labelToExpert, type ExpertId } from '../gate/types.js';
+import type { ExpertId } from '../gate/types.js';
+import { parseExpertName } from './labels.js';
 
 export interface ConversationTurn {
   text: string;
@@ -56,9 +56,9 @@ export function readConversations(file: string): LabelledConversation[] {
     if (ids.has(c.id)) throw new DatasetError('dataset_invalid', file, line, `duplicate conversation id "${c.id}"`);
     ids.add(c.id);
     const turns = c.turns.map((t, k) => {
-      const label = normalizeLabel(t.expert);
-      if (label === null) throw new DatasetError('dataset_invalid', file, line, `turns.${k}.expert: unknown expert "${t.expert}"`);
-      return { text: t.text, expert: labelToExpert(label) };
+      const expert = parseExpertName(t.expert);
+      if (expert === null) throw new DatasetError('dataset_invalid', file, line, `turns.${k}.expert: unknown expert "${t.expert}"`);
+      return { text: t.text, expert };
     });
     out.push({ id: c.id, tags: c.tags ?? [], turns, line });
   }

@@ -6,7 +6,8 @@ import { GateFileError } from './errors.js';
 import { computeMetrics, type EvalMetrics } from './evaluate.js';
 import { CHAR_BUCKETS, GROUP_CHAR, PairTable, SpellIndex, Featurizer, TermCounter, tfidfInto, termGroup, type FeatureOptions } from './featurize.js';
 import { jointLogLikelihood, softmax } from './NaiveBayes.js';
-import { DOMAIN_LABELS, LABELS, labelToExpert, type DomainLabel, type GateModel, type Label, type RouteDecision, type TrainingExample } from './types.js';
+import { labelToExpert } from '../core/labels.js';
+import { DOMAIN_LABELS, LABELS, type DomainLabel, type GateModel, type Label, type RouteDecision, type TrainingExample } from './types.js';
 
 export const GATE_FILE_FORMAT = 'moe-gate';
 /** Distinct tokens a routing gate keeps featurised (then it starts again): bounded memory on an endless stream. */

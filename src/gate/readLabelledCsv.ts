@@ -5,33 +5,12 @@
 import fs from 'node:fs';
 import { parse } from 'csv-parse/sync';
 import { DatasetError } from './errors.js';
-import { LABELS, type Label, type TrainingExample } from './types.js';
+import { parseLabel } from '../core/labels.js';
+import { LABELS, type TrainingExample } from './types.js';
 
 export interface LabelledRow extends TrainingExample {
   /** 1-based line of the file where the row starts. */
   line: number;
-}
-
-const LABEL_ALIASES: Record<string, Label> = {
-  healthcare: 'healthcare',
-  health: 'healthcare',
-  medical: 'healthcare',
-  finance: 'finance',
-  financial: 'finance',
-  cybersecurity: 'cybersecurity',
-  cyber: 'cybersecurity',
-  security: 'cybersecurity',
-  none: 'none',
-  general: 'none',
-  offtopic: 'none',
-  fallback: 'none',
-};
-
-/** `HealthcareExpert`, `healthcare`, `general`, `none`, `Cyber-Security` → a Label, or null. */
-export function normalizeLabel(raw: string): Label | null {
-  let key = raw.toLowerCase().replace(/[^a-z]/g, '');
-  if (key.endsWith('expert') && key !== 'expert') key = key.slice(0, -'expert'.length);
-  return LABEL_ALIASES[key] ?? null;
 }
 
 /**
@@ -122,7 +101,7 @@ function labelledRow(file: string, line: number, rawText: unknown, rawLabel: unk
   const text = wellFormedText(typeof rawText === 'string' ? rawText.trim() : '');
   if (text === '') throw new DatasetError('dataset_invalid', file, line, 'empty text');
   const labelText = typeof rawLabel === 'string' ? rawLabel.trim() : '';
-  const label = normalizeLabel(labelText);
+  const label = parseLabel(labelText);
   if (label === null) {
     throw new DatasetError('dataset_invalid', file, line, `unknown label "${labelText}" (expected one of ${LABELS.join(', ')}, or general / <Name>Expert)`);
   }

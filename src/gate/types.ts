@@ -36,14 +36,6 @@ export function isExpertId(value: unknown): value is ExpertId {
   return typeof value === 'string' && (EXPERT_IDS as readonly string[]).includes(value);
 }
 
-export function labelToExpert(label: Label): ExpertId {
-  return label === 'none' ? 'general' : label;
-}
-
-export function expertToLabel(expert: ExpertId): Label {
-  return expert === 'general' ? 'none' : expert;
-}
-
 /** One labelled training row; `weight` (default 1) lets feedback examples count more or less. */
 export interface TrainingExample {
   text: string;

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DatasetError } from '../../src/gate/errors.js';
-import { normalizeLabel, parseLabelledCsv, parseLabelledJsonl, readLabelledCsv } from '../../src/gate/readLabelledCsv.js';
+import { parseLabel } from '../../src/core/labels.js';
+import { parseLabelledCsv, parseLabelledJsonl, readLabelledCsv } from '../../src/gate/readLabelledCsv.js';
 import { FIXTURES, tempDir } from './helpers.js';
 
 function lineOf(fn: () => unknown): { line: number | null; message: string } {
@@ -30,7 +31,7 @@ describe('labelled CSV reading', () => {
       ['healthcare', 'finance', 'cybersecurity', 'none'],
     );
     for (const [raw, label] of [['HealthcareExpert', 'healthcare'], ['general', 'none'], ['NONE', 'none'], ['Cyber-Security', 'cybersecurity'], ['banana', null]] as const) {
-      assert.equal(normalizeLabel(raw), label, raw);
+      assert.equal(parseLabel(raw), label, raw);
     }
   });
 
