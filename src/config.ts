@@ -52,29 +52,6 @@ function rate(raw: string): RateLimit | null {
   return { count: Number(m[1]), windowMs };
 }
 
-/** Parses `500ms`, `30s`, `5m`, `6h`, `30d` (a bare number means seconds). */
-export function parseDuration(setting: string, raw: string): number {
-  return rethrow(setting, () => durationMs(raw));
-}
-
-export function parseBytes(setting: string, raw: string): number {
-  return rethrow(setting, () => bytes(raw));
-}
-
-/** `5/min`, `10/1m`, `100/h`; `off` disables the limit. */
-export function parseRateLimit(setting: string, raw: string): RateLimit | null {
-  return rethrow(setting, () => rate(raw));
-}
-
-function rethrow<T>(setting: string, parse: () => T): T {
-  try {
-    return parse();
-  } catch (err) {
-    if (err instanceof Invalid) throw new ConfigError(setting, err.message);
-    throw err;
-  }
-}
-
 /** Threads for llama.cpp: one per core, because the library default (4) is ~400x slower on 2 cores. */
 export function defaultThreads(): number {
   return Math.max(1, os.availableParallelism());

@@ -11,13 +11,13 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startDiscord, type DiscordBot } from '../../adapters/discord/index.js';
 import { writeDemoModel } from '../../src/experts/demo/demoModel.js';
-import { LONG_ANSWER_CORPUS } from '../../src/experts/demo/demoCorpus.js';
 import { PERMISSION_MESSAGE } from '../../adapters/discord/replies.js';
 import {
   ADMIN_PERMISSIONS, DM_CHANNEL_ID, FakeDiscord, MISSING_ACCESS, MISSING_PERMISSIONS, type FakeMessage, type InteractionHandle, type RecordedCall,
 } from '../support/fakeDiscord.js';
 import { createTestApp, REPO_ROOT, type TestApp } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { LONG_ANSWER_CORPUS } from '../support/writeDemoRegistry.js';
 import { captureLogger, type LogLine } from '../support/captureLogger.js';
 
 const EDIT_INTERVAL_MS = 200;

@@ -10,10 +10,10 @@ import path from 'node:path';
 import { toMarkdownText, toMrkdwn } from '../../adapters/slack/mrkdwn.js';
 import { STREAM_MESSAGE_CHARS } from '../../adapters/slack/NativeStream.js';
 import { writeDemoModel } from '../../src/experts/demo/demoModel.js';
-import { LONG_ANSWER_CORPUS } from '../../src/experts/demo/demoCorpus.js';
 import { blockTexts, MARKDOWN_TEXT_LIMIT, validateBlocks } from '../support/fakeSlack.js';
 import { REPO_ROOT } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { LONG_ANSWER_CORPUS } from '../support/writeDemoRegistry.js';
 import {
   blocksOf, decisionIdOf, mention, NO_STREAM_TEAM, query, sectionsText, startHarness, UPDATE_INTERVAL_MS, voteBlock, waitForAnswer, type Harness,
 } from './slackHarness.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadConfig, ConfigError, parseRateLimit } from '../../src/config.js';
+import { loadConfig, ConfigError } from '../../src/config.js';
 import { REPO_ROOT } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
 
@@ -40,8 +40,8 @@ for (const [setting, value] of [
 }
 
 test('rates, durations and lists parse as documented', () => {
-  assert.deepEqual(parseRateLimit('R', '10/h'), { count: 10, windowMs: 3_600_000 });
-  assert.equal(parseRateLimit('R', 'off'), null);
+  assert.deepEqual(loadConfig({ RATE_LIMIT_PER_USER: '10/h' }).rateLimitPerUser, { count: 10, windowMs: 3_600_000 });
+  assert.equal(loadConfig({ RATE_LIMIT_PER_USER: 'off' }).rateLimitPerUser, null);
   const c = loadConfig({ RETRAIN_INTERVAL: '6h', QUERY_RETENTION: 'off', ADMIN_USER_IDS: '1, 2', EXPERT_MEMORY_BUDGET: '2GiB' });
   assert.equal(c.retrainIntervalMs, 6 * 3_600_000);
   assert.equal(c.queryRetentionMs, null);

@@ -5,8 +5,11 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { EXPERT_IDS, type ExpertId } from '../../src/gate/types.js';
-import { DEMO_CORPUS, LONG_ANSWER_CORPUS } from '../../src/experts/demo/demoCorpus.js';
+import { DEMO_CORPUS } from '../../src/experts/demo/demoCorpus.js';
 import { writeDemoModel } from '../../src/experts/demo/demoModel.js';
+
+/** A corpus for long-answer fixtures: every domain mixed, meant for `endless: true`. */
+export const LONG_ANSWER_CORPUS: readonly string[] = Object.values(DEMO_CORPUS).flat();
 
 export interface DemoRegistryOptions {
   /**

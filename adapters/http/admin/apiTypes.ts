@@ -4,9 +4,7 @@
  */
 import type { RetrainReport } from '../../../src/core/types.js';
 import type { EndpointStatus, ExpertStatus } from '../../../src/experts/types.js';
-import type { Bucket, ConfusionMatrix, GateVersionSummary, RecentDecision, SummaryCounts, TimeSeries } from '../../../src/store/adminTypes.js';
-
-export type BucketName = Bucket;
+import type { ConfusionMatrix, GateVersionSummary, RecentDecision, SummaryCounts, TimeSeries } from '../../../src/store/adminTypes.js';
 
 export interface SummaryResponse extends SummaryCounts {
   /** The gate routing in this process now. */

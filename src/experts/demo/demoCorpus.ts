@@ -60,6 +60,3 @@ export const DEMO_CORPUS: Record<ExpertId, readonly string[]> = {
     'Thanks for asking. I try to give helpful, honest answers, and I will say so when I do not know.',
   ],
 };
-
-/** A corpus for long-answer fixtures: every domain mixed, meant for `endless: true`. */
-export const LONG_ANSWER_CORPUS: readonly string[] = Object.values(DEMO_CORPUS).flat();
