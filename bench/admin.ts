@@ -19,6 +19,7 @@ import { readLabelledCsv } from '../src/gate/readLabelledCsv.js';
 import { trainGate } from '../src/gate/trainGate.js';
 import { silentLogger } from '../src/logger.js';
 import { makeTempDir } from '../test/support/tempDir.js';
+import { seededRandom } from '../src/gate/addNoise.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const DECISIONS = Number(process.env.BENCH_DECISIONS ?? 100_000);
@@ -28,24 +29,13 @@ const TARGET_MS = 50;
 const DAY = 86_400_000;
 const TOKEN = 'bench-admin-token';
 
-/** Deterministic pseudo-random numbers (mulberry32), so every run seeds the same log. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const EXPERTS = ['healthcare', 'finance', 'cybersecurity', 'general'] as const;
 const LABELS = ['healthcare', 'finance', 'cybersecurity', 'none'] as const;
 
 function seed(dbPath: string, now: number): void {
   const store = Store.open(dbPath, { keepText: true });
   const gateVersions = new GateVersions(store);
-  const rnd = random(42);
+  const rnd = seededRandom(42);
   const ids: string[] = [];
   const insertVote = store.db.prepare(`INSERT OR IGNORE INTO feedback (decision_id, user_id, vote, corrected_expert, is_admin, created_at)
     VALUES (?, ?, ?, ?, 0, ?)`);

@@ -13,21 +13,11 @@ import { AdminQueries } from '../../src/store/AdminQueries.js';
 import { migrate, readMigrations, defaultMigrationsDir } from '../../src/store/migrate.js';
 import type { ExpertId, Label } from '../../src/gate/types.js';
 import { makeTempDir } from '../support/tempDir.js';
+import { seededRandom } from '../../src/gate/addNoise.js';
 
 const HOUR = 3_600_000;
 const EXPERTS: ExpertId[] = ['healthcare', 'finance', 'cybersecurity', 'general'];
 const PROBS: Record<Label, number> = { healthcare: 0.25, finance: 0.25, cybersecurity: 0.25, none: 0.25 };
-
-/** Deterministic pseudo-random numbers, so a failure reproduces. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The dashboard's figures counted the slow way, straight from decisions and feedback (questions once answered or failed). */
 function bruteForce(store: Store, from: number, to: number): Record<string, unknown> {
@@ -105,7 +95,7 @@ test('hourly counts match the raw rows after inserts, completions, failures, re-
     tmp.remove();
   });
   const q = new AdminQueries(store.db, { keepText: true, flush: () => store.flush() });
-  const rnd = random(7);
+  const rnd = seededRandom(7);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const start = Math.floor(Date.now() / HOUR) * HOUR - 48 * HOUR;
   const ids: string[] = [];
