@@ -1,11 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import fs from 'node:fs';
-import path from 'node:path';
 import { loadConfig, ConfigError } from '../../src/config.js';
-import { REPO_ROOT } from '../support/testApp.js';
-import { makeTempDir } from '../support/tempDir.js';
 
 test('defaults: HTTP on 127.0.0.1:8000, SQLite under data/, 5 questions a minute per user', () => {
   const c = loadConfig({});
@@ -83,31 +78,3 @@ test('every setting is read from its environment name, blank meaning unset', () 
   assert.equal(c.retrainMargin, 0.01);
   assert.equal(c.gateReloadIntervalMs, 500);
 });
-
-/** Environment without the caller's moe settings, so only what a test sets counts. */
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(PORT|HOST|DB_PATH|GATE_PATH|LOG_|DISCORD_|SLACK_|RATE_|QUERY_|EXPERT_)/.test(k)) env[k] = v;
-  return { ...env, ...extra };
-}
-
-for (const [setting, value] of [
-  ['EXPERT_TIMEOUT', '0'], ['EXPERT_MEMORY_BUDGET', '0'], ['EXPERT_MEMORY_BUDGET', '1MB'], ['EXPERT_MEMORY_BUDGET', '3MB'],
-  ['RATE_LIMIT_PER_USER', '5/0min'],
-] as const) {
-  test(`npm start with ${setting}=${value} prints one line naming ${setting}, exits 1 and creates nothing`, () => {
-    const tmp = makeTempDir();
-    try {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(REPO_ROOT, 'src/main.ts')], {
-        cwd: REPO_ROOT, env: cleanEnv({ [setting]: value, DB_PATH: path.join(tmp.dir, 'moe.sqlite'), PORT: '0' }), encoding: 'utf8', timeout: 60_000,
-      });
-      assert.equal(r.status, 1, r.stderr);
-      const lines = r.stderr.trim().split('\n');
-      assert.equal(lines.length, 1, r.stderr);
-      assert.match(lines[0]!, new RegExp(`^moe: configuration error: ${setting}: `));
-      assert.equal(fs.existsSync(path.join(tmp.dir, 'moe.sqlite')), false, 'nothing was created');
-    } finally {
-      tmp.remove();
-    }
-  });
-}

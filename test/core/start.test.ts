@@ -12,16 +12,20 @@ const MAIN = path.join(REPO_ROOT, 'src/main.ts');
 /** Environment without the caller's moe settings, so only what a test sets counts. */
 function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!/^(PORT|HOST|DB_PATH|GATE_PATH|LOG_|DISCORD_|SLACK_|RATE_|QUERY_)/.test(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!/^(PORT|HOST|DB_PATH|GATE_PATH|LOG_|DISCORD_|SLACK_|RATE_|QUERY_|EXPERT_)/.test(k)) env[k] = v;
   return { ...env, ...extra };
 }
 
-for (const [setting, value] of [['PORT', 'eighty'], ['PORT', '70000'], ['LOG_QUERY_TEXT', 'maybe']] as const) {
-  test(`npm start with ${setting}=${value} prints one line naming ${setting} and exits 1`, () => {
+for (const [setting, value] of [
+  ['PORT', 'eighty'], ['PORT', '70000'], ['LOG_QUERY_TEXT', 'maybe'],
+  ['EXPERT_TIMEOUT', '0'], ['EXPERT_MEMORY_BUDGET', '0'], ['EXPERT_MEMORY_BUDGET', '1MB'], ['EXPERT_MEMORY_BUDGET', '3MB'],
+  ['RATE_LIMIT_PER_USER', '5/0min'],
+] as const) {
+  test(`npm start with ${setting}=${value} prints one line naming ${setting}, exits 1 and creates nothing`, () => {
     const tmp = makeTempDir();
     try {
       const r = spawnSync(process.execPath, ['--import', 'tsx', MAIN], {
-        cwd: REPO_ROOT, env: cleanEnv({ [setting]: value, DB_PATH: path.join(tmp.dir, 'moe.sqlite') }), encoding: 'utf8', timeout: 60_000,
+        cwd: REPO_ROOT, env: cleanEnv({ PORT: '0', [setting]: value, DB_PATH: path.join(tmp.dir, 'moe.sqlite') }), encoding: 'utf8', timeout: 60_000,
       });
       assert.equal(r.status, 1, r.stderr);
       const lines = r.stderr.trim().split('\n');
