@@ -3,6 +3,10 @@
 -- choice being judged: the follow-up rule's chosen_expert when there is one, else the gate's; for a re-route, the
 -- original gate's choice (copied into gate_expert). A question counts once it is answered or failed: counting the
 -- pending row too would cost two more writes per question on the bot's hot path, for a few seconds of visibility.
+-- The routing choice a decision is judged by, defined once (a virtual column: computed on read, nothing stored).
+ALTER TABLE decisions ADD COLUMN routed_expert TEXT
+  GENERATED ALWAYS AS (CASE WHEN rerouted_from IS NOT NULL THEN gate_expert ELSE COALESCE(chosen_expert, gate_expert) END) VIRTUAL;
+
 CREATE TABLE decision_hours (
   hour          INTEGER NOT NULL,                 -- created_at / 3600000
   expert        TEXT NOT NULL,                    -- who answered
@@ -23,7 +27,7 @@ CREATE TABLE decision_hours (
 
 INSERT INTO decision_hours
 SELECT CAST(created_at / 3600000 AS INTEGER), expert,
-  CASE WHEN rerouted_from IS NOT NULL THEN gate_expert ELSE COALESCE(chosen_expert, gate_expert) END, status,
+  routed_expert, status,
   COUNT(*), SUM(fallback_reason IS NOT NULL), SUM(fallback_reason IS 'expert_busy'), SUM(rerouted_from IS NOT NULL),
   SUM(follow_up = 1), SUM(route_reason IS 'sticky'), SUM(route_reason IS 'switched'),
   SUM(completion_tokens IS NOT NULL AND latency_ms IS NOT NULL),
@@ -34,7 +38,7 @@ FROM decisions WHERE status <> 'pending' GROUP BY 1, 2, 3, 4;
 CREATE TRIGGER decision_hours_insert AFTER INSERT ON decisions WHEN NEW.status <> 'pending' BEGIN
   INSERT INTO decision_hours VALUES (
     CAST(NEW.created_at / 3600000 AS INTEGER), NEW.expert,
-    CASE WHEN NEW.rerouted_from IS NOT NULL THEN NEW.gate_expert ELSE COALESCE(NEW.chosen_expert, NEW.gate_expert) END, NEW.status,
+    NEW.routed_expert, NEW.status,
     1, NEW.fallback_reason IS NOT NULL, NEW.fallback_reason IS 'expert_busy', NEW.rerouted_from IS NOT NULL,
     NEW.follow_up = 1, NEW.route_reason IS 'sticky', NEW.route_reason IS 'switched',
     NEW.completion_tokens IS NOT NULL AND NEW.latency_ms IS NOT NULL,
@@ -52,7 +56,7 @@ CREATE TRIGGER decision_hours_update AFTER UPDATE OF created_at, expert, gate_ex
   rerouted_from, follow_up, route_reason, completion_tokens, latency_ms ON decisions BEGIN
   INSERT INTO decision_hours SELECT
     CAST(OLD.created_at / 3600000 AS INTEGER), OLD.expert,
-    CASE WHEN OLD.rerouted_from IS NOT NULL THEN OLD.gate_expert ELSE COALESCE(OLD.chosen_expert, OLD.gate_expert) END, OLD.status,
+    OLD.routed_expert, OLD.status,
     -1, -(OLD.fallback_reason IS NOT NULL), -(OLD.fallback_reason IS 'expert_busy'), -(OLD.rerouted_from IS NOT NULL),
     -(OLD.follow_up = 1), -(OLD.route_reason IS 'sticky'), -(OLD.route_reason IS 'switched'),
     -(OLD.completion_tokens IS NOT NULL AND OLD.latency_ms IS NOT NULL),
@@ -65,7 +69,7 @@ CREATE TRIGGER decision_hours_update AFTER UPDATE OF created_at, expert, gate_ex
     timed = timed + excluded.timed, tokens = tokens + excluded.tokens, latency_ms = latency_ms + excluded.latency_ms;
   INSERT INTO decision_hours SELECT
     CAST(NEW.created_at / 3600000 AS INTEGER), NEW.expert,
-    CASE WHEN NEW.rerouted_from IS NOT NULL THEN NEW.gate_expert ELSE COALESCE(NEW.chosen_expert, NEW.gate_expert) END, NEW.status,
+    NEW.routed_expert, NEW.status,
     1, NEW.fallback_reason IS NOT NULL, NEW.fallback_reason IS 'expert_busy', NEW.rerouted_from IS NOT NULL,
     NEW.follow_up = 1, NEW.route_reason IS 'sticky', NEW.route_reason IS 'switched',
     NEW.completion_tokens IS NOT NULL AND NEW.latency_ms IS NOT NULL,
@@ -81,7 +85,7 @@ END;
 CREATE TRIGGER decision_hours_delete AFTER DELETE ON decisions WHEN OLD.status <> 'pending' BEGIN
   INSERT INTO decision_hours VALUES (
     CAST(OLD.created_at / 3600000 AS INTEGER), OLD.expert,
-    CASE WHEN OLD.rerouted_from IS NOT NULL THEN OLD.gate_expert ELSE COALESCE(OLD.chosen_expert, OLD.gate_expert) END, OLD.status,
+    OLD.routed_expert, OLD.status,
     -1, -(OLD.fallback_reason IS NOT NULL), -(OLD.fallback_reason IS 'expert_busy'), -(OLD.rerouted_from IS NOT NULL),
     -(OLD.follow_up = 1), -(OLD.route_reason IS 'sticky'), -(OLD.route_reason IS 'switched'),
     -(OLD.completion_tokens IS NOT NULL AND OLD.latency_ms IS NOT NULL),
@@ -108,14 +112,14 @@ CREATE TABLE vote_hours (
 
 INSERT INTO vote_hours
 SELECT CAST(f.created_at / 3600000 AS INTEGER), d.expert,
-  CASE WHEN d.rerouted_from IS NOT NULL THEN d.gate_expert ELSE COALESCE(d.chosen_expert, d.gate_expert) END,
+  d.routed_expert,
   d.rerouted_from IS NOT NULL, f.vote, COALESCE(f.corrected_expert, ''), COUNT(*)
 FROM feedback f JOIN decisions d ON d.id = f.decision_id GROUP BY 1, 2, 3, 4, 5, 6;
 
 CREATE TRIGGER vote_hours_insert AFTER INSERT ON feedback BEGIN
   INSERT INTO vote_hours
   SELECT CAST(NEW.created_at / 3600000 AS INTEGER), d.expert,
-    CASE WHEN d.rerouted_from IS NOT NULL THEN d.gate_expert ELSE COALESCE(d.chosen_expert, d.gate_expert) END,
+    d.routed_expert,
     d.rerouted_from IS NOT NULL, NEW.vote, COALESCE(NEW.corrected_expert, ''), 1
   FROM decisions d WHERE d.id = NEW.decision_id
   ON CONFLICT (hour, expert, routed_expert, rerouted, vote, corrected_expert) DO UPDATE SET n = n + 1;
@@ -125,11 +129,11 @@ CREATE TRIGGER vote_hours_update AFTER UPDATE OF created_at, vote, corrected_exp
   UPDATE vote_hours SET n = n - 1 WHERE hour = CAST(OLD.created_at / 3600000 AS INTEGER) AND vote = OLD.vote
     AND corrected_expert = COALESCE(OLD.corrected_expert, '')
     AND (expert, routed_expert, rerouted) = (SELECT d.expert,
-      CASE WHEN d.rerouted_from IS NOT NULL THEN d.gate_expert ELSE COALESCE(d.chosen_expert, d.gate_expert) END,
+      d.routed_expert,
       d.rerouted_from IS NOT NULL FROM decisions d WHERE d.id = OLD.decision_id);
   INSERT INTO vote_hours
   SELECT CAST(NEW.created_at / 3600000 AS INTEGER), d.expert,
-    CASE WHEN d.rerouted_from IS NOT NULL THEN d.gate_expert ELSE COALESCE(d.chosen_expert, d.gate_expert) END,
+    d.routed_expert,
     d.rerouted_from IS NOT NULL, NEW.vote, COALESCE(NEW.corrected_expert, ''), 1
   FROM decisions d WHERE d.id = NEW.decision_id
   ON CONFLICT (hour, expert, routed_expert, rerouted, vote, corrected_expert) DO UPDATE SET n = n + 1;
@@ -139,6 +143,6 @@ CREATE TRIGGER vote_hours_delete AFTER DELETE ON feedback BEGIN
   UPDATE vote_hours SET n = n - 1 WHERE hour = CAST(OLD.created_at / 3600000 AS INTEGER) AND vote = OLD.vote
     AND corrected_expert = COALESCE(OLD.corrected_expert, '')
     AND (expert, routed_expert, rerouted) = (SELECT d.expert,
-      CASE WHEN d.rerouted_from IS NOT NULL THEN d.gate_expert ELSE COALESCE(d.chosen_expert, d.gate_expert) END,
+      d.routed_expert,
       d.rerouted_from IS NOT NULL FROM decisions d WHERE d.id = OLD.decision_id);
 END;
