@@ -58,10 +58,56 @@ interface ParsedRecord {
   info: { lines: number };
 }
 
+/**
+ * 1-based line where each non-empty record starts, for LF or CRLF files (quoted fields may span lines); null when the
+ * file has other line endings, so the caller asks csv-parse instead.
+ */
+function recordStartLines(text: string): number[] | null {
+  const starts: number[] = [];
+  let line = 1;
+  let inQuote = false;
+  let atLineStart = true;
+  for (let i = text.charCodeAt(0) === 0xfeff ? 1 : 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    if (inQuote) {
+      if (ch === 34) inQuote = false; // a doubled quote reopens at once on the next character
+      else if (ch === 10) line++;
+      continue;
+    }
+    if (ch === 10) {
+      line++;
+      atLineStart = true;
+      continue;
+    }
+    if (ch === 13) {
+      if (text.charCodeAt(i + 1) !== 10) return null;
+      continue;
+    }
+    if (atLineStart) {
+      starts.push(line);
+      atLineStart = false;
+    }
+    if (ch === 34) inQuote = true;
+  }
+  return starts;
+}
+
+/** Records with the line each starts on; csv-parse's `info` and `raw` cost twice its plain parse, so only as a fallback. */
+function parseRecords(text: string): ParsedRecord[] | { record: string[]; line: number }[] {
+  const plain = parse(text, { bom: true, skip_empty_lines: true }) as string[][];
+  const starts = recordStartLines(text);
+  if (starts !== null && starts.length === plain.length) return plain.map((record, i) => ({ record, line: starts[i]! }));
+  return parse(text, { bom: true, info: true, raw: true, skip_empty_lines: true }) as unknown as ParsedRecord[];
+}
+
+function recordLine(r: ParsedRecord | { record: string[]; line: number }): number {
+  return 'line' in r ? r.line : r.info.lines - (r.raw.replace(/^[\r\n]+|[\r\n]+$/g, '').match(/\r\n|\r|\n/g)?.length ?? 0);
+}
+
 export function parseLabelledCsv(text: string, file: string): LabelledRow[] {
-  let records: ParsedRecord[];
+  let records: ReturnType<typeof parseRecords>;
   try {
-    records = parse(text, { bom: true, info: true, raw: true, skip_empty_lines: true }) as unknown as ParsedRecord[];
+    records = parseRecords(text);
   } catch (err) {
     const e = err as { code?: string; lines?: number; message?: string };
     if (e.code === 'CSV_QUOTE_NOT_CLOSED' || e.code === 'CSV_INVALID_CLOSING_QUOTE') {
@@ -88,8 +134,8 @@ export function parseLabelledCsv(text: string, file: string): LabelledRow[] {
 
   const rows: LabelledRow[] = [];
   for (let r = 1; r < records.length; r++) {
-    const { record, raw, info } = records[r]!;
-    const line = info.lines - (raw.replace(/[\r\n]+$/, '').match(/\n/g)?.length ?? 0);
+    const { record } = records[r]!;
+    const line = recordLine(records[r]!);
     rows.push(labelledRow(file, line, record[textCol], record[labelCol], kindCol >= 0 ? record[kindCol] : undefined, weightCol >= 0 ? record[weightCol] : undefined));
   }
   if (rows.length === 0) throw new DatasetError('dataset_invalid', file, 2, 'no rows after the header');

@@ -103,6 +103,15 @@ describe('labelled CSV reading', () => {
     assert.throws(() => readLabelledCsv(file), (err: unknown) => err instanceof DatasetError && err.code === 'dataset_missing' && err.message.includes(file));
   });
 
+  it('counts lines across quoted line breaks and blank lines, whatever the line ends', () => {
+    const lines = ['text,label', '"two', 'lines",finance', '', 'fine,none', '"a ""quoted"" word",healthcare', 'oops,banking'];
+    for (const eol of ['\n', '\r\n', '\r']) {
+      const err = lineOf(() => parseLabelledCsv(lines.join(eol) + eol, 'x.csv'));
+      assert.equal(err.line, 7, `${JSON.stringify(eol)}: ${err.message}`);
+      assert.deepEqual(parseLabelledCsv(lines.slice(0, -1).join(eol) + eol, 'x.csv').map((r) => r.line), [2, 5, 6], JSON.stringify(eol));
+    }
+  });
+
   it('tolerates a BOM and CRLF line ends', () => {
     const file = path.join(tempDir(), 'bom.csv');
     fs.writeFileSync(file, '\ufefftext,label\r\nhello,none\r\nfever,healthcare\r\n');
