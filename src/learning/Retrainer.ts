@@ -7,7 +7,6 @@ import type { Config } from '../config.js';
 import type { RetrainReport } from '../core/types.js';
 import type { Logger } from '../logger.js';
 import { RouterError } from '../core/errors.js';
-import { trainGate } from '../gate/trainGate.js';
 import { GateVersions } from '../store/GateVersions.js';
 import { acquireRetrainLock, releaseRetrainLock } from '../store/RetrainLock.js';
 import type { Store } from '../store/Store.js';
@@ -19,6 +18,7 @@ import { DEFAULT_FEEDBACK_RULES, type FeedbackRules } from './feedbackExamples.j
 import { gateFile, gatesDir, removeStaleTempFiles, withUniqueVersion } from './GateFiles.js';
 import { pruneGateVersions } from './pruneGateVersions.js';
 import { readDataset } from './readDataset.js';
+import { trainOffThread } from './trainOffThread.js';
 
 /** The stages of a run, in order; `onStage` is called at the start of each. */
 export const RETRAIN_STAGES = ['locked', 'training', 'evaluating', 'saving', 'recorded', 'done'] as const;
@@ -77,13 +77,13 @@ export function createRetrainer(deps: RetrainerDeps): Retrainer {
       const logged = rules.selfTrainingMinConfidence === null ? [] : readLoggedQuestions(store, rules.selfTrainingLimit);
       const set = buildTrainingSet(readDataset(config.datasetPath), readVotes(store), rules, { logged, activeGate: activeGate.current() });
       await stage('training', `training on ${set.train.length} examples (${set.feedbackTrain.length} from votes, ${set.selfTrain.length} self-training)`);
-      const candidate = withUniqueVersion(versions, trainGate(set.train).gate);
+      const candidate = withUniqueVersion(versions, await trainOffThread(set.train, deps.logger));
 
       await stage('evaluating', `comparing with the active gate on ${set.heldOut.length} held-out rows`);
       const active = activeGate.current();
       // A gate trained on our held-out rows (e.g. by `moe train`) would win unfairly; compare with the same recipe instead.
       const comparable = versions.get(active.version)?.metrics.holdoutKey === HOLDOUT_KEY;
-      const baseline = comparable ? active : trainGate(set.dataTrain).gate;
+      const baseline = comparable ? active : await trainOffThread(set.dataTrain, deps.logger);
       const cmp = compareGates(candidate, baseline, set, config.retrainMargin);
       const reason = comparable ? cmp.reason : `${cmp.reason} (baseline: our data alone, since the active gate ${active.version} was trained on the held-out rows)`;
 

@@ -218,3 +218,24 @@ test('the schedule retrains only once RETRAIN_MIN_FEEDBACK new votes with text h
   await waitFor(() => ticksWith(0) >= 2, 5000, 'two ticks after the run that saw no new votes');
   assert.equal(env.versions.list().length, 2, 'no new votes since, so no second run');
 });
+
+test('a retraining trains off the main thread: timers keep firing while it trains on our whole dataset', async (t) => {
+  const env = learningEnv({ DATASET_PATH: path.join(REPO_ROOT, 'data', 'dataset.csv') });
+  t.after(env.close);
+  let ticks = 0;
+  const timer = setInterval(() => ticks++, 5);
+  t.after(() => clearInterval(timer));
+  let atTraining = -1;
+  let whileTraining = -1;
+  const report = await env.retrainer.retrain({
+    requestedBy: 'test',
+    onStage: (stage) => {
+      if (stage === 'training') atTraining = ticks;
+      if (stage === 'evaluating') whileTraining = ticks - atTraining;
+    },
+  });
+  assert.ok(report.examplesUsed > 5_000, JSON.stringify(report));
+  // Training on the main thread would run between the two stages without a single tick.
+  assert.ok(whileTraining >= 3, `the event loop ran ${whileTraining} timer ticks while the gate trained`);
+  assert.equal(env.versions.get(report.version)?.version, report.version);
+});
