@@ -6,18 +6,16 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { startDiscord, type DiscordBot } from '../../adapters/discord/index.js';
-import { writeDemoModel } from '../../src/experts/demo/demoModel.js';
 import { PERMISSION_MESSAGE } from '../../adapters/discord/replies.js';
 import {
   ADMIN_PERMISSIONS, DM_CHANNEL_ID, FakeDiscord, MISSING_ACCESS, MISSING_PERMISSIONS, type FakeMessage, type InteractionHandle, type RecordedCall,
 } from '../support/fakeDiscord.js';
 import { createTestApp, REPO_ROOT, type TestApp } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { LONG_ANSWER_CORPUS } from '../support/writeDemoRegistry.js';
+import { writeEditedRegistry, writeLongAnswerModel } from '../support/writeDemoRegistry.js';
 import { captureLogger, type LogLine } from '../support/captureLogger.js';
 
 const EDIT_INTERVAL_MS = 200;
@@ -403,17 +401,11 @@ describe('Discord adapter with a long-answer expert and an unavailable one', () 
   let tmp: { dir: string; remove(): void };
   before(async () => {
     tmp = makeTempDir('moe-discord-');
-    const longModel = path.join(tmp.dir, 'long.gguf');
-    await writeDemoModel(longModel, { corpus: LONG_ANSWER_CORPUS, endless: true, name: 'long answers' });
-    const registry = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'models/experts.json'), 'utf8')) as {
-      experts: { id: string; model: string; generation?: Record<string, number> }[];
-    };
-    for (const e of registry.experts) {
+    const longModel = await writeLongAnswerModel(tmp.dir);
+    const registryFile = await writeEditedRegistry(tmp.dir, (e) => {
       if (e.id === 'finance') Object.assign(e, { model: longModel, generation: { ...e.generation, maxTokens: 1000 } });
       if (e.id === 'healthcare') e.model = path.join(tmp.dir, 'missing-healthcare.gguf');
-    }
-    const registryFile = path.join(tmp.dir, 'experts.json');
-    fs.writeFileSync(registryFile, JSON.stringify(registry));
+    });
     h = await startHarness({ EXPERTS_PATH: registryFile });
   });
   after(async () => {
@@ -465,10 +457,7 @@ describe('Discord adapter when no expert can answer', () => {
   let tmp: { dir: string; remove(): void };
   before(async () => {
     tmp = makeTempDir('moe-discord-');
-    const registry = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'models/experts.json'), 'utf8')) as { experts: { id: string; model: string }[] };
-    for (const e of registry.experts) e.model = path.join(tmp.dir, `missing-${e.id}.gguf`);
-    const registryFile = path.join(tmp.dir, 'experts.json');
-    fs.writeFileSync(registryFile, JSON.stringify(registry));
+    const registryFile = await writeEditedRegistry(tmp.dir, (e) => (e.model = path.join(tmp.dir, `missing-${e.id}.gguf`)));
     h = await startHarness({ EXPERTS_PATH: registryFile });
   });
   after(async () => {

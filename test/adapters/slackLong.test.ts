@@ -5,15 +5,11 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import path from 'node:path';
 import { toMarkdownText, toMrkdwn } from '../../adapters/slack/mrkdwn.js';
 import { STREAM_MESSAGE_CHARS } from '../../adapters/slack/NativeStream.js';
-import { writeDemoModel } from '../../src/experts/demo/demoModel.js';
 import { blockTexts, MARKDOWN_TEXT_LIMIT, validateBlocks } from '../support/fakeSlack.js';
-import { REPO_ROOT } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { LONG_ANSWER_CORPUS } from '../support/writeDemoRegistry.js';
+import { writeEditedRegistry, writeLongAnswerModel } from '../support/writeDemoRegistry.js';
 import {
   blocksOf, decisionIdOf, mention, NO_STREAM_TEAM, query, sectionsText, startHarness, UPDATE_INTERVAL_MS, voteBlock, waitForAnswer, type Harness,
 } from './slackHarness.js';
@@ -23,17 +19,11 @@ describe('Slack adapter with a long-answer expert', () => {
   let tmp: { dir: string; remove(): void };
   before(async () => {
     tmp = makeTempDir('moe-slack-long-');
-    const longModel = path.join(tmp.dir, 'long.gguf');
-    await writeDemoModel(longModel, { corpus: LONG_ANSWER_CORPUS, endless: true, name: 'long answers' });
-    const registry = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'models/experts.json'), 'utf8')) as {
-      experts: { id: string; model: string; generation?: Record<string, number> }[];
-    };
-    for (const e of registry.experts) {
-      // ~4.5 characters per token: 4,600 tokens ≈ 20,000 characters.
+    const longModel = await writeLongAnswerModel(tmp.dir);
+    // ~4.5 characters per token: 4,600 tokens ≈ 20,000 characters.
+    const registryFile = await writeEditedRegistry(tmp.dir, (e) => {
       if (e.id === 'finance') Object.assign(e, { model: longModel, generation: { ...e.generation, maxTokens: 4600, contextSize: 6144 } });
-    }
-    const registryFile = path.join(tmp.dir, 'experts.json');
-    fs.writeFileSync(registryFile, JSON.stringify(registry));
+    });
     h = await startHarness({ env: { EXPERTS_PATH: registryFile } });
   });
   after(async () => {
@@ -41,13 +31,19 @@ describe('Slack adapter with a long-answer expert', () => {
     tmp?.remove();
   });
 
-  test('a 20,000-character streamed answer continues in a second streamed message; every markdown_text is within limits, the text intact', async () => {
-    const { q } = await mention(h, 'How should I split my income between rent, savings and investing?', 'U0LONG00');
+  /** Asks for a long finance answer; checks it is the long expert's, over two or more messages. */
+  async function longFinanceAnswer(user: string, channel?: string, team?: string): Promise<{ messages: Awaited<ReturnType<typeof waitForAnswer>>; row: { answer: string } }> {
+    const { q } = await mention(h, 'How should I split my income between rent, savings and investing?', user, channel, team);
     const messages = await waitForAnswer(h, q.channel, q.ts, 1, 180_000);
     const [row] = query<{ answer: string; expert: string }>(h, 'SELECT answer, expert FROM decisions WHERE id = ?', decisionIdOf(messages.at(-1)!));
     assert.equal(row!.expert, 'finance');
     assert.ok(row!.answer.length >= 18_000, `a long answer (${row!.answer.length} chars)`);
     assert.ok(messages.length >= 2, `continued over ${messages.length} messages`);
+    return { messages, row: row! };
+  }
+
+  test('a 20,000-character streamed answer continues in a second streamed message; every markdown_text is within limits, the text intact', async () => {
+    const { messages, row } = await longFinanceAnswer('U0LONG00');
     for (const [i, m] of messages.entries()) {
       assert.equal(m.stream, 'stopped', `message ${i} was streamed and finished`);
       assert.ok(m.text.length <= STREAM_MESSAGE_CHARS + 100, `message ${i} holds ${m.text.length} chars`);
@@ -61,12 +57,7 @@ describe('Slack adapter with a long-answer expert', () => {
   });
 
   test('where Slack cannot stream, a 20,000-character answer continues in the thread; every message is within block limits and the text is intact', async () => {
-    const { q } = await mention(h, 'How should I split my income between rent, savings and investing?', 'U0LONG01', 'C0OTHERWS', NO_STREAM_TEAM);
-    const messages = await waitForAnswer(h, q.channel, q.ts, 1, 180_000);
-    const [row] = query<{ answer: string; expert: string }>(h, 'SELECT answer, expert FROM decisions WHERE id = ?', decisionIdOf(messages.at(-1)!));
-    assert.equal(row!.expert, 'finance');
-    assert.ok(row!.answer.length >= 18_000, `a long answer (${row!.answer.length} chars)`);
-    assert.ok(messages.length >= 2, `continued over ${messages.length} messages`);
+    const { messages, row } = await longFinanceAnswer('U0LONG01', 'C0OTHERWS', NO_STREAM_TEAM);
     for (const [i, m] of messages.entries()) {
       assert.equal(validateBlocks(m.blocks), null, `message ${i} blocks are valid`);
       const sections = sectionsText(m);

@@ -2,8 +2,9 @@
  * Registries of generated demo models for tests and benchmarks of any area: one call gives a folder with four
  * expert GGUF files and an experts.json that createExpertPool can load.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { EXPERT_IDS, type ExpertId } from '../../src/gate/types.js';
 import { DEMO_CORPUS } from '../../src/experts/demo/demoCorpus.js';
 import { writeDemoModel } from '../../src/experts/demo/demoModel.js';
@@ -87,5 +88,28 @@ export async function writeDemoRegistry(dir: string, options: DemoRegistryOption
   }
   const file = path.join(dir, 'experts.json');
   await writeFile(file, JSON.stringify({ fallback: 'general', experts }, null, 2));
+  return file;
+}
+
+export interface ShippedExpertEntry {
+  id: string;
+  model: string;
+  generation?: Record<string, number>;
+}
+
+/** The shipped models/experts.json with `edit` applied to each expert, written as `<dir>/experts.json`; returns its path. */
+export async function writeEditedRegistry(dir: string, edit: (expert: ShippedExpertEntry) => void): Promise<string> {
+  const shipped = path.join(fileURLToPath(new URL('../..', import.meta.url)), 'models', 'experts.json');
+  const registry = JSON.parse(await readFile(shipped, 'utf8')) as { experts: ShippedExpertEntry[] };
+  registry.experts.forEach(edit);
+  const file = path.join(dir, 'experts.json');
+  await writeFile(file, JSON.stringify(registry));
+  return file;
+}
+
+/** `<dir>/long.gguf`: an endless demo model over every domain's corpus, for long-answer fixtures; returns its path. */
+export async function writeLongAnswerModel(dir: string): Promise<string> {
+  const file = path.join(dir, 'long.gguf');
+  await writeDemoModel(file, { corpus: LONG_ANSWER_CORPUS, endless: true, name: 'long answers' });
   return file;
 }
