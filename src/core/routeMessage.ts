@@ -15,7 +15,7 @@ import { routeFollowUp, type ConversationRouting, type FollowUpDecision } from '
 export function followUpRule(gate: GateModel, text: string, alone: RouteDecision, sent: readonly ChatTurn[] | undefined, stored: ConversationRouting | null): FollowUpDecision {
   if (sent === undefined) return routeFollowUp(text, alone, stored);
   const questions = sent.map((t) => t.question).filter((q) => q.trim() !== '').reverse();
-  return questions.length === 0 ? routeFollowUp(text, alone, null) : routeConversation(gate, [...questions, text]);
+  return questions.length === 0 ? routeFollowUp(text, alone, null) : routeConversation(gate, [...questions, text], undefined, alone);
 }
 
 /** The expert the caller named, checked; undefined when it named none. */

@@ -32,6 +32,8 @@ const cases: Array<{ name: string; text: string; gate: Partial<Record<Label, num
   { name: 'an off-topic question goes to general', text: 'totally unrelated but what is the longest river in the world', gate: { none: 0.999 }, conversation: conversationOn('finance', { finance: 0.99 }), expert: 'general', reason: 'switched' },
   { name: 'a domain question after small talk leaves general', text: 'quick q, is it better to pay rent with a credit card for the points', gate: { finance: 0.999 }, conversation: conversationOn('general', { none: 0.99 }), expert: 'finance', reason: 'switched' },
   { name: 'more small talk stays on general', text: 'something less common', gate: { healthcare: 0.5, none: 0.35 }, conversation: conversationOn('general', { none: 0.99 }), expert: 'general', reason: 'sticky' },
+  { name: 'a continuation the gate puts in another domain stays', text: 'what about the fees', gate: { finance: 0.95 }, conversation: conversationOn('cybersecurity', { cybersecurity: 0.97 }), expert: 'cybersecurity', reason: 'sticky' },
+  { name: 'a full domain question after a first message that fell back corrects the expert', text: 'i think my kid has lice, how do we get rid of them', gate: { healthcare: 0.99 }, conversation: conversationOn('general', { none: 0.6, healthcare: 0.3 }), expert: 'healthcare', reason: 'switched' },
   { name: 'a return to the earlier topic switches back', text: 'back to the sugar thing, is 130 prediabetic', gate: { healthcare: 0.999 }, conversation: conversationOn('finance', { healthcare: 0.6, finance: 0.38 }), expert: 'healthcare', reason: 'switched' },
 ];
 
@@ -90,4 +92,49 @@ test('routeConversation replays the earlier user turns: a terse follow-up stays 
   const offTopic = routeConversation(gate, ['is it ok to take ibuprofen every day for back pain', 'how much is too much', 'ok unrelated, banana bread recipe?']);
   assert.deepEqual([offTopic.expert, offTopic.reason], ['general', 'switched']);
   assert.throws(() => routeConversation(gate, []), /at least one user message/);
+});
+
+/** A stand-in gate that counts its calls; its version keeps its cached states apart from other tests'. */
+function countingGate(version: string, answers: Record<string, Partial<Record<Label, number>>>): { version: string; calls: string[]; route: (text: string) => ReturnType<typeof decide> } {
+  const calls: string[] = [];
+  return { version, calls, route: (text: string) => (calls.push(text), gateSays(answers[text]!)) };
+}
+
+test('routeConversation: a conversation sent again with one more turn routes only the new turn, with the same outcome as a replay', async () => {
+  const { routeConversation } = await import('../../src/core/routeConversation.js');
+  const answers: Record<string, Partial<Record<Label, number>>> = {
+    'my bank app wont let me log in after the update': { finance: 0.6, cybersecurity: 0.35 },
+    'it says my password was changed but i didnt': { cybersecurity: 0.97 },
+    'how much is too much': { finance: 0.9 },
+    'also is it worth paying for a credit monitoring service': { finance: 0.99 },
+  };
+  const turns = Object.keys(answers);
+  const gate = countingGate('counting-1', answers);
+  let previous = null;
+  for (let n = 1; n <= turns.length; n++) { // as an OpenAI-style client sends it: the whole conversation each time
+    gate.calls.length = 0;
+    const r = routeConversation(gate, turns.slice(0, n));
+    assert.deepEqual(gate.calls, [turns[n - 1]], `request ${n}: only the new message goes through the gate`);
+    const cold = countingGate(`counting-cold-${n}`, answers); // nothing cached for this gate version: a full replay
+    const replayed = routeConversation(cold, turns.slice(0, n));
+    assert.equal(cold.calls.length, n);
+    assert.deepEqual([r.expert, r.reason, r.next.evidence], [replayed.expert, replayed.reason, replayed.next.evidence]);
+    previous = r;
+  }
+  assert.deepEqual([previous!.expert, previous!.reason], ['finance', 'switched']);
+  // The router passes the gate's decision on the newest message, so a cached conversation costs no gate call at all.
+  gate.calls.length = 0;
+  const more = [...turns, 'how much is too much'];
+  routeConversation(gate, more, undefined, gate.route('how much is too much'));
+  assert.equal(gate.calls.length, 1, 'only the caller\'s own gate call');
+});
+
+test('routeConversation: cached states belong to one gate version', async () => {
+  const { routeConversation } = await import('../../src/core/routeConversation.js');
+  const answers: Record<string, Partial<Record<Label, number>>> = { 'is my router safe': { cybersecurity: 0.95 }, 'and the fridge': { none: 0.7 } };
+  const a = countingGate('version-a', answers);
+  routeConversation(a, ['is my router safe', 'and the fridge']);
+  const b = countingGate('version-b', answers);
+  routeConversation(b, ['is my router safe', 'and the fridge']);
+  assert.deepEqual(b.calls, ['is my router safe', 'and the fridge'], 'a new gate replays the earlier turns instead of reading the old gate\'s state');
 });
