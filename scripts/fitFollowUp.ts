@@ -1,17 +1,21 @@
 /**
  * Fits the follow-up rule (src/core/routeFollowUp.ts) on the training part of a conversation set, measures it on the
- * held-out part, and writes src/core/followUpParams.ts. Re-run it whenever the gate changes:
- *   node --import tsx scripts/fitFollowUp.ts [--data data/conversations.jsonl] [--model FILE] [--dry-run]
+ * held-out part and on the unseen set (never fitted on), and writes src/core/followUpParams.ts. One command; re-run it
+ * whenever the gate changes:
+ *   node --import tsx scripts/fitFollowUp.ts [--data data/conversations.jsonl] [--unseen FILE] [--model FILE] [--dry-run]
  * Without --model, a gate is trained from data/dataset.csv, as a fresh start does.
  *
  * 1. Examples: every training follow-up whose top label (message alone) belongs to another expert than the previous
  *    turn's expected one, labelled "switch" when the expected expert is that label's, "stay" when it is the previous
  *    one (turns expecting a third expert teach neither).
  * 2. Logistic regression of switch/stay on the rule's features (L2-regularised, full-batch gradient descent).
- * 3. The bias is then moved, replaying the rule turn by turn on the training part, to the most right follow-ups with at
- *    most 2% false switches and at least 80% of switches caught (margins under the targets), in the middle of the
- *    plateau of equally good values. The history decay is chosen the same way.
+ * 3. The history decay, the regularisation and a shift of the bias are chosen by 5-fold cross-validation on the
+ *    training part: each fold's conversations are replayed turn by turn with weights fitted on the other folds, and
+ *    the pooled result is scored as the most right follow-ups with at most 2% false switches and at least 80% of
+ *    switches caught (margins under the targets); the shift is the middle of the plateau of equally good values.
+ *    The weights are then fitted on the whole training part.
  */
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,7 +25,7 @@ import { readLabelledCsv } from '../src/gate/readLabelledCsv.js';
 import { trainGate } from '../src/gate/trainGate.js';
 import { LABELS, type GateModel, type Label } from '../src/gate/types.js';
 import { labelToExpert } from '../src/core/labels.js';
-import { evaluateFollowUps, formatConversationEval, routeTurns, scoreRule, type RoutedConversation } from '../src/core/evaluateFollowUps.js';
+import { evaluateFollowUps, formatConversationEval, routeTurns, scoreRule, type ConversationEval, type RoutedConversation, type RuleMetrics } from '../src/core/evaluateFollowUps.js';
 import { isHeldOut, readConversations } from '../src/core/readConversations.js';
 import { switchFeatures, type FollowUpParams, type SwitchWeights } from '../src/core/routeFollowUp.js';
 import { topicCue } from '../src/core/topicCue.js';
@@ -30,12 +34,17 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MAX_FALSE_SWITCH = 0.02;
 const MIN_SWITCH_RECALL = 0.8;
 const DECAYS = [0.3, 0.5, 0.7];
-const L2 = 0.01;
+const L2S = [0.001, 0.003, 0.01, 0.03];
+const FOLDS = 5;
 const BIAS_SHIFTS = Array.from({ length: 81 }, (_, i) => Math.round((-4 + i * 0.1) * 10) / 10);
 const FEATURES: (keyof Omit<SwitchWeights, 'bias'>)[] = ['target', 'current', 'historyTarget', 'historyCurrent', 'marked', 'continuation', 'offTopic', 'fromGeneral', 'logWords'];
 
 export interface FitResult {
   params: FollowUpParams;
+  /** The regularisation chosen by cross-validation. */
+  l2: number;
+  /** The objective on the training part's folds, each replayed with weights fitted without it. */
+  crossValidated: number;
   train: ReturnType<typeof evaluateFollowUps>;
   heldOut: ReturnType<typeof evaluateFollowUps>;
 }
@@ -68,7 +77,7 @@ function examples(routed: readonly RoutedConversation[], decay: number): Example
 }
 
 /** L2-regularised logistic regression (the bias is not penalised); deterministic full-batch gradient descent. */
-function logisticRegression(data: readonly Example[]): { bias: number; w: number[] } {
+function logisticRegression(data: readonly Example[], l2: number): { bias: number; w: number[] } {
   const d = FEATURES.length;
   let bias = 0;
   const w = new Array<number>(d).fill(0);
@@ -84,14 +93,9 @@ function logisticRegression(data: readonly Example[]): { bias: number; w: number
       for (let j = 0; j < d; j++) g[j]! += err * x[j]!;
     }
     bias -= (rate * gb) / data.length;
-    for (let j = 0; j < d; j++) w[j] = w[j]! - rate * (g[j]! / data.length + L2 * w[j]!);
+    for (let j = 0; j < d; j++) w[j] = w[j]! - rate * (g[j]! / data.length + l2 * w[j]!);
   }
   return { bias, w };
-}
-
-function objective(train: readonly RoutedConversation[], params: FollowUpParams): number {
-  const m = scoreRule(train, 'ours', params);
-  return m.followUpAccuracy - 4 * Math.max(0, m.falseSwitchRate - MAX_FALSE_SWITCH) - 2 * Math.max(0, MIN_SWITCH_RECALL - m.switchRecall);
 }
 
 function middleOfLongestRun(values: readonly number[], scores: readonly number[], top: number): number {
@@ -112,38 +116,87 @@ function middleOfLongestRun(values: readonly number[], scores: readonly number[]
   return values[bestStart + Math.floor((bestLength - 1) / 2)]!;
 }
 
+/** The fold (0..FOLDS-1) of a training conversation for cross-validation: fixed, by a hash of its id. */
+function foldOf(id: string): number {
+  return crypto.createHash('sha256').update(`fold:${id}`).digest()[0]! % FOLDS;
+}
+
+interface Counts {
+  followUps: number;
+  right: number;
+  switches: number;
+  caught: number;
+  stays: number;
+  falseSwitches: number;
+}
+
+function addCounts(a: Counts, m: RuleMetrics): Counts {
+  return {
+    followUps: a.followUps + m.followUps, right: a.right + Math.round(m.followUpAccuracy * m.followUps), switches: a.switches + m.switches,
+    caught: a.caught + m.switchesCaught, stays: a.stays + m.stays, falseSwitches: a.falseSwitches + m.falseSwitches,
+  };
+}
+
+function objective(c: Counts): number {
+  const accuracy = c.right / Math.max(1, c.followUps);
+  const falseSwitchRate = c.falseSwitches / Math.max(1, c.stays);
+  const recall = c.caught / Math.max(1, c.switches);
+  return accuracy - 4 * Math.max(0, falseSwitchRate - MAX_FALSE_SWITCH) - 2 * Math.max(0, MIN_SWITCH_RECALL - recall);
+}
+
+function withShift(lr: { bias: number; w: number[] }, historyDecay: number, shift: number): FollowUpParams {
+  const weights = { bias: round(lr.bias + shift) } as SwitchWeights;
+  FEATURES.forEach((name, j) => (weights[name] = round(lr.w[j]!)));
+  return { historyDecay, weights };
+}
+
+/**
+ * Chooses the history decay, the regularisation and the bias shift by cross-validation on the training part (each
+ * fold's conversations replayed with weights fitted on the other folds), then fits the weights on the whole part.
+ */
 export function fitFollowUp(routedAll: readonly { id: string; routed: RoutedConversation }[]): FitResult {
-  const train = routedAll.filter((c) => !isHeldOut(c.id)).map((c) => c.routed);
+  const trainAll = routedAll.filter((c) => !isHeldOut(c.id));
+  const train = trainAll.map((c) => c.routed);
   const heldOut = routedAll.filter((c) => isHeldOut(c.id)).map((c) => c.routed);
-  let best: { params: FollowUpParams; score: number } | null = null;
+  const zero: Counts = { followUps: 0, right: 0, switches: 0, caught: 0, stays: 0, falseSwitches: 0 };
+  let best: { historyDecay: number; l2: number; shift: number; score: number } | null = null;
   for (const historyDecay of DECAYS) {
-    const data = examples(train, historyDecay);
-    if (data.length === 0 || data.every((e) => e.y === data[0]!.y)) throw new Error('the training part needs both switches and stays');
-    const lr = logisticRegression(data);
-    const withShift = (shift: number): FollowUpParams => {
-      const weights = { bias: round(lr.bias + shift) } as SwitchWeights;
-      FEATURES.forEach((name, j) => (weights[name] = round(lr.w[j]!)));
-      return { historyDecay, weights };
-    };
-    const scores = BIAS_SHIFTS.map((s) => objective(train, withShift(s)));
-    const top = Math.max(...scores);
-    const params = withShift(middleOfLongestRun(BIAS_SHIFTS, scores, top));
-    if (!best || top > best.score) best = { params, score: top };
+    const all = examples(train, historyDecay);
+    if (all.length === 0 || all.every((e) => e.y === all[0]!.y)) throw new Error('the training part needs both switches and stays');
+    for (const l2 of L2S) {
+      const pooled = BIAS_SHIFTS.map(() => ({ ...zero }));
+      for (let fold = 0; fold < FOLDS; fold++) {
+        const fitOn = trainAll.filter((c) => foldOf(c.id) !== fold).map((c) => c.routed);
+        const testOn = trainAll.filter((c) => foldOf(c.id) === fold).map((c) => c.routed);
+        if (testOn.length === 0) continue;
+        const lr = logisticRegression(examples(fitOn, historyDecay), l2);
+        BIAS_SHIFTS.forEach((shift, i) => (pooled[i] = addCounts(pooled[i]!, scoreRule(testOn, 'ours', withShift(lr, historyDecay, shift)))));
+      }
+      const scores = pooled.map(objective);
+      const top = Math.max(...scores);
+      if (!best || top > best.score + 1e-12) best = { historyDecay, l2, shift: middleOfLongestRun(BIAS_SHIFTS, scores, top), score: top };
+    }
   }
-  const params = best!.params;
-  return { params, train: evaluateFollowUps(train, params), heldOut: evaluateFollowUps(heldOut, params) };
+  const chosen = best!;
+  const params = withShift(logisticRegression(examples(train, chosen.historyDecay), chosen.l2), chosen.historyDecay, chosen.shift);
+  return { params, l2: chosen.l2, crossValidated: chosen.score, train: evaluateFollowUps(train, params), heldOut: evaluateFollowUps(heldOut, params) };
 }
 
 function round(x: number): number {
   return Math.round(x * 1e4) / 1e4;
 }
 
-function writeParams(file: string, params: FollowUpParams, gateVersion: string, dataFile: string, fit: FitResult): void {
-  const h = fit.heldOut.rules.ours;
+function figures(e: ConversationEval): string {
+  const m = e.rules.ours;
+  return `follow-up accuracy ${(m.followUpAccuracy * 100).toFixed(1)}%, switches caught ${m.switchesCaught}/${m.switches}, false switches ${m.falseSwitches}/${m.stays}`;
+}
+
+function writeParams(file: string, params: FollowUpParams, gateVersion: string, dataFile: string, fit: FitResult, unseen: { file: string; eval: ConversationEval } | null): void {
   const weights = Object.entries(params.weights).map(([k, v]) => `    ${k}: ${v},`).join('\n');
   const text = `/**
  * Written by scripts/fitFollowUp.ts on ${dataFile} with gate ${gateVersion}; re-run it when the gate changes.
- * Held out: follow-up accuracy ${(h.followUpAccuracy * 100).toFixed(1)}%, switches caught ${h.switchesCaught}/${h.switches}, false switches ${h.falseSwitches}/${h.stays}.
+ * Chosen by 5-fold cross-validation on the training part: history decay ${params.historyDecay}, L2 ${fit.l2}, the bias.
+ * Held out: ${figures(fit.heldOut)}.${unseen ? `\n * ${unseen.file} (never fitted on): ${figures(unseen.eval)}.` : ''}
  */
 import type { FollowUpParams } from './routeFollowUp.js';
 
@@ -158,18 +211,22 @@ ${weights}
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { data: { type: 'string' }, model: { type: 'string' }, 'dry-run': { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { data: { type: 'string' }, unseen: { type: 'string' }, model: { type: 'string' }, 'dry-run': { type: 'boolean' } } });
   const dataPath = values.data ?? path.join(ROOT, 'data/conversations.jsonl');
+  const unseenPath = values.unseen ?? path.join(ROOT, 'test/fixtures/conversations_unseen.jsonl');
   const gate: GateModel = values.model ? Gate.load(values.model) : trainGate(readLabelledCsv(path.join(ROOT, 'data/dataset.csv'))).gate;
   const conversations = readConversations(dataPath);
   const routed = routeTurns(gate, conversations).map((r, i) => ({ id: conversations[i]!.id, routed: r }));
   const fit = fitFollowUp(routed);
-  console.log(`gate ${gate.version}; fitted ${JSON.stringify(fit.params)}`);
+  console.log(`gate ${gate.version}; fitted ${JSON.stringify(fit.params)} (L2 ${fit.l2}, cross-validated objective ${fit.crossValidated.toFixed(3)})`);
   console.log(`\ntraining part\n${formatConversationEval(fit.train)}`);
   console.log(`\nheld-out part\n${formatConversationEval(fit.heldOut)}`);
+  // Measured only: the unseen set is never fitted on.
+  const unseen = fs.existsSync(unseenPath) ? { file: path.relative(ROOT, unseenPath), eval: evaluateFollowUps(routeTurns(gate, readConversations(unseenPath)), fit.params) } : null;
+  if (unseen) console.log(`\n${unseen.file} (never fitted on)\n${formatConversationEval(unseen.eval)}`);
   if (!values['dry-run']) {
     const out = path.join(ROOT, 'src/core/followUpParams.ts');
-    writeParams(out, fit.params, gate.version, path.relative(ROOT, dataPath), fit);
+    writeParams(out, fit.params, gate.version, path.relative(ROOT, dataPath), fit, unseen);
     console.log(`\nwrote ${path.relative(ROOT, out)}`);
   }
 }

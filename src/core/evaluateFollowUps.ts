@@ -21,6 +21,8 @@ export interface RuleMetrics {
   stays: number;
   falseSwitches: number;
   falseSwitchRate: number;
+  /** False switches onto the expected expert: the previous turn had been routed wrong, and this one corrects it. */
+  correctingSwitches: number;
 }
 
 /** Every turn's gate decision on the message alone, computed once and shared by the rules. */
@@ -48,7 +50,7 @@ export function runRule(rule: RuleName, conversation: RoutedConversation, params
 }
 
 export function scoreRule(routed: readonly RoutedConversation[], rule: RuleName, params?: FollowUpParams): RuleMetrics {
-  let firstTurns = 0, firstRight = 0, followUps = 0, followRight = 0, switches = 0, caught = 0, stays = 0, falseSwitches = 0;
+  let firstTurns = 0, firstRight = 0, followUps = 0, followRight = 0, switches = 0, caught = 0, stays = 0, falseSwitches = 0, correcting = 0;
   for (const conversation of routed) {
     const expected = conversation.expected;
     const chosen = runRule(rule, conversation, params);
@@ -66,7 +68,10 @@ export function scoreRule(routed: readonly RoutedConversation[], rule: RuleName,
         if (right) caught++;
       } else {
         stays++;
-        if (chosen[k] !== chosen[k - 1]) falseSwitches++;
+        if (chosen[k] !== chosen[k - 1]) {
+          falseSwitches++;
+          if (right) correcting++;
+        }
       }
     }
   }
@@ -75,7 +80,7 @@ export function scoreRule(routed: readonly RoutedConversation[], rule: RuleName,
     firstTurns, firstTurnAccuracy: ratio(firstRight, firstTurns),
     followUps, followUpAccuracy: ratio(followRight, followUps),
     switches, switchesCaught: caught, switchRecall: ratio(caught, switches),
-    stays, falseSwitches, falseSwitchRate: ratio(falseSwitches, stays),
+    stays, falseSwitches, falseSwitchRate: ratio(falseSwitches, stays), correctingSwitches: correcting,
   };
 }
 
@@ -102,6 +107,7 @@ export function formatConversationEval(e: ConversationEval): string {
     ['follow-up accuracy', (m) => `${pct(m.followUpAccuracy)} of ${m.followUps}`],
     ['switch recall', (m) => `${m.switchesCaught}/${m.switches} ${pct(m.switchRecall)}`],
     ['false-switch rate', (m) => `${m.falseSwitches}/${m.stays} ${pct(m.falseSwitchRate)}`],
+    ['  onto the right one', (m) => `${m.correctingSwitches}`],
   ];
   const names: RuleName[] = ['gateAlone', 'alwaysSticky', 'ours'];
   const header = `${''.padEnd(20)}${['gate alone', 'always sticky', 'ours (follow-up rule)'].map((h) => h.padStart(22)).join('')}`;
