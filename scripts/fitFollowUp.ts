@@ -45,6 +45,8 @@ export interface FitResult {
   l2: number;
   /** The objective on the training part's folds, each replayed with weights fitted without it. */
   crossValidated: number;
+  /** What those replays got right (pooled over the folds), for the chosen decay, regularisation and bias shift. */
+  crossValidatedCounts: Counts;
   train: ReturnType<typeof evaluateFollowUps>;
   heldOut: ReturnType<typeof evaluateFollowUps>;
 }
@@ -121,7 +123,7 @@ function foldOf(id: string): number {
   return crypto.createHash('sha256').update(`fold:${id}`).digest()[0]! % FOLDS;
 }
 
-interface Counts {
+export interface Counts {
   followUps: number;
   right: number;
   switches: number;
@@ -159,7 +161,7 @@ export function fitFollowUp(routedAll: readonly { id: string; routed: RoutedConv
   const train = trainAll.map((c) => c.routed);
   const heldOut = routedAll.filter((c) => isHeldOut(c.id)).map((c) => c.routed);
   const zero: Counts = { followUps: 0, right: 0, switches: 0, caught: 0, stays: 0, falseSwitches: 0 };
-  let best: { historyDecay: number; l2: number; shift: number; score: number } | null = null;
+  let best: { historyDecay: number; l2: number; shift: number; score: number; counts: Counts } | null = null;
   for (const historyDecay of DECAYS) {
     const all = examples(train, historyDecay);
     if (all.length === 0 || all.every((e) => e.y === all[0]!.y)) throw new Error('the training part needs both switches and stays');
@@ -174,12 +176,15 @@ export function fitFollowUp(routedAll: readonly { id: string; routed: RoutedConv
       }
       const scores = pooled.map(objective);
       const top = Math.max(...scores);
-      if (!best || top > best.score + 1e-12) best = { historyDecay, l2, shift: middleOfLongestRun(BIAS_SHIFTS, scores, top), score: top };
+      if (!best || top > best.score + 1e-12) {
+        const shift = middleOfLongestRun(BIAS_SHIFTS, scores, top);
+        best = { historyDecay, l2, shift, score: top, counts: pooled[BIAS_SHIFTS.indexOf(shift)]! };
+      }
     }
   }
   const chosen = best!;
   const params = withShift(logisticRegression(examples(train, chosen.historyDecay), chosen.l2), chosen.historyDecay, chosen.shift);
-  return { params, l2: chosen.l2, crossValidated: chosen.score, train: evaluateFollowUps(train, params), heldOut: evaluateFollowUps(heldOut, params) };
+  return { params, l2: chosen.l2, crossValidated: chosen.score, crossValidatedCounts: chosen.counts, train: evaluateFollowUps(train, params), heldOut: evaluateFollowUps(heldOut, params) };
 }
 
 function round(x: number): number {
@@ -195,7 +200,8 @@ function writeParams(file: string, params: FollowUpParams, gateVersion: string, 
   const weights = Object.entries(params.weights).map(([k, v]) => `    ${k}: ${v},`).join('\n');
   const text = `/**
  * Written by scripts/fitFollowUp.ts on ${dataFile} with gate ${gateVersion}; re-run it when the gate changes.
- * Chosen by 5-fold cross-validation on the training part: history decay ${params.historyDecay}, L2 ${fit.l2}, the bias.
+ * Chosen by 5-fold cross-validation on the training part: history decay ${params.historyDecay}, L2 ${fit.l2}, the bias
+ * (cross-validated: follow-up accuracy ${((fit.crossValidatedCounts.right / fit.crossValidatedCounts.followUps) * 100).toFixed(1)}%, switches caught ${fit.crossValidatedCounts.caught}/${fit.crossValidatedCounts.switches}, false switches ${fit.crossValidatedCounts.falseSwitches}/${fit.crossValidatedCounts.stays}).
  * Held out: ${figures(fit.heldOut)}.${unseen ? `\n * ${unseen.file} (never fitted on): ${figures(unseen.eval)}.` : ''}
  */
 import type { FollowUpParams } from './routeFollowUp.js';
@@ -219,7 +225,9 @@ async function main(): Promise<void> {
   const routed = routeTurns(gate, conversations).map((r, i) => ({ id: conversations[i]!.id, routed: r }));
   const fit = fitFollowUp(routed);
   console.log(`gate ${gate.version}; fitted ${JSON.stringify(fit.params)} (L2 ${fit.l2}, cross-validated objective ${fit.crossValidated.toFixed(3)})`);
-  console.log(`\ntraining part\n${formatConversationEval(fit.train)}`);
+  const cv = fit.crossValidatedCounts;
+  console.log(`\ntraining part, 5-fold cross-validated: follow-up accuracy ${((cv.right / cv.followUps) * 100).toFixed(1)}% of ${cv.followUps}, switches caught ${cv.caught}/${cv.switches}, false switches ${cv.falseSwitches}/${cv.stays}`);
+  console.log(`\ntraining part (fitted on)\n${formatConversationEval(fit.train)}`);
   console.log(`\nheld-out part\n${formatConversationEval(fit.heldOut)}`);
   // Measured only: the unseen set is never fitted on.
   const unseen = fs.existsSync(unseenPath) ? { file: path.relative(ROOT, unseenPath), eval: evaluateFollowUps(routeTurns(gate, readConversations(unseenPath)), fit.params) } : null;

@@ -1,6 +1,7 @@
 /**
- * Written by scripts/fitFollowUp.ts on data/conversations.jsonl with gate g-20261205-020958-d0ae; re-run it when the gate changes.
- * Chosen by 5-fold cross-validation on the training part: history decay 0.3, L2 0.03, the bias.
+ * Written by scripts/fitFollowUp.ts on data/conversations.jsonl with gate g-20261205-015337-d0ae; re-run it when the gate changes.
+ * Chosen by 5-fold cross-validation on the training part: history decay 0.3, L2 0.03, the bias
+ * (cross-validated: follow-up accuracy 90.5%, switches caught 67/82, false switches 3/181).
  * Held out: follow-up accuracy 91.4%, switches caught 42/50, false switches 4/124.
  * test/fixtures/conversations_unseen.jsonl (never fitted on): follow-up accuracy 92.9%, switches caught 11/15, false switches 2/69.
  */
