@@ -41,6 +41,9 @@ export interface ConversationTurnHandle {
   restarted: ConversationRestart | null;
 }
 
+/** A turn's text kept in memory; `decisionId` when a user asked it, so `moe forget --user` can remove it. */
+type MemoryTurn = ChatTurn & { turn: number; decisionId: string | null };
+
 /** Conversations kept in memory for routing (LRU; the store has them all). */
 const MAX_CACHED = 10_000;
 /** Characters of turn text kept in memory when the log keeps none (about 100 MB of strings at most). */
@@ -49,7 +52,9 @@ const MAX_MEMORY_CHARS = 50_000_000;
 export class Conversations {
   private readonly rows: LRUCache<string, ConversationRow>;
   /** conversation id → its turns' text, oldest first (only when the log keeps no text). */
-  private readonly texts: LRUCache<string, (ChatTurn & { turn: number })[]> | null;
+  private readonly texts: LRUCache<string, MemoryTurn[]> | null;
+  /** The store's data_version when in-memory turns were last checked against `moe forget`. */
+  private checkedVersion: number | null = null;
 
   constructor(private readonly store: ConversationStore | null, private readonly settings: ConversationSettings, private readonly now: () => number = Date.now) {
     this.rows = new LRUCache({ max: MAX_CACHED });
@@ -57,6 +62,8 @@ export class Conversations {
     this.texts = settings.keepText ? null : new LRUCache({
       maxSize: MAX_MEMORY_CHARS,
       ttl,
+      ttlResolution: 0,
+      perf: { now: () => this.now() }, // the conversations' clock, also for text expiry
       sizeCalculation: (turns) => Math.max(1, turns.reduce((n, t) => n + t.question.length + t.answer.length, 0)),
     });
   }
@@ -97,6 +104,7 @@ export class Conversations {
   history(handle: ConversationTurnHandle, limit: number): ChatTurn[] {
     if (handle.turn === 1) return [];
     if (this.texts) {
+      this.dropForgottenTurns();
       const turns = this.texts.get(handle.id) ?? [];
       const out: ChatTurn[] = [];
       for (let i = turns.length - 1; i >= 0 && out.length < limit; i--) {
@@ -109,10 +117,10 @@ export class Conversations {
   }
 
   /** An answered turn's text, kept in memory when the log keeps none (the log has it otherwise). */
-  remember(handle: ConversationTurnHandle, question: string, answer: string): void {
+  remember(handle: ConversationTurnHandle, question: string, answer: string, askedBy: { decisionId: string; userId: string | null }): void {
     if (!this.texts) return;
     const turns = (this.texts.get(handle.id) ?? []).filter((t) => t.turn !== handle.turn); // a re-routed turn replaces its answer
-    turns.push({ turn: handle.turn, question, answer });
+    turns.push({ turn: handle.turn, question, answer, decisionId: askedBy.userId ? askedBy.decisionId : null });
     turns.sort((a, b) => a.turn - b.turn);
     if (turns.length > this.settings.maxTurns) turns.splice(0, turns.length - this.settings.maxTurns);
     this.texts.set(handle.id, turns); // re-set so the size is recomputed
@@ -139,8 +147,22 @@ export class Conversations {
     return this.store?.pruneIdleBefore(cutoff) ?? 0;
   }
 
-  /** Drops every in-memory text of conversations (e.g. after `moe forget` in this process). */
-  clearMemory(): void {
-    this.texts?.clear();
+  /**
+   * `moe forget --user` runs in another process and clears the user's id from their decisions; when the database
+   * changed since the last look, in-memory turns whose decision lost its user are dropped.
+   */
+  private dropForgottenTurns(): void {
+    if (!this.texts || !this.store) return;
+    const version = this.store.dataVersion();
+    if (version === this.checkedVersion) return;
+    this.checkedVersion = version;
+    const ids: string[] = [];
+    for (const turns of this.texts.values()) for (const t of turns) if (t.decisionId) ids.push(t.decisionId);
+    if (ids.length === 0) return;
+    const kept = this.store.decisionsWithUser(ids);
+    for (const [id, turns] of [...this.texts.entries()]) {
+      const left = turns.filter((t) => t.decisionId === null || kept.has(t.decisionId));
+      if (left.length !== turns.length) this.texts.set(id, left);
+    }
   }
 }

@@ -223,7 +223,7 @@ export class Router implements RouterApi {
           expert, fallbackReason, latencyMs: answered.latencyMs, completedAt: this.now(), answer: generated.text,
           promptTokens: generated.promptTokens, completionTokens: generated.completionTokens,
         }, this.inFlight.size <= 1 ? 'now' : 'batched');
-        if (d.turn) this.conversations.remember(d.turn.handle, d.query, generated.text);
+        if (d.turn) this.conversations.remember(d.turn.handle, d.query, generated.text, { decisionId: d.id, userId: d.userId });
         const meta = { platform: options.platform, promptTokens: generated.promptTokens, completionTokens: generated.completionTokens };
         for (const o of this.observers) o.onAnswered?.(answered, meta);
         return answered;

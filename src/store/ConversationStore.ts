@@ -49,9 +49,11 @@ export class ConversationStore {
   private readonly pruneStatement: Statement;
   private readonly keyStatement: Statement;
   private readonly setExpertStatement: Statement;
+  private readonly db: Database;
 
   /** `beforeRead` runs before reads that need the caller's queued writes (Store.flush): history and keyOf. */
   constructor(db: Database, private readonly beforeRead: () => void = () => undefined) {
+    this.db = db;
     this.getStatement = db.prepare('SELECT * FROM conversations WHERE key = ?');
     this.saveStatement = db.prepare(`INSERT INTO conversations (key, id, platform, started_at, updated_at, turns, expert, evidence_json)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -65,6 +67,22 @@ export class ConversationStore {
     this.keyStatement = db.prepare('SELECT key FROM conversations WHERE id = ?');
     this.setExpertStatement = db.prepare('UPDATE conversations SET expert = ? WHERE id = ?');
     this.pruneStatement = db.prepare('DELETE FROM conversations WHERE updated_at < ?');
+  }
+
+  /** Changes when another connection commits (`moe forget`, `moe retrain` in another process); cheap to poll. */
+  dataVersion(): number {
+    return this.db.pragma('data_version', { simple: true }) as number;
+  }
+
+  /** Of `ids`, the decisions whose asker is still on record: `moe forget` clears user_id, so a forgotten one is missing. */
+  decisionsWithUser(ids: readonly string[]): Set<string> {
+    const kept = new Set<string>();
+    for (let i = 0; i < ids.length; i += 500) {
+      const chunk = ids.slice(i, i + 500);
+      const rows = this.db.prepare(`SELECT id FROM decisions WHERE user_id IS NOT NULL AND id IN (${chunk.map(() => '?').join(',')})`).all(...chunk) as { id: string }[];
+      for (const r of rows) kept.add(r.id);
+    }
+    return kept;
   }
 
   get(key: string): ConversationRow | null {

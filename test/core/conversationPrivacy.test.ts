@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RouterObserver } from '../../src/core/Router.js';
 import { createTestApp } from '../support/testApp.js';
+import { Store } from '../../src/store/Store.js';
 
 /** Every text cell of every table, joined (the whole database as a string). */
 function dumpDatabase(db: import('better-sqlite3').Database): string {
@@ -40,4 +41,20 @@ test('moe forget removes a user\'s turns from the history every conversation giv
   assert.equal(afterForget.conversation?.turn, 3, 'the conversation goes on');
   assert.ok(prompt.get(afterForget.decisionId)! < prompt.get(withHistory.decisionId)!, `forgotten turns are not history any more: ${prompt.get(withHistory.decisionId)} → ${prompt.get(afterForget.decisionId)} prompt tokens`);
   assert.ok(!dumpDatabase(app.store.db).includes('swelling'));
+});
+
+test('LOG_QUERY_TEXT=false: `moe forget` from another process removes the user\'s turns from a running bot\'s in-memory history', async (t) => {
+  const app = await createTestApp({ LOG_QUERY_TEXT: 'false' }, { maxTokens: 12 });
+  t.after(() => app.dispose());
+  const prompt = new Map<string, number>();
+  app.router.observe({ onAnswered: (r, meta) => void prompt.set(r.decisionId, meta.promptTokens) });
+  const key = 'slack:C3:3.0';
+  await app.router.ask('my knee keeps swelling after running', { platform: 'slack', userId: 'alice', conversationKey: key });
+  const withHistory = await app.router.ask('should i ice it or use heat', { platform: 'slack', userId: 'bob', conversationKey: key });
+  const cli = Store.open(app.config.dbPath, { keepText: false }); // what `moe forget --user` opens
+  assert.deepEqual([cli.forgetUser('alice').decisions, cli.forgetUser('bob').decisions], [1, 1]);
+  await cli.close();
+  const afterForget = await app.router.ask('should i ice it or use heat', { platform: 'slack', userId: 'carol', conversationKey: key });
+  assert.equal(afterForget.conversation?.turn, 3, 'the conversation goes on');
+  assert.ok(prompt.get(afterForget.decisionId)! < prompt.get(withHistory.decisionId)!, `forgotten turns are not history any more: ${prompt.get(withHistory.decisionId)} → ${prompt.get(afterForget.decisionId)} prompt tokens`);
 });

@@ -18,7 +18,7 @@ function turn(conversations: Conversations, key: string, question: string, answe
   const history = conversations.history(handle, 50);
   const routed = routeFollowUp(question, healthcare, handle.routing);
   conversations.record(handle, routed);
-  conversations.remember(handle, question, answer);
+  conversations.remember(handle, question, answer, { decisionId: `d-${key}-${handle.turn}`, userId: 'u' });
   return { handle, history, routed };
 }
 
@@ -51,14 +51,15 @@ test('past CONVERSATION_MAX_TURNS or CONVERSATION_IDLE the next message starts a
   assert.equal(turn(conversations, 'http:abc', 'and then').handle.restarted, null);
 });
 
-test('without text logging, history lives in memory only and expires with the conversation', () => {
+test('without text logging, history lives in memory only and expires with QUERY_RETENTION while the conversation goes on', () => {
   let now = 0;
-  const conversations = new Conversations(null, { ...settings, maxTurns: 50, idleMs: HOUR }, () => now);
+  const conversations = new Conversations(null, { ...settings, maxTurns: 50, idleMs: HOUR, retentionMs: HOUR / 4 }, () => now);
   turn(conversations, 'http:x', 'first question');
-  now += HOUR / 2;
+  now += HOUR / 8;
   assert.equal(turn(conversations, 'http:x', 'second').history.length, 1);
-  conversations.clearMemory();
-  assert.deepEqual(turn(conversations, 'http:x', 'third').history, [], 'cleared memory holds no text');
+  now += HOUR / 4 + 1;
+  const third = turn(conversations, 'http:x', 'third');
+  assert.deepEqual([third.handle.turn, third.history], [3, []], 'expired text is gone; the conversation is not');
 });
 
 test('with a store, the routing state survives a restart and history is read from the decision log', async (t) => {
