@@ -210,8 +210,10 @@ export class Router implements RouterApi {
         try {
           generated = await generate(expert);
         } catch (err) {
-          if (result || signal.aborted || expert === this.expertPool.fallbackId() || !canFallBack(err)) throw err;
-          [fallbackReason, expert] = [err.code, this.expertPool.fallbackId()];
+          // A streaming caller has shown the first chunks; one that waits for the whole answer has seen nothing yet.
+          const shown = result !== null && options.onTextChunk !== undefined;
+          if (shown || signal.aborted || expert === this.expertPool.fallbackId() || !canFallBack(err)) throw err;
+          [fallbackReason, expert, result] = [err.code, this.expertPool.fallbackId(), null];
           generated = await generate(expert);
         }
         const answered = announce(generated.demo); // built before the row says answered: a failure here fails the row

@@ -208,6 +208,18 @@ test('a connection reset after text was shown ends the answer with a clear error
   assert.match(row.error, /^expert_unavailable: .*connection to .* broke mid-answer \(the answer was cut off\)/);
 });
 
+test('a connection reset before a caller that waits for the whole answer saw any text: the fallback expert answers', async (t) => {
+  const { engine, pool, app } = await harness(t);
+  await health(pool, 'finance', 'up');
+  engine.setMode({ kind: 'reset', goodChunks: 3 });
+  const r = await app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null });
+  assert.equal(r.expert.id, 'general');
+  assert.equal(r.fallbackReason, 'expert_unavailable');
+  assert.ok(r.response.length > 0 && !r.response.startsWith('Save early'), r.response);
+  const row = app.store.getDecision(r.decisionId)!;
+  assert.deepEqual([row.status, row.gateExpert, row.expert, row.fallbackReason], ['answered', 'finance', 'general', 'expert_unavailable']);
+});
+
 test('maxConcurrent bounds the requests in flight; beyond it the bounded queue, then busy', async (t) => {
   const dir = await tempDir(t);
   const engine = await startFakeEngine({ model: 'm', chunkDelayMs: 30 });
