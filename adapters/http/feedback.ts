@@ -4,6 +4,7 @@ import type { Router } from '../../src/core/Router.js';
 import { errorMessage, RouterError } from '../../src/core/errors.js';
 import { legacyExpertName, parseExpertName } from '../../src/core/labels.js';
 import { errorSchema, formatValidationErrors, sendError, sendRouterError } from './errors.js';
+import { userIdSchema } from './userId.js';
 
 /** Who votes when an HTTP caller names nobody. */
 export const ANONYMOUS_HTTP_USER = 'http:anonymous';
@@ -29,7 +30,7 @@ export function registerFeedback(app: FastifyInstance, router: Router): void {
           decisionId: { type: 'string', minLength: 1, maxLength: 100 },
           vote: { anyOf: [{ type: 'string', enum: ['up', 'down'] }, { type: 'integer', enum: [1, -1] }] },
           expert: { type: 'string', maxLength: 64 },
-          userId: { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:@-]+$' },
+          userId: userIdSchema,
         },
         required: ['decisionId', 'vote'],
         additionalProperties: false,

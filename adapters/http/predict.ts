@@ -8,6 +8,7 @@ import { errorSchema, routerErrorBody, sendError, sendRouterError } from './erro
 import { conversationNotice } from '../shared/format.js';
 import { v7 as uuidv7 } from 'uuid';
 import { abortOnDisconnect } from './abortOnDisconnect.js';
+import { userIdSchema } from './userId.js';
 
 interface PredictBody {
   query?: string;
@@ -25,8 +26,6 @@ interface PredictQuerystring {
 
 /** Longest conversationId a caller may give. */
 export const MAX_CONVERSATION_ID_CHARS = 200;
-
-const userIdSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_.:@-]+$' } as const;
 
 const predictResponse = {
   type: 'object',

@@ -96,6 +96,8 @@ const BAD_REQUESTS: [string, string, Record<string, string>, number, string, Reg
   ['overlong query', JSON.stringify({ query: 'x'.repeat(4001) }), {}, 400, 'query_too_long', /at most 4000 characters\); this one has 4001/],
   ['huge body', JSON.stringify({ query: 'x'.repeat(200_000) }), {}, 413, 'payload_too_large', /too large/i],
   ['bad userId', '{"query": "how do I budget", "userId": "<script>"}', {}, 400, 'bad_request', /userId must match/],
+  ['userId with a space', '{"query": "how do I budget", "userId": "alice smith"}', {}, 400, 'bad_request', /userId must match/],
+  ['overlong userId', JSON.stringify({ query: 'how do I budget', userId: 'u'.repeat(257) }), {}, 400, 'bad_request', /userId must NOT have more than 256 characters/],
   ['XML', '<query>hi</query>', { 'content-type': 'application/xml' }, 415, 'unsupported_media_type', /Unsupported Media Type/i],
   ['plain text', 'how do I budget', { 'content-type': 'text/plain' }, 400, 'bad_request', /body must be object/],
 ];
@@ -294,4 +296,19 @@ test('503 with Retry-After when every expert that could answer is busy', async (
   const refused = calls.find((c) => c.statusCode === 503)!;
   assert.equal(refused.json<Json>().error, 'expert_busy');
   assert.ok(Number(refused.headers['retry-after']) >= 1);
+});
+
+test('one user id rule for /v1 `user`, /predict and /feedback: an id /v1 took can vote, one it refuses is a clear 400', async () => {
+  const user = 'alice+test@example.com';
+  const chat = await post('/v1/chat/completions', { model: 'moe-router', user, messages: [{ role: 'user', content: 'how do I budget' }] });
+  assert.equal(chat.status, 200, JSON.stringify(chat.body));
+  const decisionId = (chat.body.moe as { decisionId: string }).decisionId;
+  assert.equal(app.store.getDecision(decisionId)!.userId, user);
+  const vote = await post('/feedback', { decisionId, vote: 'up', userId: user });
+  assert.equal(vote.status, 200, JSON.stringify(vote.body));
+  assert.equal((await post('/predict', { query: 'how do I budget', userId: 'bob+1@example.com' })).status, 200);
+  const refused = await post('/v1/chat/completions', { model: 'moe-router', user: 'alice smith', messages: [{ role: 'user', content: 'how do I budget' }] });
+  assert.equal(refused.status, 400);
+  assert.deepEqual([(refused.body.error as Json).param, (refused.body.error as Json).type], ['user', 'invalid_request_error']);
+  assert.match(String((refused.body.error as Json).message), /user must be an id of 1 to 256 characters/);
 });

@@ -5,6 +5,7 @@
  */
 import type { ChatTurn } from '../../../src/experts/types.js';
 import { BadRequest } from './openaiErrors.js';
+import { isUserId, USER_ID_MAX_CHARS } from '../userId.js';
 
 export interface ChatRequest {
   /** `moe-router` (the gate decides) or an expert id (validated against the experts by the caller). */
@@ -88,8 +89,8 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if (last < 0) throw new BadRequest('messages', 'messages must contain a user message');
 
   const user = body.user;
-  if (user !== undefined && user !== null && (typeof user !== 'string' || user.length > 256)) {
-    throw new BadRequest('user', 'user must be a string of at most 256 characters');
+  if (user !== undefined && user !== null && (typeof user !== 'string' || !isUserId(user))) {
+    throw new BadRequest('user', `user must be an id of 1 to ${USER_ID_MAX_CHARS} characters without spaces, control characters or < > (it is also the userId of POST /feedback)`);
   }
   const stream = body.stream === true;
   const streamOptions = body.stream_options;

@@ -1,0 +1,14 @@
+/**
+ * The user id HTTP callers give (`userId` of /predict and /feedback, `user` of /v1): one rule for all three, so an id
+ * /v1 took can vote. Ids like emails, hashes and platform ids pass; whitespace, control characters and < > do not.
+ */
+export const USER_ID_MAX_CHARS = 256;
+export const USER_ID_PATTERN = '^[^\\s<>\\u0000-\\u001f\\u007f]+$';
+export const userIdSchema = { type: 'string', minLength: 1, maxLength: USER_ID_MAX_CHARS, pattern: USER_ID_PATTERN } as const;
+
+const USER_ID = new RegExp(USER_ID_PATTERN, 'u');
+
+/** Whether `value` is a user id these endpoints accept. */
+export function isUserId(value: string): boolean {
+  return value.length <= USER_ID_MAX_CHARS && USER_ID.test(value);
+}
