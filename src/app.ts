@@ -150,7 +150,7 @@ function decisionLog(logger: Logger): RouterObserver {
       logger.info({
         decisionId: r.decisionId, platform: meta.platform, status: 'answered', expert: r.expert.id,
         confidence: Number(r.confidence.toFixed(3)), fallbackReason: r.fallbackReason, reroutedFrom: r.reroutedFrom,
-        latencyMs: r.latencyMs, completionTokens: meta.completionTokens, demo: r.demo,
+        latencyMs: r.latencyMs, promptTokens: meta.promptTokens, completionTokens: meta.completionTokens, demo: r.demo,
       }, 'decision');
     },
     onFailed(f) {

@@ -85,6 +85,7 @@ test('npm start serves the HTTP API on 127.0.0.1, logs JSON decisions, and shuts
   assert.ok(decision, 'one log line per decision');
   assert.equal(decision.decisionId, body.decisionId);
   assert.equal(decision.status, 'answered');
+  assert.ok(Number(decision.promptTokens) > 0 && Number(decision.completionTokens) > 0, 'token counts are in the line (history shows in promptTokens)');
   assert.ok(!JSON.stringify(logs).includes('phishing'), 'question text is never logged');
   assert.ok(logs.some((l) => l.msg === 'stopped'));
 });
