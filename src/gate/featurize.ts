@@ -59,6 +59,9 @@ export function writeCharBuckets(word: string, options: FeatureOptions, out: Int
   return at;
 }
 
+/** Words this long get a second edit when one is not enough (shorter ones would match too many other words). */
+export const TWO_EDIT_MIN_LENGTH = 9;
+
 /**
  * Typo correction within one edit (drop, insert or replace a letter) by symmetric deletes: each known word is indexed
  * under itself and its one-letter deletions, so a lookup costs a handful of probes. The index is a table of hashes
@@ -80,7 +83,7 @@ export class SpellIndex {
   private power = new Int32Array(0);
 
   /** `words` most frequent first: on a tie the more common word wins. */
-  constructor(words: Iterable<string>, readonly minLength = 5) {
+  constructor(words: Iterable<string>, readonly minLength = 4) {
     const list = Array.isArray(words) ? (words as readonly string[]) : [...words];
     let keys = 0;
     for (const w of list) if (w.length >= minLength) keys += w.length + 1;
@@ -201,6 +204,16 @@ export class SpellIndex {
     for (let i = 0; i < n; i++) {
       const hit = this.find(this.keyHash(n, i), word, i);
       if (hit >= 0) return this.words[this.keyWord[hit]!]!;
+    }
+    if (n < TWO_EDIT_MIN_LENGTH) return null;
+    // Two edits, one of them a letter the typist added: the word without one letter, within one edit.
+    for (let i = 0; i < n; i++) {
+      const shorter = word.slice(0, i) + word.slice(i + 1);
+      this.hashes(shorter);
+      for (let j = 0; j < n - 1; j++) {
+        const hit = this.find(this.keyHash(n - 1, j), shorter, j);
+        if (hit >= 0) return this.words[this.keyWord[hit]!]!;
+      }
     }
     return null;
   }

@@ -13,16 +13,26 @@ export interface NbLrOptions {
   alpha: number;
   /** Passes over the rows of the first fit (later fits start from the previous one and make one pass). */
   epochs: number;
-  /** Adagrad step size (default 0.5). */
+  /**
+   * Adagrad step size (default 0.1). At 0.5 the first steps moved every multiplier of a row by half its size, so on
+   * small data the last rows seen decided the model and example weights barely counted.
+   */
   learningRate: number;
   /** Pull of each multiplier back towards 1, per row it is seen in (default 0.01). */
   l2: number;
+  /**
+   * Rows lighter than this (default 0.25) teach only through the NB counts behind the ratios, not the multipliers:
+   * self-training guesses, small shares of a spread 👎, and the votes of a user the per-user cap scaled down. Counts
+   * add up in proportion to weight, but a discriminative fit keeps pushing on rows it cannot fit, however light: a
+   * capped flood of wrong corrections moved NB-LR by more than its held-out guard allows.
+   */
+  minRowWeight: number;
 }
 
 /** Rows whose largest gradient (weight × error of a class probability) is below this are not learned from. */
 const SKIP_GRADIENT = 0.01;
 
-export const DEFAULT_NB_LR_OPTIONS: NbLrOptions = { alpha: 0.1, epochs: 3, learningRate: 0.5, l2: 0.01 };
+export const DEFAULT_NB_LR_OPTIONS: NbLrOptions = { alpha: 0.1, epochs: 3, learningRate: 0.1, l2: 0.01, minRowWeight: 0.25 };
 
 /** Rows as the fits read them: sparse TF-IDF vectors by document. */
 export interface SparseRows {
@@ -100,6 +110,7 @@ export class NbLrFit {
     const { ids, values } = rows;
     const lr = options.learningRate;
     const l2 = options.l2;
+    const minWeight = Math.max(options.minRowWeight, Number.MIN_VALUE);
     const order = Int32Array.from(docs as ArrayLike<number>);
     const z = new Float64Array(c);
     const grad = new Float64Array(c);
@@ -113,7 +124,7 @@ export class NbLrFit {
       for (let o = 0; o < order.length; o++) {
         const doc = order[o]!;
         const weight = weights[doc]!;
-        if (weight === 0) continue;
+        if (weight < minWeight) continue;
         const [start, end] = rows.range(doc);
         for (let k = 0; k < c; k++) z[k] = bias[k]!;
         for (let j = start; j < end; j++) {

@@ -43,7 +43,7 @@ export interface TrainGateOptions {
   augment?: { p: number; weight: number } | null;
   /** Refit on all rows after measuring (default true); false keeps the split model, as the metrics describe. */
   refitOnAll?: boolean;
-  /** `complement-nb` (default): complement naive Bayes; `nb-lr`: NB log-count ratios with logistic regression on top. */
+  /** `nb-lr` (default): NB log-count ratios with logistic regression on top; `complement-nb`: complement naive Bayes. */
   model?: GateModelKind;
   nbLr?: Partial<NbLrOptions>;
   /** Called as each phase ends (for progress on a terminal). */
@@ -273,7 +273,7 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   for (const r of test) partOf[r] = FOLDS;
   if (augment) for (let i = 0; i < n; i++) partOf[n + i] = partOf[i]!;
   const nbOptions = nb;
-  const kind: GateModelKind = options.model ?? 'complement-nb';
+  const kind: GateModelKind = options.model ?? 'nb-lr';
   const lr: NbLrOptions = { ...DEFAULT_NB_LR_OPTIONS, ...options.nbLr };
   // NB-LR is fitted per calibration fold (NB counts just add up): fewer folds as the corpus grows.
   const calibrationFolds = kind === 'complement-nb' ? FOLDS : n <= 4_000 ? FOLDS : n <= AUGMENT_MAX_ROWS ? 2 : 1;

@@ -1,7 +1,6 @@
 /**
  * The gate trained as shipped (data/dataset.csv) on the held-out parts of our urgent-health and mixed-domain sets,
- * which it never trains on. Thresholds sit a little under issue 14's targets (99%) or today's figure where the target
- * is not met yet (mixed domain), so a regression fails CI.
+ * which it never trains on. Thresholds sit a little under issue 14's targets (99%, 92%), so a regression fails CI.
  */
 import assert from 'node:assert/strict';
 import path from 'node:path';
@@ -32,11 +31,13 @@ describe('held-out sets of our own', () => {
     const m = gate.evaluate(urgent);
     const wrong = urgent.filter((r) => gate.route(r.text).expert !== 'healthcare').map((r) => r.text);
     assert.ok(m.accuracy >= 0.97, `${(m.accuracy * 100).toFixed(1)}%; missed: ${wrong.join(' | ')}`);
+    const fellBack = urgent.filter((r) => gate.route(r.text).fallback).map((r) => r.text);
+    assert.deepEqual(fellBack, [], 'an urgent health question never goes to the general assistant');
   });
 
-  // The shipped complement NB gate reaches 90.2% (NB-LR 92.0%, see README): the bar guards today's figure.
-  it('routes mixed-domain questions by what the person needs (≥ 88%; target 92%)', () => {
+  // The shipped NB-LR gate reaches 92.0% (103 of 112): two rows of margin.
+  it('routes mixed-domain questions by what the person needs (≥ 90%; target 92%)', () => {
     const m = gate.evaluate(mixed);
-    assert.ok(m.accuracy >= 0.88, `${(m.accuracy * 100).toFixed(1)}%: ${JSON.stringify(m.confusion)}`);
+    assert.ok(m.accuracy >= 0.9, `${(m.accuracy * 100).toFixed(1)}%: ${JSON.stringify(m.confusion)}`);
   });
 });

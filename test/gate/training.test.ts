@@ -8,7 +8,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import tokenizers from 'natural/lib/natural/tokenizers/regexp_tokenizer.js';
 import { addNoise, seededRandom } from '../../src/gate/addNoise.js';
-import { charBuckets, DEFAULT_FEATURE_OPTIONS, PairTable, SpellIndex } from '../../src/gate/featurize.js';
+import { charBuckets, DEFAULT_FEATURE_OPTIONS, PairTable, SpellIndex, TWO_EDIT_MIN_LENGTH } from '../../src/gate/featurize.js';
 import { readLabelledCsv } from '../../src/gate/readLabelledCsv.js';
 import { MAX_TOKEN_CHARS, normalizeText, stem, tokenize, TokenSpans } from '../../src/gate/tokenize.js';
 import { trainGate } from '../../src/gate/trainGate.js';
@@ -68,13 +68,14 @@ describe('fast training path', () => {
     assert.equal(stem('passwords'), stem('password'));
   });
 
-  it('corrects spelling like a Map of each word and its one-letter deletions', () => {
+  it('corrects spelling like a Map of each word and its one-letter deletions (two for long words)', () => {
     const counts = new Map<string, number>();
     for (const text of datasetTexts) for (const w of tokenize(text)) counts.set(w, (counts.get(w) ?? 0) + 1);
     const lexicon = [...counts].filter(([, c]) => c >= 2).sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1)).map(([w]) => w);
+    const index = new SpellIndex(lexicon);
     const reference = new Map<string, string>();
     for (const w of lexicon) {
-      if (w.length < 5) continue;
+      if (w.length < index.minLength) continue;
       if (!reference.has(w)) reference.set(w, w);
       for (let i = 0; i < w.length; i++) {
         const d = w.slice(0, i) + w.slice(i + 1);
@@ -82,20 +83,27 @@ describe('fast training path', () => {
       }
     }
     const correct = (word: string): string | null => {
-      if (word.length < 5) return null;
+      if (word.length < index.minLength) return null;
       const direct = reference.get(word);
       if (direct !== undefined) return direct;
       for (let i = 0; i < word.length; i++) {
         const hit = reference.get(word.slice(0, i) + word.slice(i + 1));
         if (hit !== undefined) return hit;
       }
+      if (word.length < TWO_EDIT_MIN_LENGTH) return null;
+      for (let i = 0; i < word.length; i++) {
+        const shorter = word.slice(0, i) + word.slice(i + 1);
+        for (let j = 0; j < shorter.length; j++) {
+          const hit = reference.get(shorter.slice(0, j) + shorter.slice(j + 1));
+          if (hit !== undefined) return hit;
+        }
+      }
       return null;
     };
-    const index = new SpellIndex(lexicon);
     const random = seededRandom(3);
     let hits = 0;
     for (const w of lexicon) {
-      for (const q of [w, addNoise(w, 0.2, random), `${w}x`, w.slice(1), `${w.slice(0, 2)}${w.slice(3)}`]) {
+      for (const q of [w, addNoise(w, 0.2, random), `${w}x`, w.slice(1), `${w.slice(0, 2)}${w.slice(3)}`, `x${w.slice(0, 3)}${w.slice(4)}y`]) {
         const expected = correct(q);
         if (expected !== null) hits++;
         assert.equal(index.correct(q), expected, q);
@@ -177,7 +185,32 @@ describe('NB-LR', () => {
     const idle = new NbLrFit(ratios, 2);
     idle.train(rows, Int32Array.from(docs.keys()), labels, new Float64Array(docs.length), DEFAULT_NB_LR_OPTIONS, 3, seededRandom(1));
     assert.deepEqual(Array.from(idle.linear()), Array.from(ratios));
+    // Nor does a row lighter than minRowWeight (a capped user's flood teaches through the NB counts only).
+    const light = new NbLrFit(ratios, 2);
+    light.train(rows, Int32Array.from(docs.keys()), labels, new Float64Array(docs.length).fill(DEFAULT_NB_LR_OPTIONS.minRowWeight * 0.9), DEFAULT_NB_LR_OPTIONS, 3, seededRandom(1));
+    assert.deepEqual(Array.from(light.linear()), Array.from(ratios));
   });
+});
+
+describe('example weights', () => {
+  // The same made-up question under two labels: the heavier label must win, and swapping the weights must swap the
+  // route. A fit that ignored weights would route both gates the same way.
+  const small = readLabelledCsv(path.join(FIXTURES, 'small.csv')).map(({ text, label }) => ({ text, label }));
+  const texts = ['my zorblat wants a kreplon code again', 'zorblat kreplon reset keeps failing', 'the kreplon on my zorblat expired today', 'zorblat asks for the kreplon every morning'];
+  const conflicting = (cyber: number, finance: number): TrainingExample[] =>
+    texts.flatMap((text) => [
+      { text, label: 'cybersecurity' as const, weight: cyber },
+      { text, label: 'finance' as const, weight: finance },
+    ]);
+  for (const model of ['nb-lr', 'complement-nb'] as const) {
+    it(`decide between conflicting labels (${model})`, () => {
+      const probe = 'why does my zorblat keep asking for a kreplon';
+      const toCyber = trainGate([...small, ...conflicting(3, 1)], { model, heldOutFraction: 0 }).gate.route(probe);
+      const toFinance = trainGate([...small, ...conflicting(1, 3)], { model, heldOutFraction: 0 }).gate.route(probe);
+      assert.equal(toCyber.label, 'cybersecurity', JSON.stringify(toCyber.probabilities));
+      assert.equal(toFinance.label, 'finance', JSON.stringify(toFinance.probabilities));
+    });
+  }
 });
 
 /**
