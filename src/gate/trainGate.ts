@@ -21,8 +21,6 @@ const MAX_CALIBRATION_ROWS = 8_000;
 /** Most frequent words kept for typo correction (bounds file size and load time). */
 const MAX_LEXICON = 30_000;
 const DEFAULT_AUGMENT = { p: 0.08, weight: 0.5 };
-/** Bound on the share of in-domain calibration rows (out-of-fold) the fallback rule may send to the general expert. */
-const DEFAULT_MAX_IN_DOMAIN_FALLBACK = 0.05;
 /** Above this many rows, augmentation is off by default. */
 export const AUGMENT_MAX_ROWS = 20_000;
 
@@ -33,7 +31,7 @@ export interface TrainGateOptions {
   seed?: number;
   features?: Partial<FeatureOptions>;
   naiveBayes?: Partial<NaiveBayesOptions>;
-  /** Upper bound on the share of in-domain calibration rows the fallback rule may send to the fallback (default 0.05). */
+  /** Upper bound on the share of in-domain calibration rows the thresholds may send to the fallback (default 0.05). */
   maxInDomainFallback?: number;
   /** Threshold used when there are too few rows to fit one (default 0.5). */
   defaultFallbackThreshold?: number;
@@ -127,7 +125,7 @@ function fitTemperature(scores: Float64Array[], labels: number[]): number {
  * Fallback thresholds with the best calibration accuracy, among those keeping in-domain fallbacks under the bound:
  * `threshold` on the top domain probability (unsure) and `none` on the off-topic probability.
  */
-function fitThresholds(probs: Float64Array[], labels: number[], maxInDomainFallback: number): { threshold: number; none: number; correct: number } {
+function fitThresholds(probs: Float64Array[], labels: number[], maxInDomainFallback: number): { threshold: number; none: number } {
   const noneIdx = LABELS.indexOf('none');
   const n = probs.length;
   // Per row: top label, its probability and p(none); the grid below then needs no decide() calls.
@@ -181,33 +179,6 @@ function fitThresholds(probs: Float64Array[], labels: number[], maxInDomainFallb
         bestAcc = ok;
         best = { threshold: t, none };
       }
-    }
-  }
-  return { ...best, correct: bestAcc };
-}
-
-/** Shifts tried on the `none` score (in units of the temperature), lowest first: see fitFallback. */
-const NONE_SHIFTS = [0, 0.1, 0.2, 0.3, 0.4, 0.6, 0.8, 1, 1.5, 2];
-
-/**
- * Fallback rule with the best calibration accuracy whose in-domain fallbacks stay under the bound: fitThresholds'
- * thresholds after lowering the `none` score by one of NONE_SHIFTS (on a tie the smaller shift). The thresholds can
- * only add fallbacks; the shift also trims a model that ranks `none` first for too many in-domain questions.
- */
-function fitFallback(scores: Float64Array[], labels: number[], temperature: number, maxInDomainFallback: number): { threshold: number; none: number; noneShift: number } {
-  const noneIdx = LABELS.indexOf('none');
-  let best = { threshold: 0, none: 1, noneShift: 0 };
-  let bestCorrect = -1;
-  for (const shift of NONE_SHIFTS) {
-    const probs = scores.map((row) => {
-      const z = Float64Array.from(row);
-      z[noneIdx]! -= shift * temperature;
-      return softmax(z, temperature, new Float64Array(LABELS.length));
-    });
-    const fit = fitThresholds(probs, labels, maxInDomainFallback);
-    if (fit.correct > bestCorrect) {
-      bestCorrect = fit.correct;
-      best = { threshold: fit.threshold, none: fit.none, noneShift: shift * temperature };
     }
   }
   return best;
@@ -364,9 +335,6 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   let temperature = 1;
   let fallbackThreshold = options.defaultFallbackThreshold ?? 0.5;
   let noneThreshold = 1;
-  /** Subtracted from the `none` score (bias) of the measured and the final model. */
-  let noneShift = 0;
-  const noneIdx = LABELS.indexOf('none');
   const calibFolds = folds.slice(0, calibrationFolds);
   let lastLinear: { weights: Float64Array; bias: Float64Array } | null = null;
   const calibRows = calibFolds.flat();
@@ -384,7 +352,8 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
       for (const r of chosen) calibLabels.push(labels[r % n]!);
     });
     temperature = fitTemperature(calibScores, calibLabels);
-    ({ threshold: fallbackThreshold, none: noneThreshold, noneShift } = fitFallback(calibScores, calibLabels, temperature, options.maxInDomainFallback ?? DEFAULT_MAX_IN_DOMAIN_FALLBACK));
+    const calibProbs = calibScores.map((s) => softmax(s, temperature, new Float64Array(LABELS.length)));
+    ({ threshold: fallbackThreshold, none: noneThreshold } = fitThresholds(calibProbs, calibLabels, options.maxInDomainFallback ?? 0.05));
   }
 
   endPhase('calibrate');
@@ -396,7 +365,6 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
     kind === 'nb-lr' && (test.length > 0 || options.refitOnAll === false) ? (calibrationFolds === 1 && lastLinear && options.refitOnAll !== false ? lastLinear : fitNbLr(foldParts, !lastFit)) : null;
   if (test.length > 0) {
     const testScores = splitLr ? scoreLinear(splitLr, test) : scoreRows(splitNb!, test);
-    for (const row of testScores) row[noneIdx]! -= noneShift;
     const evalRows: EvalRow[] = test.map((r, i) => {
       const hasEvidence = scored.length(r) > 0;
       const decision = decide(softmax(testScores[i]!, temperature, new Float64Array(LABELS.length)), fallbackThreshold, '', hasEvidence, noneThreshold);
@@ -413,8 +381,6 @@ export function trainGate(examples: readonly TrainingExample[], options: TrainGa
   } else {
     ({ logProb, logPrior } = (options.refitOnAll === false ? splitNb! : new PartsModel(stats, [...foldParts, FOLDS], nbOptions, scratch)).complete());
   }
-  logPrior = Float64Array.from(logPrior);
-  logPrior[noneIdx]! -= noneShift;
   const { idf } = stats;
   const createdAt = new Date();
   const metrics: GateTrainingMetrics = {
