@@ -114,8 +114,19 @@ async function streamCompletion(
   const created = Math.floor(Date.now() / 1000);
   let head = ''; // the JSON of a chunk up to its delta, the same for every chunk of this answer
   let decision: DecisionInfo | null = null;
+  let corked = false;
   const write = (data: string): void => {
-    if (!res.writableEnded) res.write(`data: ${data}\n\n`);
+    if (res.writableEnded) return;
+    // The events of one event-loop turn leave in one write (one system call and one packet), not one each.
+    if (!corked) {
+      corked = true;
+      res.cork();
+      process.nextTick(() => {
+        corked = false;
+        res.uncork();
+      });
+    }
+    res.write(`data: ${data}\n\n`);
   };
   const start = (d: DecisionInfo): void => {
     if (decision) return;
