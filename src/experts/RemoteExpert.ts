@@ -8,7 +8,7 @@ import OpenAI from 'openai';
 import PQueue from 'p-queue';
 import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { generationSettings } from './generationSettings.js';
-import { createNodeFetch, type NodeFetch } from './nodeFetch.js';
+import { createEngineFetch, type EngineFetch } from './engineFetch.js';
 import type { EndpointSource, ExpertEntry } from './registry.js';
 import { ExpertError, type ChatTurn, type EndpointStatus, type ExpertInfo, type ExpertStatus, type GenerateOptions, type GenerateResult } from './types.js';
 
@@ -72,7 +72,7 @@ function isContextOverflow(err: unknown): boolean {
 export class RemoteExpert {
   readonly id;
   private readonly client: OpenAI;
-  private readonly http: NodeFetch;
+  private readonly http: EngineFetch;
   private readonly queue: PQueue;
   /** Questions waiting for a slot (p-queue keeps a cancelled waiter until its turn, so this counts the live ones). */
   private waiting = 0;
@@ -95,10 +95,10 @@ export class RemoteExpert {
     this.since = this.now();
     this.backoff = opts.probeBackoff ?? { minMs: 500, maxMs: 30_000 };
     this.probeDelayMs = this.backoff.minMs;
-    this.http = createNodeFetch();
+    this.http = createEngineFetch();
     this.client = new OpenAI({
       baseURL: opts.endpoint.baseUrl,
-      fetch: this.http.fetch, // node:http with keep-alive: a third of the client's CPU per streamed answer
+      fetch: this.http.fetch, // undici's request() with keep-alive: ~0.3 ms less CPU per streamed answer than the built-in fetch
       // The client insists on a key; engines without auth ignore the header.
       apiKey: opts.endpoint.apiKey ?? 'none',
       maxRetries: 0, // failover to the fallback expert is faster than a retry against a failing engine
@@ -327,7 +327,7 @@ export class RemoteExpert {
     this.probeTimer = null;
     this.nextProbeAt = null;
     await this.queue.onIdle();
-    this.http.close();
+    await this.http.close();
   }
 }
 
