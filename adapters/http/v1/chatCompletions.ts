@@ -117,11 +117,12 @@ async function streamCompletion(
   let corked = false;
   const write = (data: string): void => {
     if (res.writableEnded) return;
-    // The events of one event-loop turn leave in one write (one system call and one packet), not one each.
+    // The events of one event-loop turn leave in one write, not one each: a write to another process on loopback cost
+    // ~0.2 ms of CPU here. Flushed after this turn's I/O, so an answer that ends in the same turn leaves in one write.
     if (!corked) {
       corked = true;
       res.cork();
-      process.nextTick(() => {
+      setImmediate(() => {
         corked = false;
         res.uncork();
       });
