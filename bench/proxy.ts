@@ -1,16 +1,19 @@
 /**
  * `npm run bench:proxy`: what moe-router's /v1 adds in front of a serving engine. A loopback engine streams a fixed
  * answer instantly; the same streamed requests go straight to it and through /v1/chat/completions (gate, decision
- * log, remote expert), interleaved, at 1, 16 and 64 concurrent. Prints p50/p99 of total time and time to first token,
- * the overhead against the targets, and the failover time when the engine is killed mid-run.
+ * log, remote expert), interleaved, at 1, 16 and 64 concurrent. moe-router runs in a process of its own, as `npm start`
+ * does; the load generator and the engine share this one (`-- --in-process`: all three in one, as the bench did before). Prints p50/p99 of total time and time to first token, the
+ * overhead against the targets, the CPU time per request of each process, and the failover time when the engine is
+ * killed mid-run.
  */
+import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../src/app.js';
 import { createExpertPool } from '../src/experts/createExpertPool.js';
 import { silentLogger } from '../src/logger.js';
-import { startFakeEngine, type FakeEngine } from '../test/support/fakeEngine.js';
+import { startFakeEngine } from '../test/support/fakeEngine.js';
 import { testConfig, testGate } from '../test/support/testApp.js';
 
 interface Sample {
@@ -41,48 +44,121 @@ function percentile(values: number[], p: number): number {
 
 const fmt = (ms: number): string => `${ms.toFixed(2).padStart(7)} ms`;
 
+/** What the router process says over IPC. */
+type RouterMessage = { url: string } | { cpuMs: number };
+
+interface RunningRouter {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** moe-router on a registry whose endpoint experts are the two engines (the fallback expert on the second). */
+async function startRouter(dir: string, engineUrl: string, fallbackUrl: string): Promise<RunningRouter> {
+  const endpointFor = (baseUrl: string, model: string): Record<string, unknown> => ({ baseUrl, model, maxConcurrent: 128 });
+  const experts = ['healthcare', 'finance', 'cybersecurity', 'general'].map((id) => ({
+    id, displayName: id, description: `${id} expert`, emoji: '•', systemPrompt: `You are the ${id} expert.`,
+    endpoint: id === 'general' ? endpointFor(fallbackUrl, 'fallback-model') : endpointFor(engineUrl, 'engine-model'),
+    generation: { maxTokens: 64, contextSize: 4096 },
+  }));
+  const registryPath = path.join(dir, 'experts.json');
+  writeFileSync(registryPath, JSON.stringify({ fallback: 'general', experts }));
+  const config = testConfig(dir, { EXPERT_QUEUE_LIMIT: '1000', RATE_LIMIT_PER_USER: 'off' });
+  const pool = await createExpertPool(config, { registryPath, probeBackoff: { minMs: 200, maxMs: 200 } });
+  const app = await createApp(config, { gate: testGate(), logger: silentLogger(), experts: pool, disposeExperts: true });
+  return { url: await app.http.listen({ host: '127.0.0.1', port: 0 }), close: () => app.close() };
+}
+
+/** The router process: answers `cpu` with its CPU time so far and `close` by exiting. */
+async function routerProcess(): Promise<void> {
+  const router = await startRouter(process.env.BENCH_DIR!, process.env.BENCH_ENGINE_URL!, process.env.BENCH_FALLBACK_URL!);
+  process.on('message', (m: string) => {
+    if (m === 'cpu') {
+      const used = process.cpuUsage();
+      process.send!({ cpuMs: (used.user + used.system) / 1000 } satisfies RouterMessage);
+    } else if (m === 'close') void router.close().then(() => process.exit(0));
+  });
+  process.send!({ url: router.url } satisfies RouterMessage);
+}
+
+/** The next message from the router process. */
+function nextMessage(child: ChildProcess): Promise<RouterMessage> {
+  return new Promise((resolve, reject) => {
+    const onExit = (code: number | null): void => reject(new Error(`the router process exited (${code})`));
+    child.once('exit', onExit);
+    child.once('message', (m: RouterMessage) => {
+      child.off('exit', onExit);
+      resolve(m);
+    });
+  });
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'moe-bench-proxy-'));
   const engine = await startFakeEngine({ model: 'engine-model', answer: 'Save early, spread your investments and keep costs low.', record: false });
   const fallback = await startFakeEngine({ model: 'fallback-model', answer: 'A general answer.', record: false });
-  let app: Awaited<ReturnType<typeof createApp>> | null = null;
+  // --in-process: the router in this process too (the arrangement of the figures before December 2026).
+  const inProcess = process.argv.includes('--in-process');
+  let child: ChildProcess | null = null;
+  let local: RunningRouter | null = null;
   try {
-    const endpointFor = (e: FakeEngine, model: string): Record<string, unknown> => ({ baseUrl: e.baseUrl, model, maxConcurrent: 128 });
-    const experts = ['healthcare', 'finance', 'cybersecurity', 'general'].map((id) => ({
-      id, displayName: id, description: `${id} expert`, emoji: '•', systemPrompt: `You are the ${id} expert.`,
-      endpoint: id === 'general' ? endpointFor(fallback, 'fallback-model') : endpointFor(engine, 'engine-model'),
-      generation: { maxTokens: 64, contextSize: 4096 },
-    }));
-    const registryPath = path.join(dir, 'experts.json');
-    writeFileSync(registryPath, JSON.stringify({ fallback: 'general', experts }));
-    const config = testConfig(dir, { EXPERT_QUEUE_LIMIT: '1000', RATE_LIMIT_PER_USER: 'off' });
-    const pool = await createExpertPool(config, { registryPath, probeBackoff: { minMs: 200, maxMs: 200 } });
-    app = await createApp(config, { gate: testGate(), logger: silentLogger(), experts: pool, disposeExperts: true });
-    const routerUrl = `${await app.http.listen({ host: '127.0.0.1', port: 0 })}/v1/chat/completions`;
+    let routerCpuMs: (() => Promise<number>) | null = null;
+    let url: string;
+    if (inProcess) {
+      local = await startRouter(dir, engine.baseUrl, fallback.baseUrl);
+      url = local.url;
+    } else {
+      const c = fork(process.argv[1]!, [], {
+        execArgv: process.execArgv,
+        env: { ...process.env, BENCH_PROXY_ROLE: 'router', BENCH_DIR: dir, BENCH_ENGINE_URL: engine.baseUrl, BENCH_FALLBACK_URL: fallback.baseUrl },
+      });
+      child = c;
+      const started = await nextMessage(c);
+      if (!('url' in started)) throw new Error('the router process did not start');
+      url = started.url;
+      routerCpuMs = async () => {
+        const reply = nextMessage(c);
+        c.send('cpu');
+        const m = await reply;
+        if (!('cpuMs' in m)) throw new Error('unexpected message from the router process');
+        return m.cpuMs;
+      };
+    }
+    const routerUrl = `${url}/v1/chat/completions`;
     const engineUrl = `${engine.baseUrl}/chat/completions`;
 
     // Warm up both paths (connections, JIT, the gate).
-    for (let i = 0; i < 50; i++) {
+    for (let i = 0; i < 300; i++) {
       await streamOnce(engineUrl, 'engine-model');
       await streamOnce(routerUrl, 'moe-router');
     }
 
     console.log('bench:proxy — streamed /v1/chat/completions, straight to a loopback engine vs through moe-router (gate + log + remote expert)');
-    console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+    console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; moe-router ${inProcess ? 'in the same process as the load generator and the engine (--in-process)' : 'in its own process'}`);
     const targets: Record<number, { p50?: number; p99: number }> = { 1: { p50: 1, p99: 4 }, 16: { p99: 13 }, 64: { p99: 13 } };
     const plan: [concurrency: number, rounds: number][] = [[1, 400], [16, 40], [64, 12]];
     for (const [concurrency, rounds] of plan) {
       const direct: Sample[] = [];
       const proxied: Sample[] = [];
+      // CPU time of this process (load generator and engine) during each way's batches; of the router process over
+      // the whole level (asked once before and after: a question per batch would cost it more than a request).
+      const cpuMs = { direct: 0, proxied: 0 };
+      const timed = async (way: keyof typeof cpuMs, batch: () => Promise<void>): Promise<void> => {
+        const before = process.cpuUsage();
+        await batch();
+        const used = process.cpuUsage(before);
+        cpuMs[way] += (used.user + used.system) / 1000;
+      };
+      const routerBefore = (await routerCpuMs?.()) ?? 0;
       for (let r = 0; r < rounds; r++) {
         // Interleaved: each round runs one batch each way, alternating which goes first.
         const batches = [
-          async () => direct.push(...(await Promise.all(Array.from({ length: concurrency }, () => streamOnce(engineUrl, 'engine-model'))))),
-          async () => proxied.push(...(await Promise.all(Array.from({ length: concurrency }, () => streamOnce(routerUrl, 'moe-router'))))),
+          () => timed('direct', async () => void direct.push(...(await Promise.all(Array.from({ length: concurrency }, () => streamOnce(engineUrl, 'engine-model')))))),
+          () => timed('proxied', async () => void proxied.push(...(await Promise.all(Array.from({ length: concurrency }, () => streamOnce(routerUrl, 'moe-router')))))),
         ];
         if (r % 2) batches.reverse();
         for (const b of batches) await b();
       }
+      const routerMs = routerCpuMs ? (await routerCpuMs()) - routerBefore : null;
       const row = (name: string, s: Sample[]): string => {
         const t = s.map((x) => x.total);
         const f = s.map((x) => x.ttft);
@@ -99,6 +175,9 @@ async function main(): Promise<void> {
       const verdict = (value: number, target: number | undefined): string => (target === undefined ? '' : value <= target ? ` (target <= ${target} ms: met)` : ` (target <= ${target} ms: MISSED)`);
       console.log(`  added by moe-router: total p50 ${fmt(d50)}${verdict(d50, t.p50)}, p99 ${fmt(d99)}${verdict(d99, t.p99)}`);
       console.log(`                       first token p50 ${fmt(f50)}, p99 ${fmt(f99)}`);
+      const perRequest = (ms: number): string => `${(ms / direct.length).toFixed(3)} ms`;
+      if (routerMs === null) console.log(`  CPU per request: ${perRequest(cpuMs.direct)} straight, ${perRequest(cpuMs.proxied)} through moe-router: moe-router's share ${perRequest(cpuMs.proxied - cpuMs.direct)}`);
+      else console.log(`  CPU per request: moe-router process ${perRequest(routerMs)}; load generator + engine process ${perRequest(cpuMs.direct)} straight, ${perRequest(cpuMs.proxied)} through moe-router`);
     }
 
     // Failover: kill the engine and time the next question, which the fallback expert's engine answers.
@@ -109,11 +188,17 @@ async function main(): Promise<void> {
     console.log(`  first question after the kill: first token ${fmt(killed.ttft)}, total ${fmt(killed.total)} (target <= 1000 ms: ${killed.ttft <= 1000 ? 'met' : 'MISSED'})`);
     console.log(`  while the engine is marked down: first token ${fmt(after.ttft)} (goes straight to the fallback)`);
   } finally {
-    await app?.close();
+    await local?.close();
+    if (child?.connected) {
+      const exited = new Promise((resolve) => child!.once('exit', resolve));
+      child.send('close');
+      await exited;
+    }
     await engine.stop().catch(() => undefined);
     await fallback.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-await main();
+if (process.env.BENCH_PROXY_ROLE === 'router') await routerProcess();
+else await main();
