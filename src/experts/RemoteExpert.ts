@@ -6,7 +6,8 @@
  */
 import OpenAI from 'openai';
 import PQueue from 'p-queue';
-import type { ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
+import type { Stream } from 'openai/streaming';
 import { generationSettings } from './generationSettings.js';
 import { createEngineFetch, type EngineFetch } from './engineFetch.js';
 import type { EndpointSource, ExpertEntry } from './registry.js';
@@ -178,13 +179,13 @@ export class RemoteExpert {
     const settings = generationSettings(this.opts.entry, options);
     const messages = this.messages(settings.systemPrompt, query, options.history ?? [], settings.maxTokens);
 
-    const controller = new AbortController();
+    // The caller's signal goes to the client as is; the timeout aborts the client's own controller of this stream
+    // (until the headers come, the client's own `timeout` acts): no controller of ours per request.
     let timedOut = false;
-    const onAbort = (): void => controller.abort();
-    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let stream: Stream<ChatCompletionChunk> | null = null;
     const timer = setTimeout(() => {
       timedOut = true;
-      controller.abort();
+      stream?.controller.abort();
     }, this.opts.timeoutMs);
 
     let text = '';
@@ -192,7 +193,7 @@ export class RemoteExpert {
     let chunks = 0;
     let usage: { prompt_tokens: number; completion_tokens: number } | null = null;
     try {
-      const stream = await this.client.chat.completions.create({
+      stream = await this.client.chat.completions.create({
         model: this.opts.endpoint.model,
         messages,
         stream: true,
@@ -200,7 +201,8 @@ export class RemoteExpert {
         max_tokens: settings.maxTokens,
         temperature: settings.temperature,
         ...(settings.topP !== undefined ? { top_p: settings.topP } : {}),
-      }, { signal: controller.signal });
+      }, options.signal ? { signal: options.signal } : {});
+      if (timedOut) stream.controller.abort(); // the timer fired as the headers came
       for await (const chunk of stream) {
         if (chunk.usage) usage = chunk.usage;
         let piece = chunk.choices[0]?.delta?.content ?? '';
@@ -212,7 +214,7 @@ export class RemoteExpert {
         options.onTextChunk?.(piece);
       }
       // The client ends the iteration quietly when aborted; a timeout or a caller's abort is still a failure.
-      if (controller.signal.aborted) throw new Error('aborted');
+      if (timedOut || options.signal?.aborted) throw new Error('aborted');
       this.markUp();
       const finished = this.now();
       return {
@@ -226,7 +228,7 @@ export class RemoteExpert {
     } catch (err) {
       if (options.signal?.aborted && !timedOut) throw new ExpertError('cancelled', this.id, 'the question was cancelled');
       const shown = text !== '';
-      if (timedOut) {
+      if (timedOut || err instanceof OpenAI.APIConnectionTimeoutError) {
         const why = `${this.opts.endpoint.baseUrl} took longer than ${Math.round(this.opts.timeoutMs / 100) / 10} s`;
         this.markDown(why);
         // Before any text the fallback can still answer; after it, the answer ends with the timeout.
@@ -241,7 +243,6 @@ export class RemoteExpert {
       throw new ExpertError('expert_unavailable', this.id, `${name}: ${why}${shown ? ' (the answer was cut off)' : ''}`);
     } finally {
       clearTimeout(timer);
-      options.signal?.removeEventListener('abort', onAbort);
     }
   }
 

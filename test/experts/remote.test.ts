@@ -237,3 +237,22 @@ test('maxConcurrent bounds the requests in flight; beyond it the bounded queue, 
   assert.ok(results.every((r) => r.text.length > 0));
   assert.equal(engine.calls.filter((c) => c.path === '/v1/chat/completions').length, 3);
 });
+
+test('an engine still streaming at the expert timeout: the answer stops with expert_timeout and the engine sees the close', async (t) => {
+  const dir = await tempDir(t);
+  const engine = await startFakeEngine({ model: 'm', answer: 'word '.repeat(400), chunkDelayMs: 25 });
+  t.after(() => engine.stop());
+  const registryPath = await remoteRegistry(dir, 'finance', { baseUrl: engine.baseUrl, model: 'm' }, { timeoutSeconds: 0.5, maxTokens: 1000 });
+  const pool = await createExpertPool(testConfig(dir), { registryPath, warn: () => undefined });
+  t.after(() => pool.dispose());
+  const chunks: string[] = [];
+  await assert.rejects(pool.generate('finance', 'talk for ten seconds', { onTextChunk: (c) => chunks.push(c) }), (err: unknown) => {
+    assert.equal((err as { code?: string }).code, 'expert_timeout');
+    assert.match((err as Error).message, /took longer than 0\.5 s/);
+    return true;
+  });
+  assert.ok(chunks.length > 0 && chunks.length < 400, `${chunks.length} chunks before the timeout`);
+  const call = await engine.waitForCompletionCalls(1);
+  for (let i = 0; i < 1_000 && !call.clientClosed; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.ok(call.clientClosed, 'the engine saw the client go away');
+});
