@@ -49,7 +49,9 @@ export function historyOf(conversations: Conversations, turn: DecisionTurn | nul
 /** Opens the question's conversation (the caller's key, the one of the answer it follows up, or a new one) and routes it. */
 export function openTurn(conversations: Conversations, store: Store, text: string, route: RouteDecision, options: AskOptions, gate: GateModel): TurnChoice {
   const [key, isNew] = conversationKey(conversations, store, options);
-  const handle = conversations.open(key, options.platform, { isNew }); // a thread, a reply chain, an HTTP conversationId
+  const opened = conversations.open(key, options.platform, { isNew }); // a thread, a reply chain, an HTTP conversationId
+  // A caller that sends the whole conversation says which turn this is; the log's count may have restarted or merged chats.
+  const handle = options.history ? { ...opened, turn: options.history.length + 1, restarted: null } : opened;
   const rule = followUpRule(gate, text, route, options.history, handle.routing); // over the turns the caller sent, if it sent them
   const forced = callerExpert(options.expert); // the caller named the expert (/v1 `model`)
   const expert = forced ?? rule.expert;
@@ -83,7 +85,8 @@ export function bestOtherDomain(probabilities: Record<Label, number>, expert: Ex
 }
 
 function conversationKey(conversations: Conversations, store: Store, options: AskOptions): [key: string, isNew: boolean] {
-  if (options.conversationKey) return [options.conversationKey, false];
+  // A caller sending the whole conversation with no earlier turn starts a new one, even under a key seen before.
+  if (options.conversationKey) return [options.conversationKey, options.history?.length === 0];
   if (options.followUpOf) {
     const previous = store.getDecision(options.followUpOf);
     if (!previous) throw new RouterError('not_found', 'That answer is not in the log any more; please ask again.');

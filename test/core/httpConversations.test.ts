@@ -74,3 +74,23 @@ test('streamed answers carry the conversationId in the decision and done events'
   assert.equal(events.at(-1)?.[0], 'done');
   assert.equal(events.at(-1)?.[1].conversationId, 'stream-1');
 });
+
+test('/v1: the messages a client sends are the conversation — separate chats with the same opener stay apart, a chat with earlier turns is a logged follow-up', async () => {
+  const chat = async (messages: { role: string; content: string }[]): Promise<{ decisionId: string; conversationId: string }> => {
+    const res = await app.http.inject({
+      method: 'POST', url: '/v1/chat/completions', headers: { 'content-type': 'application/json' },
+      payload: JSON.stringify({ model: 'moe-router', user: 'v1-same', messages }),
+    });
+    assert.equal(res.statusCode, 200, res.body);
+    return res.json<{ moe: { decisionId: string; conversationId: string } }>().moe;
+  };
+  const opener = { role: 'user', content: 'is it ok to take ibuprofen every day for my back pain' };
+  const separate = [await chat([opener]), await chat([opener]), await chat([opener])].map((m) => app.store.getDecision(m.decisionId)!);
+  assert.deepEqual(separate.map((r) => [r.conversation?.turn, r.conversation?.followUp, r.conversation?.reason]), [[1, false, 'fresh'], [1, false, 'fresh'], [1, false, 'fresh']]);
+  assert.equal(new Set(separate.map((r) => r.conversation?.id)).size, 3, 'three chats, three conversations');
+  // The last of them goes on (after more turns than CONVERSATION_MAX_TURNS: the client holds the conversation).
+  const earlier = [opener, { role: 'assistant', content: 'Occasional use is fine; daily use needs a doctor.' }];
+  for (let i = 0; i < 3; i++) earlier.push({ role: 'user', content: `and what about the dose ${i}` }, { role: 'assistant', content: 'It depends on your weight.' });
+  const followUp = app.store.getDecision((await chat([...earlier, { role: 'user', content: 'how much is too much' }])).decisionId)!;
+  assert.deepEqual([followUp.conversation?.turn, followUp.conversation?.followUp, followUp.conversation?.reason, followUp.expert], [5, true, 'sticky', 'healthcare']);
+});
