@@ -197,6 +197,17 @@ export class SpellIndex {
 
   correct(word: string): string | null {
     if (word.length < this.minLength) return null;
+    const once = this.withinOneEdit(word);
+    if (once !== null || word.length < TWO_EDIT_MIN_LENGTH) return once;
+    // Two edits, one of them a letter the typist added: the word without one letter, within one edit.
+    for (let i = 0; i < word.length; i++) {
+      const hit = this.withinOneEdit(word.slice(0, i) + word.slice(i + 1));
+      if (hit !== null) return hit;
+    }
+    return null;
+  }
+
+  private withinOneEdit(word: string): string | null {
     this.hashes(word);
     const n = word.length;
     const direct = this.find(this.keyHash(n, -1), word, -1);
@@ -204,16 +215,6 @@ export class SpellIndex {
     for (let i = 0; i < n; i++) {
       const hit = this.find(this.keyHash(n, i), word, i);
       if (hit >= 0) return this.words[this.keyWord[hit]!]!;
-    }
-    if (n < TWO_EDIT_MIN_LENGTH) return null;
-    // Two edits, one of them a letter the typist added: the word without one letter, within one edit.
-    for (let i = 0; i < n; i++) {
-      const shorter = word.slice(0, i) + word.slice(i + 1);
-      this.hashes(shorter);
-      for (let j = 0; j < n - 1; j++) {
-        const hit = this.find(this.keyHash(n - 1, j), shorter, j);
-        if (hit >= 0) return this.words[this.keyWord[hit]!]!;
-      }
     }
     return null;
   }
