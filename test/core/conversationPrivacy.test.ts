@@ -1,8 +1,8 @@
 /** Conversations and privacy: no text anywhere in the database with LOG_QUERY_TEXT=false; forget and retention remove turns. */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RouterObserver } from '../../src/core/Router.js';
-import { createTestApp } from '../support/testApp.js';
+import { createTestApp, type TestApp } from '../support/testApp.js';
 import { Store } from '../../src/store/Store.js';
 
 /** Every text cell of every table, joined (the whole database as a string). */
@@ -27,34 +27,36 @@ test('LOG_QUERY_TEXT=false: a conversation keeps its history in memory only, and
   }
 });
 
-test('moe forget removes a user\'s turns from the history every conversation gives its expert', async (t) => {
-  const app = await createTestApp({}, { maxTokens: 12 });
+/**
+ * alice and bob ask in one conversation, `forget` removes both, then carol asks on: the conversation goes on, and the
+ * expert's prompt no longer holds their turns. Returns the app for more checks.
+ */
+async function askForgetAskOn(t: TestContext, env: Record<string, string>, key: string, forget: (app: TestApp) => Promise<void> | void): Promise<TestApp> {
+  const app = await createTestApp(env, { maxTokens: 12 });
   t.after(() => app.dispose());
   const prompt = new Map<string, number>();
   app.router.observe({ onAnswered: (r, meta) => void prompt.set(r.decisionId, meta.promptTokens) });
-  const key = 'slack:C2:2.0';
   await app.router.ask('my knee keeps swelling after running', { platform: 'slack', userId: 'alice', conversationKey: key });
   const withHistory = await app.router.ask('should i ice it or use heat', { platform: 'slack', userId: 'bob', conversationKey: key });
-  app.store.forgetUser('alice');
-  app.store.forgetUser('bob');
+  await forget(app);
   const afterForget = await app.router.ask('should i ice it or use heat', { platform: 'slack', userId: 'carol', conversationKey: key });
   assert.equal(afterForget.conversation?.turn, 3, 'the conversation goes on');
   assert.ok(prompt.get(afterForget.decisionId)! < prompt.get(withHistory.decisionId)!, `forgotten turns are not history any more: ${prompt.get(withHistory.decisionId)} → ${prompt.get(afterForget.decisionId)} prompt tokens`);
+  return app;
+}
+
+test('moe forget removes a user\'s turns from the history every conversation gives its expert', async (t) => {
+  const app = await askForgetAskOn(t, {}, 'slack:C2:2.0', (a) => {
+    a.store.forgetUser('alice');
+    a.store.forgetUser('bob');
+  });
   assert.ok(!dumpDatabase(app.store.db).includes('swelling'));
 });
 
 test('LOG_QUERY_TEXT=false: `moe forget` from another process removes the user\'s turns from a running bot\'s in-memory history', async (t) => {
-  const app = await createTestApp({ LOG_QUERY_TEXT: 'false' }, { maxTokens: 12 });
-  t.after(() => app.dispose());
-  const prompt = new Map<string, number>();
-  app.router.observe({ onAnswered: (r, meta) => void prompt.set(r.decisionId, meta.promptTokens) });
-  const key = 'slack:C3:3.0';
-  await app.router.ask('my knee keeps swelling after running', { platform: 'slack', userId: 'alice', conversationKey: key });
-  const withHistory = await app.router.ask('should i ice it or use heat', { platform: 'slack', userId: 'bob', conversationKey: key });
-  const cli = Store.open(app.config.dbPath, { keepText: false }); // what `moe forget --user` opens
-  assert.deepEqual([cli.forgetUser('alice').decisions, cli.forgetUser('bob').decisions], [1, 1]);
-  await cli.close();
-  const afterForget = await app.router.ask('should i ice it or use heat', { platform: 'slack', userId: 'carol', conversationKey: key });
-  assert.equal(afterForget.conversation?.turn, 3, 'the conversation goes on');
-  assert.ok(prompt.get(afterForget.decisionId)! < prompt.get(withHistory.decisionId)!, `forgotten turns are not history any more: ${prompt.get(withHistory.decisionId)} → ${prompt.get(afterForget.decisionId)} prompt tokens`);
+  await askForgetAskOn(t, { LOG_QUERY_TEXT: 'false' }, 'slack:C3:3.0', async (a) => {
+    const cli = Store.open(a.config.dbPath, { keepText: false }); // what `moe forget --user` opens
+    assert.deepEqual([cli.forgetUser('alice').decisions, cli.forgetUser('bob').decisions], [1, 1]);
+    await cli.close();
+  });
 });
