@@ -23,6 +23,8 @@ export interface SequenceGenerateResult {
   text: string;
   promptTokens: number;
   completionTokens: number;
+  /** True when the answer stopped at maxTokens rather than at its end. */
+  cut: boolean;
 }
 
 const wrappers = new WeakMap<LlamaModel, ChatWrapper>();
@@ -78,6 +80,7 @@ export async function generateOnSequence(sequence: LlamaContextSequence, o: Sequ
   const input = prompt.slice(sequence.nextTokenIndex);
 
   const out: Token[] = [];
+  let cut = false;
   let emittedUpTo = 0;
   let text = '';
   let pending = '';
@@ -120,25 +123,42 @@ export async function generateOnSequence(sequence: LlamaContextSequence, o: Sequ
         }
       }
       emit(out.length - hold);
-      if (out.length >= o.maxTokens) break;
+      if (out.length >= o.maxTokens) {
+        cut = true;
+        break;
+      }
     }
   } finally {
     await generator.return(undefined);
   }
   if (o.signal.aborted) throw o.signal.reason instanceof Error ? o.signal.reason : new Error('aborted');
   emit(out.length);
-  return { text: text.trimEnd(), promptTokens: prompt.length, completionTokens: out.length };
+  return { text: text.trimEnd(), promptTokens: prompt.length, completionTokens: out.length, cut };
 }
 
 /** Per turn, the tokens a chat template adds around a question and its answer (role markers, separators). */
 const TURN_OVERHEAD_TOKENS = 8;
+
+/** More characters than any one token spells; a text longer than `room` times this cannot fit in `room` tokens. */
+const MAX_CHARS_PER_TOKEN = 64;
+
+/** Tokens of `text`, or some number above `room` once it is clear the text does not fit in `room`. */
+function tokensUpTo(model: LlamaModel, text: string, room: number): number {
+  const limit = Math.max(0, room) * MAX_CHARS_PER_TOKEN;
+  if (text.length <= limit) return model.tokenize(text).length;
+  // A huge pasted turn (a client may send megabytes of history): tokenizing all of it took ~0.7 s per request.
+  const head = model.tokenize(text.slice(0, limit)).length;
+  return head > room ? head : model.tokenize(text).length;
+}
 
 /** The newest turns whose tokens fit `budget`, oldest first (as the prompt lists them); stops at the first that does not fit. */
 export function historyWithinBudget(model: LlamaModel, newestFirst: readonly ChatTurn[], budget: number): ChatTurn[] {
   const kept: ChatTurn[] = [];
   let used = 0;
   for (const turn of newestFirst) {
-    used += model.tokenize(turn.question).length + model.tokenize(turn.answer).length + TURN_OVERHEAD_TOKENS;
+    used += TURN_OVERHEAD_TOKENS;
+    used += tokensUpTo(model, turn.question, budget - used);
+    if (used <= budget) used += tokensUpTo(model, turn.answer, budget - used);
     if (used > budget) break;
     kept.push(turn);
   }

@@ -44,3 +44,17 @@ test('a history budget of 0 keeps the prompt to the question; turns larger than 
   const r = await pool.generate('finance', 'the rate is 6.9%', { maxTokens: 4, history: huge });
   assert.equal(r.promptTokens, alone.promptTokens);
 });
+
+test('a pasted turn of megabytes is dropped like any turn over budget; the newer turns before it are kept', async (t) => {
+  const dir = await tempDir(t);
+  const registryPath = await writeDemoRegistry(dir, { maxTokens: 16, contextSize: 1024 });
+  const pool = await createExpertPool(testConfig(dir), { registryPath });
+  t.after(() => pool.dispose());
+  const [newest] = thread(1);
+  const withNewest = await pool.generate('finance', 'the rate is 6.9%', { maxTokens: 4, history: [newest!] });
+  const pasted = { question: 'my statement says: interest charged on the balance '.repeat(60_000), answer: 'ok' };
+  const r = await pool.generate('finance', 'the rate is 6.9%', { maxTokens: 4, history: [newest!, pasted, ...thread(3)] });
+  assert.ok(r.text.length > 0);
+  // The history stops at the first turn that does not fit: the newest is in, the pasted one and all older are out.
+  assert.equal(r.promptTokens, withNewest.promptTokens);
+});
