@@ -65,7 +65,7 @@ function cpuMsSince(since: NodeJS.CpuUsage): number {
 /** An expert that answers at once, so only the router's own work is measured. */
 function instantExperts(): ExpertProvider {
   const info = (id: ExpertId): ExpertInfo => ({ id, displayName: id, legacyName: id, description: id, emoji: '*', isFallback: id === 'general', demo: false });
-  const result: GenerateResult = { text: 'ok', promptTokens: 10, completionTokens: 1, timeToFirstTokenMs: 0, totalMs: 0, demo: false };
+  const result: GenerateResult = { text: 'ok', promptTokens: 10, completionTokens: 1, finishReason: 'stop', timeToFirstTokenMs: 0, totalMs: 0, demo: false };
   return {
     list: () => EXPERT_IDS.map(info),
     info,

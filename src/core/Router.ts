@@ -221,6 +221,7 @@ export class Router implements RouterApi {
         answered.response = generated.text;
         answered.latencyMs = Math.round(performance.now() - d.startedAt);
         [answered.promptTokens, answered.completionTokens] = [generated.promptTokens, generated.completionTokens];
+        answered.finishReason = generated.finishReason;
         await this.store.completeDecision(d.id, { // committed before the caller sees the answer: a crash cannot lose it
           expert, fallbackReason, latencyMs: answered.latencyMs, completedAt: this.now(), answer: generated.text,
           promptTokens: generated.promptTokens, completionTokens: generated.completionTokens,

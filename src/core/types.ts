@@ -83,6 +83,8 @@ export interface AskResult extends DecisionInfo {
   /** Tokens of the prompt and the answer, as the expert counted them (always set by Router). */
   promptTokens?: number;
   completionTokens?: number;
+  /** `length` when the answer was cut at its token limit (the caller's `max_tokens` or the expert's own). */
+  finishReason?: 'stop' | 'length';
   /** The gate was unsure (or the user re-asked): a vote on this answer teaches the gate most, so adapters invite one. */
   feedbackWanted: boolean;
 }

@@ -276,6 +276,7 @@ export class LlamaExpert {
         text: result.text,
         promptTokens: result.promptTokens,
         completionTokens: result.completionTokens,
+        finishReason: result.cut ? 'length' : 'stop',
         timeToFirstTokenMs: (firstChunkAt ?? finished) - startedAt,
         totalMs: finished - startedAt,
         demo: this.opts.demo,

@@ -192,6 +192,7 @@ export class RemoteExpert {
     let firstChunkAt: number | null = null;
     let chunks = 0;
     let usage: { prompt_tokens: number; completion_tokens: number } | null = null;
+    let finish: string | null = null;
     try {
       stream = await this.client.chat.completions.create({
         model: this.opts.endpoint.model,
@@ -205,6 +206,7 @@ export class RemoteExpert {
       if (timedOut) stream.controller.abort(); // the timer fired as the headers came
       for await (const chunk of stream) {
         if (chunk.usage) usage = chunk.usage;
+        finish = chunk.choices[0]?.finish_reason ?? finish;
         let piece = chunk.choices[0]?.delta?.content ?? '';
         if (text === '') piece = piece.trimStart();
         if (piece === '') continue;
@@ -221,6 +223,7 @@ export class RemoteExpert {
         text: text.trimEnd(),
         promptTokens: usage?.prompt_tokens ?? messages.reduce((n, m) => n + estimateTokens(String(m.content)), 0),
         completionTokens: usage?.completion_tokens ?? chunks,
+        finishReason: finish === 'length' ? 'length' : 'stop',
         timeToFirstTokenMs: (firstChunkAt ?? finished) - startedAt,
         totalMs: finished - startedAt,
         demo: false,

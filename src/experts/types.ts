@@ -32,6 +32,8 @@ export interface GenerateResult {
   totalMs: number;
   /** True when a generated demo model wrote this (adapters label it as demo output). */
   demo: boolean;
+  /** `length` when the answer was cut at its token limit (the caller's or the expert's own), as OpenAI reports it. */
+  finishReason: 'stop' | 'length';
 }
 
 export interface ExpertInfo {

@@ -24,7 +24,7 @@ function instantExperts(onGenerate: () => void = () => undefined): ExpertProvide
     status: () => EXPERT_IDS.map((id): ExpertStatus => ({ ...info(id), state: 'loaded', unavailableReason: null, active: 0, queued: 0 })),
     generate: async (): Promise<GenerateResult> => {
       onGenerate();
-      return { text: 'an answer', promptTokens: 3, completionTokens: 2, timeToFirstTokenMs: 0, totalMs: 0, demo: false };
+      return { text: 'an answer', promptTokens: 3, completionTokens: 2, finishReason: 'stop', timeToFirstTokenMs: 0, totalMs: 0, demo: false };
     },
     dispose: async () => undefined,
   };

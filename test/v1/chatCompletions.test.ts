@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import path from 'node:path';
 import OpenAI from 'openai';
 import { createTestApp, testConfig, type TestApp } from '../support/testApp.js';
-import { writeDemoRegistry } from '../support/writeDemoRegistry.js';
+import { writeDemoRegistry, writeLongAnswerModel } from '../support/writeDemoRegistry.js';
+import { makeTempDir } from '../support/tempDir.js';
 import { createExpertPool } from '../../src/experts/createExpertPool.js';
 import type { DecisionRow } from '../../src/store/Store.js';
 
@@ -15,12 +16,20 @@ let app: TestApp;
 let client: OpenAI;
 let baseURL: string;
 
+let models: { dir: string; remove(): void };
+
 before(async () => {
-  app = await createTestApp({ RATE_LIMIT_PER_USER: '2/min' }, { maxTokens: 24 });
+  models = makeTempDir('moe-v1-models-');
+  // The general expert never stops by itself, so its own maxTokens (24) is what ends its answers.
+  const endless = await writeLongAnswerModel(models.dir);
+  app = await createTestApp({ RATE_LIMIT_PER_USER: '2/min' }, { maxTokens: 24, registry: { general: { model: endless } } });
   baseURL = `${await app.http.listen({ host: '127.0.0.1', port: 0 })}/v1`;
   client = new OpenAI({ baseURL, apiKey: 'unused', maxRetries: 0 });
 });
-after(() => app.dispose());
+after(async () => {
+  await app.dispose();
+  models.remove();
+});
 
 interface Moe {
   decisionId: string;
@@ -79,7 +88,7 @@ test('a plain completion: OpenAI shape, the answering expert as model, moe heade
   assert.match(moe.conversationId, /^v1:[0-9a-f]{24}$/);
   assert.equal(response.headers.get('x-moe-expert'), 'cybersecurity');
   assert.equal(response.headers.get('x-moe-decision-id'), moe.decisionId);
-  assert.equal(Number(response.headers.get('x-moe-confidence')), Number(moe.confidence.toFixed(4)));
+  assert.equal(Number(response.headers.get('x-moe-confidence')), moe.confidence); // the body's value, unrounded
   const r = row(app, moe.decisionId);
   assert.equal(r.status, 'answered');
   assert.equal(r.userId, 'alice');
@@ -122,6 +131,19 @@ test('a streamed completion: chunks in OpenAI format, moe and usage in the last 
   assert.match(raw.headers.get('content-type') ?? '', /^text\/event-stream/);
   assert.equal(raw.headers.get('x-moe-expert'), 'finance');
   assert.match(await raw.text(), /data: \[DONE\]\n\n$/);
+
+  // With stream_options.include_usage (Open WebUI sends it) the last chunk is the usage-only one: it carries moe too.
+  const withUsage = await client.chat.completions.create({
+    model: 'moe-router', stream: true, stream_options: { include_usage: true }, messages: [{ role: 'user', content: 'is a roth ira better than a 401k' }],
+  });
+  const usageChunks: OpenAI.Chat.Completions.ChatCompletionChunk[] = [];
+  for await (const chunk of withUsage) usageChunks.push(chunk);
+  const usageLast = usageChunks.at(-1)!;
+  assert.deepEqual(usageLast.choices, []);
+  assert.ok(usageLast.usage && usageLast.usage.completion_tokens > 0);
+  const usageMoe = moeOf(usageLast);
+  assert.equal(usageMoe.expert, 'finance');
+  assert.equal(row(app, usageMoe.decisionId).status, 'answered');
 });
 
 test('multi-turn: routed on the last user message, the earlier turns reach the expert, client system text is appended', async () => {
@@ -194,6 +216,11 @@ test('max_tokens / max_completion_tokens are honoured', async () => {
   assert.ok(a.usage!.completion_tokens <= 3);
   const b = await client.chat.completions.create({ model: 'general', max_completion_tokens: 2, temperature: 0, top_p: 0.5, messages: [{ role: 'user', content: 'tell me a long story about bread' }] });
   assert.ok(b.usage!.completion_tokens <= 2);
+  assert.equal(b.choices[0]!.finish_reason, 'length');
+  // The expert's own generation.maxTokens (24 in this app) cut a long answer: OpenAI's clients read that as `length`.
+  const c = await client.chat.completions.create({ model: 'general', max_tokens: 500, messages: [{ role: 'user', content: 'tell me a long story about bread' }] });
+  assert.equal(c.usage!.completion_tokens, 24);
+  assert.equal(c.choices[0]!.finish_reason, 'length');
 });
 
 test('errors have OpenAI\'s shape and status: 400 bad request, 404 unknown model, 429 with retry-after', async () => {
@@ -224,7 +251,34 @@ test('errors have OpenAI\'s shape and status: 400 bad request, 404 unknown model
   assert.equal(raw.status, 400);
   const body = (await raw.json()) as { error: { message: string; type: string; code: string } };
   assert.equal(body.error.type, 'invalid_request_error');
-  assert.equal(typeof body.error.message, 'string');
+  assert.equal(body.error.code, 'invalid_request');
+  assert.match(body.error.message, /could not parse the JSON body/);
+
+  // Failures fastify finds before the route: OpenAI's shape with our codes, never fastify's FST_* ones.
+  const requestError = async (init: RequestInit, url = `${baseURL}/chat/completions`): Promise<{ status: number; allow: string | null; error: { message: string; type: string; code: string } }> => {
+    const res = await fetch(url, init);
+    const json = (await res.json()) as { error: { message: string; type: string; code: string } };
+    return { status: res.status, allow: res.headers.get('allow'), error: json.error };
+  };
+  const wrongType = await requestError({ method: 'POST', headers: { 'content-type': 'application/xml' }, body: '<q>hello</q>' });
+  assert.equal(wrongType.status, 415);
+  assert.equal(wrongType.error.code, 'unsupported_media_type');
+  assert.match(wrongType.error.message, /application\/json/);
+  const huge = await requestError({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ model: 'moe-router', messages: [{ role: 'user', content: 'x'.repeat(5 * 1024 ** 2) }] }) });
+  assert.equal(huge.status, 413);
+  assert.equal(huge.error.code, 'payload_too_large');
+  const empty = await requestError({ method: 'POST', headers: { 'content-type': 'application/json' }, body: '' });
+  assert.equal(empty.status, 400);
+  assert.doesNotMatch(empty.error.code, /^FST_/);
+  // A known path with the wrong method: 405 with Allow, as OpenAI answers.
+  const get = await requestError({ method: 'GET' });
+  assert.equal(get.status, 405);
+  assert.equal(get.allow, 'POST');
+  assert.equal(get.error.code, 'method_not_allowed');
+  const postModels = await requestError({ method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' }, `${baseURL}/models/finance`);
+  assert.equal(postModels.status, 405);
+  assert.match(postModels.allow ?? '', /GET/);
+  assert.equal((await requestError({ method: 'GET' }, `${baseURL}/embeddings`)).status, 404);
 
   // RATE_LIMIT_PER_USER is 2/min for this app; `user` is the user id.
   const ask = (): Promise<unknown> => client.chat.completions.create({ model: 'moe-router', user: 'rate-limited-bob', messages: [{ role: 'user', content: 'how do I reset my password safely' }] });

@@ -35,7 +35,7 @@ function moeInfo(d: DecisionInfo, conversationId: string): MoeInfo {
 }
 
 function moeHeaders(d: DecisionInfo): Record<string, string> {
-  return { 'x-moe-expert': d.expert.id, 'x-moe-decision-id': d.decisionId, 'x-moe-confidence': d.confidence.toFixed(4) };
+  return { 'x-moe-expert': d.expert.id, 'x-moe-decision-id': d.decisionId, 'x-moe-confidence': String(d.confidence) }; // the body's value, unrounded
 }
 
 function usageOf(r: AskResult): { prompt_tokens: number; completion_tokens: number; total_tokens: number } {
@@ -45,6 +45,7 @@ function usageOf(r: AskResult): { prompt_tokens: number; completion_tokens: numb
 }
 
 function finishReason(request: ChatRequest, r: AskResult): 'stop' | 'length' {
+  if (r.finishReason === 'length') return 'length'; // the expert's own maxTokens cut it, or the client's
   return request.maxTokens !== undefined && (r.completionTokens ?? 0) >= request.maxTokens ? 'length' : 'stop';
 }
 
@@ -147,7 +148,8 @@ async function streamCompletion(
     const usage = usageOf(r);
     write(`${head}{},"logprobs":null,"finish_reason":"${finishReason(chat, r)}"}],"usage":${JSON.stringify(usage)},"moe":${JSON.stringify(moeInfo(r, conversationId))}}`);
     if (chat.includeUsageChunk) {
-      write(JSON.stringify({ id: `chatcmpl-${r.decisionId}`, object: 'chat.completion.chunk', created, model: r.expert.id, choices: [], usage }));
+      // The last chunk before [DONE] carries `moe` too: clients that read only the usage chunk still see the decision.
+      write(JSON.stringify({ id: `chatcmpl-${r.decisionId}`, object: 'chat.completion.chunk', created, model: r.expert.id, choices: [], usage, moe: moeInfo(r, conversationId) }));
     }
     write('[DONE]');
     res.end();
