@@ -86,6 +86,7 @@ test('an endpoint expert answers through the engine, streamed; the engine gets t
   assert.equal(r.response, 'Save early, spread your investments');
   assert.ok(chunks.length >= 5, 'streamed chunk by chunk');
   assert.equal(r.completionTokens, 5, 'usage from the engine');
+  assert.equal(r.finishReason, 'length', 'the engine said max_tokens cut the answer');
   const call = engine.calls.find((c) => c.path === '/v1/chat/completions')!;
   assert.equal(call.authorization, 'Bearer sk-engine');
   assert.equal(call.body?.model, 'fin-8b');

@@ -142,7 +142,7 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
     for (const w of broken === null ? answer : answer.slice(0, broken)) parts.push(chunk({ content: w }));
     if (broken === null) {
       const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
-      parts.push(chunk({}, 'stop'));
+      parts.push(chunk({}, answer.length < words.length ? 'length' : 'stop')); // cut at max_tokens, as engines report it
       if (includeUsage) parts.push(`data: {"id":"${id}","object":"chat.completion.chunk","created":0,"model":"${model}","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":${answer.length},"total_tokens":${10 + answer.length}}}\n\n`);
       parts.push('data: [DONE]\n\n');
     } else if (mode.kind === 'malformed') parts.push('data: {"id": "broken", "choices": [\n\n');
