@@ -20,11 +20,21 @@ export interface LabelledConversation {
   line: number;
 }
 
+// Other fields (notes, roles) are ignored; the names people use for the same thing are read as it.
+const turnSchema = z.object({
+  text: z.string().optional(),
+  question: z.string().optional(),
+  content: z.string().optional(),
+  expert: z.string().optional(),
+  label: z.string().optional(),
+});
+
 const lineSchema = z.object({
-  id: z.string().min(1).max(200),
+  id: z.union([z.string().min(1).max(200), z.number().int()]).optional(),
   tags: z.array(z.string()).optional(),
-  turns: z.array(z.object({ text: z.string().trim().min(1), expert: z.string().min(1) }).strict()).min(1).max(50),
-}).strict();
+  turns: z.array(turnSchema).min(1).max(50).optional(),
+  messages: z.array(turnSchema).min(1).max(50).optional(),
+});
 
 export function readConversations(file: string): LabelledConversation[] {
   let text: string;
@@ -53,14 +63,22 @@ export function readConversations(file: string): LabelledConversation[] {
       throw new DatasetError('dataset_invalid', file, line, `${issue.path.join('.') || '(line)'}: ${issue.message}`);
     }
     const c = parsed.data;
-    if (ids.has(c.id)) throw new DatasetError('dataset_invalid', file, line, `duplicate conversation id "${c.id}"`);
-    ids.add(c.id);
-    const turns = c.turns.map((t, k) => {
-      const expert = parseExpertName(t.expert);
-      if (expert === null) throw new DatasetError('dataset_invalid', file, line, `turns.${k}.expert: unknown expert "${t.expert}"`);
-      return { text: t.text, expert };
+    const list = c.turns ?? c.messages;
+    const field = c.turns ? 'turns' : 'messages';
+    if (!list) throw new DatasetError('dataset_invalid', file, line, 'turns: required (an array of {"text", "expert"})');
+    const id = c.id === undefined ? `line-${line}` : String(c.id);
+    if (ids.has(id)) throw new DatasetError('dataset_invalid', file, line, `duplicate conversation id "${id}"`);
+    ids.add(id);
+    const turns = list.map((t, k) => {
+      const text = (t.text ?? t.question ?? t.content ?? '').trim();
+      if (text === '') throw new DatasetError('dataset_invalid', file, line, `${field}.${k}.text: required, a non-empty string`);
+      const name = t.expert ?? t.label;
+      if (name === undefined) throw new DatasetError('dataset_invalid', file, line, `${field}.${k}.expert: required (healthcare, finance, cybersecurity or general)`);
+      const expert = parseExpertName(name);
+      if (expert === null) throw new DatasetError('dataset_invalid', file, line, `${field}.${k}.expert: unknown expert "${name}"`);
+      return { text, expert };
     });
-    out.push({ id: c.id, tags: c.tags ?? [], turns, line });
+    out.push({ id, tags: c.tags ?? [], turns, line });
   }
   if (out.length === 0) throw new DatasetError('dataset_invalid', file, null, 'no conversations');
   return out;
