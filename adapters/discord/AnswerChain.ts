@@ -5,6 +5,7 @@
  */
 import type { Message, MessageActionRowComponentBuilder, ActionRowBuilder, RepliableInteraction } from 'discord.js';
 import type { DiscordContext } from './context.js';
+import { errorFields } from '../../src/logger.js';
 import { discardReply, NO_MENTIONS, replyEphemeral } from './replies.js';
 
 export type Row = ActionRowBuilder<MessageActionRowComponentBuilder>;
@@ -16,6 +17,8 @@ export interface AnswerChain {
   readonly channelId: string | null;
   /** Shows at once that an answer is coming (a deferral, a placeholder). */
   open(): Promise<void>;
+  /** After open(): the id of the answer's first message (the root of a new conversation), or null if Discord did not say. */
+  firstMessageId(): Promise<string | null>;
   /** Sets the first message's content (each streaming step, then the first part of the answer). */
   edit(content: string, components: Row[]): Promise<Message>;
   /** Sends the next part of a long answer. */
@@ -36,6 +39,11 @@ export function interactionChain(ctx: DiscordContext, interaction: RepliableInte
       await ctx.deferrals.defer(() => interaction.deferReply());
       await ctx.deferrals.idle();
     },
+    // A deferral's response carries no message (Discord documents one for immediate replies only): fetch @original.
+    firstMessageId: () => interaction.fetchReply().then((m) => m.id, (err: unknown) => {
+      ctx.logger.warn({ interactionId: interaction.id, ...errorFields(err) }, 'discord: could not fetch the reply message');
+      return null;
+    }),
     edit: (content, components) => interaction.editReply({ content, components, allowedMentions: NO_MENTIONS }),
     append: (content, components) => interaction.followUp({ content, components, allowedMentions: NO_MENTIONS }),
     discard: () => discardReply(interaction),

@@ -49,15 +49,16 @@ export async function deliverAnswer(ctx: DiscordContext, chain: AnswerChain, cal
   return result;
 }
 
-/** The finished answer: header + text split at 2,000 characters, buttons on the last part, linked to its decision. */
+/** The finished answer: header + text split at 2,000 characters, buttons on the last part, every part linked to its decision. */
 async function showAnswer(ctx: DiscordContext, chain: AnswerChain, result: AskResult): Promise<void> {
   const parts = splitMessage(answerText(result), DISCORD_LIMIT);
   const buttons = [answerButtons(result)];
   const last = parts.length - 1;
-  let message = await chain.edit(parts[0]!, last === 0 ? buttons : []);
-  for (let i = 1; i <= last; i++) message = await chain.append(parts[i]!, i === last ? buttons : []);
+  const messages = [await chain.edit(parts[0]!, last === 0 ? buttons : [])];
+  for (let i = 1; i <= last; i++) messages.push(await chain.append(parts[i]!, i === last ? buttons : []));
   try {
-    ctx.router.attachMessage(result.decisionId, 'discord', `${message.channelId}:${message.id}`);
+    // Any part may be replied to, or start a thread (whose id is then that part's id).
+    for (const message of messages) ctx.router.attachMessage(result.decisionId, 'discord', `${message.channelId}:${message.id}`);
   } catch (err) {
     ctx.logger.warn({ decisionId: result.decisionId, ...errorFields(err) }, 'discord: could not remember the answer message');
   }

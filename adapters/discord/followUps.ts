@@ -4,16 +4,35 @@
  * as a new message of the chain, with the usual header, streaming, votes and buttons.
  */
 import type { ChatInputCommandInteraction, Message, ModalSubmitInteraction } from 'discord.js';
+import type { AskOptions } from '../../src/core/types.js';
 import { userErrorMessage } from '../shared/format.js';
 import { deliverAnswer } from './answer.js';
 import { interactionChain, type AnswerChain } from './AnswerChain.js';
 import type { DiscordContext } from './context.js';
 import { FOLLOW_UP_INPUT, NO_MENTIONS, replyEphemeral } from './replies.js';
 
-/** `/ask` in a thread continues the thread's conversation: `discord:<thread>:<root message>` (a thread's id is its root's). */
-export function askConversationKey(interaction: ChatInputCommandInteraction): string | null {
+/** A Discord conversation: `discord:<channel or thread>:<root message>`. */
+export function discordConversationKey(channelId: string, rootMessageId: string): string {
+  return `discord:${channelId}:${rootMessageId}`;
+}
+
+type ConversationOptions = Pick<AskOptions, 'conversationKey' | 'followUpOf'>;
+
+/**
+ * The conversation an /ask belongs to. In a thread started from one of the bot's answers (a thread's id is its
+ * starter message's): that answer's conversation. In any other thread: the thread's own, `discord:<thread>:<thread>`.
+ * Elsewhere a new one, rooted at the bot's answer message (known once the reply is deferred).
+ */
+export async function askConversation(ctx: DiscordContext, interaction: ChatInputCommandInteraction, chain: AnswerChain): Promise<ConversationOptions> {
   const channel = interaction.channel;
-  return channel?.isThread() ? `discord:${channel.id}:${channel.id}` : null;
+  if (channel?.isThread()) {
+    const own = discordConversationKey(channel.id, channel.id);
+    const starter = channel.parentId ? ctx.router.findDecisionByMessage('discord', `${channel.parentId}:${channel.id}`) : null;
+    return starter ? { followUpOf: starter, conversationKey: own } : { conversationKey: own };
+  }
+  if (!interaction.channelId) return { conversationKey: null };
+  const root = (await chain.firstMessageId()) ?? interaction.id; // the interaction's id is unique too, should Discord not say
+  return { conversationKey: discordConversationKey(interaction.channelId, root) };
 }
 
 /** The Follow up modal was submitted: its text follows up the answer the button was on. */
@@ -21,7 +40,9 @@ export async function handleFollowUpModal(ctx: DiscordContext, interaction: Moda
   const query = interaction.fields.getTextInputValue(FOLLOW_UP_INPUT);
   if (query.trim() === '') return replyEphemeral(interaction, userErrorMessage({ code: 'empty_query' }));
   if (query.length > ctx.config.maxQueryChars) return replyEphemeral(interaction, userErrorMessage({ code: 'query_too_long' }, ctx.config.maxQueryChars));
-  await deliverAnswer(ctx, interactionChain(ctx, interaction), (options) => ctx.router.ask(query, { ...options, followUpOf: decisionId }));
+  const answer = interaction.message; // the answer the button was on: the root should its conversation have ended
+  const conversationKey = answer ? discordConversationKey(answer.channelId, answer.id) : null;
+  await deliverAnswer(ctx, interactionChain(ctx, interaction), (options) => ctx.router.ask(query, { ...options, followUpOf: decisionId, conversationKey }));
 }
 
 /** The question in a message that mentions the bot: the text without the bot's mention(s). */
@@ -47,7 +68,8 @@ export async function handleMessage(ctx: DiscordContext, message: Message, botUs
     await message.reply({ content: userErrorMessage({ code: query === '' ? 'empty_query' : 'query_too_long' }, ctx.config.maxQueryChars), allowedMentions: NO_MENTIONS });
     return;
   }
-  await deliverAnswer(ctx, messageChain(message), (options) => ctx.router.ask(query, { ...options, followUpOf: decisionId }));
+  const conversationKey = discordConversationKey(message.channelId, repliedTo); // used only if the answer's conversation ended
+  await deliverAnswer(ctx, messageChain(message), (options) => ctx.router.ask(query, { ...options, followUpOf: decisionId, conversationKey }));
 }
 
 /** A reply to a person's message: a placeholder at once, edited while the answer streams, further parts as replies. */
@@ -66,6 +88,7 @@ export function messageChain(message: Message): AnswerChain {
       first = await message.reply({ content: '💭 …', allowedMentions: NO_MENTIONS });
       last = first;
     },
+    firstMessageId: () => Promise.resolve(first?.id ?? null),
     edit: async (content, components) => placeholder().edit({ content, components, allowedMentions: NO_MENTIONS }),
     async append(content, components) {
       last = await (last ?? placeholder()).reply({ content, components, allowedMentions: NO_MENTIONS });

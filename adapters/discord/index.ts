@@ -16,7 +16,7 @@ import type { DiscordContext } from './context.js';
 import { DeferralQueue } from './DeferralQueue.js';
 import { parseCustomId } from './customIds.js';
 import { handleComponent } from './feedback.js';
-import { askConversationKey, handleFollowUpModal, handleMessage } from './followUps.js';
+import { askConversation, handleFollowUpModal, handleMessage } from './followUps.js';
 import { isPermissionError, NO_MENTIONS, PERMISSION_MESSAGE, replyEphemeral } from './replies.js';
 
 export interface StartDiscordOptions {
@@ -116,8 +116,8 @@ export async function handleInteraction(ctx: DiscordContext, interaction: Intera
           if (query.length > ctx.config.maxQueryChars) {
             return await replyEphemeral(interaction, userErrorMessage({ code: 'query_too_long' }, ctx.config.maxQueryChars));
           }
-          const conversationKey = askConversationKey(interaction); // in a thread: the thread's conversation
-          return void (await deliverAnswer(ctx, interactionChain(ctx, interaction), (options) => ctx.router.ask(query, { ...options, conversationKey })));
+          const chain = interactionChain(ctx, interaction);
+          return void (await deliverAnswer(ctx, chain, async (options) => ctx.router.ask(query, { ...options, ...(await askConversation(ctx, interaction, chain)) })));
         }
         case RETRAIN_COMMAND:
           return await handleRetrain(ctx, interaction);

@@ -85,14 +85,16 @@ export function bestOtherDomain(probabilities: Record<Label, number>, expert: Ex
 }
 
 function conversationKey(conversations: Conversations, store: Store, options: AskOptions): [key: string, isNew: boolean] {
-  // A caller sending the whole conversation with no earlier turn starts a new one, even under a key seen before.
-  if (options.conversationKey) return [options.conversationKey, options.history?.length === 0];
   if (options.followUpOf) {
     const previous = store.getDecision(options.followUpOf);
-    if (!previous) throw new RouterError('not_found', 'That answer is not in the log any more; please ask again.');
-    const key = previous.conversation ? conversations.keyOf(previous.conversation.id) : null;
+    const key = previous?.conversation ? conversations.keyOf(previous.conversation.id) : null;
     if (key) return [key, false];
+    // The caller's key (e.g. a thread started from that answer) when the answer's conversation ended or is unknown.
+    if (options.conversationKey) return [options.conversationKey, false];
+    if (!previous) throw new RouterError('not_found', 'That answer is not in the log any more; please ask again.');
     return [`${previous.platform}:${previous.id}`, false]; // an answer from before conversations, or whose conversation ended
   }
+  // A caller sending the whole conversation with no earlier turn starts a new one, even under a key seen before.
+  if (options.conversationKey) return [options.conversationKey, options.history?.length === 0];
   return [`${options.platform}:${newId()}`, true];
 }

@@ -24,6 +24,7 @@ export interface AskOptions {
   /**
    * The conversation this question is a turn of, platform-qualified: `discord:<channel or thread>:<root message>`,
    * `slack:<channel>:<thread_ts>`, `http:<id>`. A follow-up when it has turns already; a new one otherwise.
+   * With `followUpOf`, the key to use only when that answer has no conversation (any more).
    */
   conversationKey?: string | null;
   /** Continue the conversation of this earlier answer (Discord's Follow up button, a reply to an answer). */

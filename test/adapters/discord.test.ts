@@ -426,6 +426,13 @@ describe('Discord adapter with a long-answer expert and an unavailable one', () 
       assert.equal(voteButtons(m) !== null, i === messages.length - 1, 'buttons only on the last message');
       if (i < messages.length - 1) assert.match(m.content, /[\w.!?,;:)"']$/, 'ends on a whole word');
     }
+    const decisionId = decisionIdOf(messages.at(-1)!);
+    // Logged after the parts are linked (the links make no REST call to wait for).
+    assert.ok(await eventually(() => h.logs.find((l) => l.message === 'discord: answered' && l.fields.decisionId === decisionId)));
+    for (const m of messages) {
+      // A reply to any part, or a thread started from it, continues this answer's conversation.
+      assert.equal(h.app.core.findDecisionByMessage('discord', `${m.channel_id}:${m.id}`), decisionId, `part ${m.id} is linked to the answer`);
+    }
     const words = messages.slice(1).map((m) => m.content.split(/\s+/)[0]!);
     for (const w of words) assert.ok(total.includes(` ${w}`) || total.includes(`\n${w}`), 'continuations start on a whole word');
 

@@ -45,7 +45,10 @@ export interface InteractionHandle {
 /** Where an interaction happens: a guild text channel (default), a thread in it, or the bot's DM with the user. */
 export interface InteractionPlace {
   dm?: boolean;
-  /** A public thread of the guild channel, by id (its parent is CHANNEL_ID). */
+  /**
+   * A public thread of the guild channel, by id (its parent is CHANNEL_ID). A thread started from a message has that
+   * message's id (pass the message's id); any other thread has an id of its own (pass fake.snowflake()).
+   */
   threadId?: string;
 }
 
@@ -75,6 +78,8 @@ export class FakeDiscord {
   /** Registered command lists by route path (PUT bodies). */
   readonly commands = new Map<string, unknown[]>();
   readonly appId = '900000000000000004';
+  /** The IDENTIFY payloads the bot sent on the gateway (token, intents, …), in order. */
+  readonly identified: Record<string, unknown>[] = [];
   private server = http.createServer((req, res) => void this.onRequest(req, res));
   private wss = new WebSocketServer({ server: this.server });
   private sockets = new Set<WebSocket>();
@@ -171,15 +176,16 @@ export class FakeDiscord {
     }, undefined, place);
   }
 
-  /** Clicks a button on a message the bot sent (in the DM when the message is there). */
+  /** Clicks a button on a message the bot sent (in the DM or thread when the message is there). */
   click(message: FakeMessage, customId: string, user: FakeUser, permissions = MEMBER_PERMISSIONS): InteractionHandle {
-    return this.dispatchInteraction(3, user, permissions, { custom_id: customId, component_type: 2 }, message, { dm: message.channel_id === DM_CHANNEL_ID });
+    return this.dispatchInteraction(3, user, permissions, { custom_id: customId, component_type: 2 }, message, this.placeOf(message));
   }
 
   /** Submits a modal the bot showed (from a button on `message`): `fields` maps text input custom ids to values. */
   submitModal(message: FakeMessage, customId: string, fields: Record<string, string>, user: FakeUser): InteractionHandle {
     const components = Object.entries(fields).map(([id, value]) => ({ type: 1, components: [{ type: 4, custom_id: id, value }] }));
-    return this.dispatchInteraction(5, user, MEMBER_PERMISSIONS, { custom_id: customId, components }, undefined, { dm: message.channel_id === DM_CHANNEL_ID });
+    // Discord sends the message whose button opened the modal along with the submission.
+    return this.dispatchInteraction(5, user, MEMBER_PERMISSIONS, { custom_id: customId, components }, message, this.placeOf(message));
   }
 
   /**
@@ -201,6 +207,12 @@ export class FakeDiscord {
     return m;
   }
 
+  /** Someone deletes a message (a moderator, or the author): gone from the channel, and MESSAGE_DELETE is dispatched. */
+  deleteMessage(message: FakeMessage): void {
+    message.deleted = true;
+    this.dispatch('MESSAGE_DELETE', { id: message.id, channel_id: message.channel_id, ...(message.channel_id === DM_CHANNEL_ID ? {} : { guild_id: GUILD_ID }) });
+  }
+
   /** Messages the bot posted with its own token in a channel (replies to people), oldest first. */
   channelMessages(channelId = CHANNEL_ID): FakeMessage[] {
     return this.messagesFor(`channel:${channelId}`);
@@ -208,7 +220,13 @@ export class FakeDiscord {
 
   /** Picks values in a string select on a message the bot sent. */
   select(message: FakeMessage, customId: string, values: string[], user: FakeUser, permissions = MEMBER_PERMISSIONS): InteractionHandle {
-    return this.dispatchInteraction(3, user, permissions, { custom_id: customId, component_type: 3, values }, message, { dm: message.channel_id === DM_CHANNEL_ID });
+    return this.dispatchInteraction(3, user, permissions, { custom_id: customId, component_type: 3, values }, message, this.placeOf(message));
+  }
+
+  /** Where a message is: the DM, a thread the bot was told about, or the guild channel. */
+  private placeOf(message: FakeMessage): InteractionPlace {
+    if (message.channel_id === DM_CHANNEL_ID) return { dm: true };
+    return this.threads.has(message.channel_id) ? { threadId: message.channel_id } : {};
   }
 
   private dispatchInteraction(
@@ -274,9 +292,10 @@ export class FakeDiscord {
     ws.on('close', () => this.sockets.delete(ws));
     ws.send(JSON.stringify({ op: 10, d: { heartbeat_interval: 45_000 } }));
     ws.on('message', (raw) => {
-      const msg = JSON.parse(String(raw)) as { op: number };
+      const msg = JSON.parse(String(raw)) as { op: number; d?: unknown };
       if (msg.op === 1) ws.send(JSON.stringify({ op: 11 }));
       if (msg.op === 2) {
+        this.identified.push(msg.d as Record<string, unknown>);
         this.seq += 1;
         ws.send(JSON.stringify({
           op: 0, t: 'READY', s: this.seq,
