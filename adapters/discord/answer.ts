@@ -2,8 +2,10 @@
  * The Discord answer flow, used by /ask (in servers, DMs and group DMs), by "Ask <expert> instead" and follow-ups:
  * one call answers a question into an AnswerChain given a router call. It opens the chain at once (a deferral),
  * streams the answer into the first message, then the header + answer (split past 2,000 characters) and the 👍/👎
- * buttons on the last message. When Discord refuses the bot in the channel (Missing Access / Missing Permissions),
- * generation stops (its row is marked failed, not left pending) and the user is told privately what to grant.
+ * buttons on the last message. An expert that breaks before any of its text was shown is replaced by the fallback
+ * expert; after text was shown, the message ends with the error line. When Discord refuses the bot in the channel
+ * (Missing Access / Missing Permissions), generation stops (its row is marked failed, not left pending) and the user is
+ * told privately what to grant.
  */
 import type { AskResult } from '../../src/core/types.js';
 import { askInto, type AnswerCall } from '../shared/askInto.js';
@@ -13,7 +15,7 @@ import { splitMessage } from '../shared/splitMessage.js';
 import type { DiscordContext } from './context.js';
 import type { AnswerChain } from './AnswerChain.js';
 import { answerButtons, isPermissionError, PERMISSION_MESSAGE } from './replies.js';
-import { StreamingReply } from './StreamingReply.js';
+import { cutShort, StreamingReply } from './StreamingReply.js';
 
 const DISCORD_LIMIT = 2000;
 
@@ -29,13 +31,23 @@ export async function deliverAnswer(ctx: DiscordContext, chain: AnswerChain, cal
 
   let result: AskResult;
   try {
-    result = await askInto(call, stream, { platform: 'discord', userId: chain.userId, channelId: chain.channelId, signal: refused.signal });
+    // The router falls back to another expert when this one breaks before any of its text was shown.
+    const shownCall: AnswerCall = (options) => call({ ...options, startOver: () => stream.startOver() });
+    result = await askInto(shownCall, stream, { platform: 'discord', userId: chain.userId, channelId: chain.channelId, signal: refused.signal });
   } catch (err) {
     await stream.finish();
     const reason: unknown = refused.signal.aborted ? refused.signal.reason : err;
     ctx.logger.warn({ interactionId: chain.id, userId: chain.userId, ...errorFields(reason) }, 'discord: no answer');
+    if (isPermissionError(reason)) {
+      await chain.discard();
+      await chain.tellPrivately(PERMISSION_MESSAGE);
+      return null;
+    }
+    const notice = userErrorMessage(err, ctx.config.maxQueryChars);
+    // Text already shown stays, ending with the error line; otherwise the placeholder goes and only the asker is told.
+    if (stream.shownText !== null && (await endWith(ctx, chain, cutShort(stream.shownText, notice)))) return null;
     await chain.discard();
-    await chain.tellPrivately(isPermissionError(reason) ? PERMISSION_MESSAGE : userErrorMessage(err, ctx.config.maxQueryChars));
+    await chain.tellPrivately(notice);
     return null;
   }
   await stream.finish();
@@ -47,6 +59,17 @@ export async function deliverAnswer(ctx: DiscordContext, chain: AnswerChain, cal
     await chain.tellPrivately(PERMISSION_MESSAGE);
   }
   return result;
+}
+
+/** Replaces the streamed message with its final content (no buttons); false when Discord refused. */
+async function endWith(ctx: DiscordContext, chain: AnswerChain, content: string): Promise<boolean> {
+  try {
+    await chain.edit(content, []);
+    return true;
+  } catch (err) {
+    ctx.logger.warn({ interactionId: chain.id, ...errorFields(err) }, 'discord: could not end the cut-off answer');
+    return false;
+  }
 }
 
 /** The finished answer: header + text split at 2,000 characters, buttons on the last part, every part linked to its decision. */

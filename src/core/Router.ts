@@ -210,8 +210,8 @@ export class Router implements RouterApi {
         try {
           generated = await generate(expert);
         } catch (err) {
-          // A streaming caller has shown the first chunks; one that waits for the whole answer has seen nothing yet.
-          const shown = result !== null && options.onTextChunk !== undefined;
+          // Shown text cannot be taken back: a streaming caller starts over unless it showed some; one that waits for the whole answer saw none.
+          const shown = options.startOver ? !options.startOver() : result !== null && options.onTextChunk !== undefined;
           if (shown || signal.aborted || expert === this.expertPool.fallbackId() || !canFallBack(err)) throw err;
           [fallbackReason, expert, result] = [err.code, this.expertPool.fallbackId(), null];
           generated = await generate(expert);

@@ -29,6 +29,12 @@ export interface AskOptions {
   conversationKey?: string | null;
   /** Continue the conversation of this earlier answer (Discord's Follow up button, a reply to an answer). */
   followUpOf?: string | null;
+  /**
+   * Asked when the expert breaks mid-answer: a streaming caller that has shown none of its text yet (a throttled stream
+   * holds the first chunks back) drops the chunks it got and returns true, and the fallback expert answers instead;
+   * false once text was shown (the answer then fails). Without it, any chunk passed on counts as shown.
+   */
+  startOver?: () => boolean;
   /** Ask this expert instead of the gate's choice (e.g. /v1 `model: "finance"`); logged with fallback reason `forced`. */
   expert?: ExpertId;
   /**
