@@ -31,19 +31,29 @@ export interface AnswerChain {
 
 /** The reply to a slash command or button: deferred at once (Discord's 3-second window), edited, then follow-ups. */
 export function interactionChain(ctx: DiscordContext, interaction: RepliableInteraction): AnswerChain {
+  let firstId: string | null = null;
   return {
     id: interaction.id,
     userId: interaction.user.id,
     channelId: interaction.channelId,
     async open() {
-      await ctx.deferrals.defer(() => interaction.deferReply());
+      // The callback's response names the reply message (response_message_id), so no extra request is needed for it.
+      const response = await ctx.deferrals.defer(() => interaction.deferReply({ withResponse: true }).catch((err: unknown) => {
+        if (!interaction.deferred) throw err;
+        return null; // acknowledged, but with no response body to read (e.g. a proxy): firstMessageId() fetches it
+      }));
+      firstId = response?.interaction.responseMessageId ?? response?.resource?.message?.id ?? null;
       await ctx.deferrals.idle();
     },
-    // A deferral's response carries no message (Discord documents one for immediate replies only): fetch @original.
-    firstMessageId: () => interaction.fetchReply().then((m) => m.id, (err: unknown) => {
-      ctx.logger.warn({ interactionId: interaction.id, ...errorFields(err) }, 'discord: could not fetch the reply message');
-      return null;
-    }),
+    async firstMessageId() {
+      if (firstId) return firstId;
+      try {
+        return (await interaction.fetchReply()).id;
+      } catch (err) {
+        ctx.logger.warn({ interactionId: interaction.id, ...errorFields(err) }, 'discord: could not fetch the reply message');
+        return null;
+      }
+    },
     edit: (content, components) => interaction.editReply({ content, components, allowedMentions: NO_MENTIONS }),
     append: (content, components) => interaction.followUp({ content, components, allowedMentions: NO_MENTIONS }),
     discard: () => discardReply(interaction),

@@ -93,6 +93,24 @@ describe('Discord follow-ups', () => {
     assert.equal(rows[0]!.conversation_id, rows[1]!.conversation_id);
     const root = fake.messagesFor(ask.token)[0]!;
     assert.equal(rows[1]!.key, `discord:${CHANNEL_ID}:${root.id}`, 'keyed by the channel and the first answer\'s message');
+    assert.ok(!fake.callsFor(ask.token).some((c) => c.method === 'GET'), 'named by the deferral\'s response: no extra request');
+  });
+
+  test('when the deferral\'s response has no body, the reply message is fetched; if that fails too, the interaction keys it', async () => {
+    fake.callbackResponses = false; // e.g. a proxy that drops callback bodies
+    try {
+      const fetched = fake.slash('ask', { query: 'how do i set up 2fa on my gmail' }, { id: '308' });
+      const [answer] = await waitForAnswer(fake, fetched, logs);
+      assert.ok(fake.callsFor(fetched.token).some((c) => c.method === 'GET' && c.path.endsWith('/messages/@original')), 'fetched @original');
+      fake.failNext('GET', /^\/webhooks\/\d+\/[^/]+\/messages\/@original$/, { status: 404, code: 10008, message: 'Unknown Message' });
+      const unknown = fake.slash('ask', { query: 'what is a good way to save for retirement' }, { id: '308' });
+      const [second] = await waitForAnswer(fake, unknown, logs);
+      assert.match(second!.content, /^💰 Finance Expert · /, 'still answered');
+      assert.ok(logs.some((l) => l.message === 'discord: could not fetch the reply message' && l.fields.interactionId === unknown.id));
+      assert.deepEqual(turns(app, '308').map((r) => [r.turn, r.key]), [[1, `discord:${CHANNEL_ID}:${answer!.id}`], [1, `discord:${CHANNEL_ID}:${unknown.id}`]]);
+    } finally {
+      fake.callbackResponses = true;
+    }
   });
 
   test('/ask in a DM is keyed by the DM channel and the answer message', async () => {

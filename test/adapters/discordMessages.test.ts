@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { splitMessage } from '../../adapters/shared/splitMessage.js';
 import { answerHeader, answerText, userErrorMessage } from '../../adapters/shared/format.js';
 import { encodeCustomId, parseCustomId } from '../../adapters/discord/customIds.js';
-import { streamingPreview } from '../../adapters/discord/StreamingReply.js';
+import { cutShort, streamingPreview } from '../../adapters/discord/StreamingReply.js';
 import { buildCommands } from '../../adapters/discord/commands.js';
 import { RouterError } from '../../src/core/errors.js';
 
@@ -122,4 +122,15 @@ test('commands: /ask for everyone, in servers, DMs and group DMs, as a server or
   assert.ok(commands[0]!.default_member_permissions == null, 'everyone may ask');
   assert.equal(commands[1]!.default_member_permissions, '32');
   assert.equal(commands[2]!.default_member_permissions, '32');
+});
+
+test('an answer cut short keeps what was shown and ends with the error line, within one message', () => {
+  const notice = userErrorMessage(new RouterError('expert_unavailable'));
+  assert.equal(cutShort('💰 Finance Expert · 91%\n\nSave early', notice), `💰 Finance Expert · 91%\n\nSave early\n\n${notice}`);
+  const shown = `🔐 Cybersecurity Expert · 88%\n\n${Array.from({ length: 600 }, (_, i) => `word${i}`).join(' ')}`;
+  const cut = cutShort(shown, notice);
+  assert.ok(cut.length <= 2000, `${cut.length} chars`);
+  assert.ok(cut.endsWith(`\n\n${notice}`));
+  assert.ok(cut.startsWith('🔐 Cybersecurity Expert · 88%\n\nword0 word1'));
+  assert.match(cut, /word\d+ _…_\n\n/, 'cut after a whole word, and says so');
 });

@@ -88,6 +88,8 @@ export class FakeDiscord {
   private listeners = new Set<() => void>();
   /** Interaction id → id of the message its component was on (for UPDATE_MESSAGE responses). */
   private interactionMessage = new Map<string, string>();
+  /** Interaction id → its type (2 command, 3 component, 5 modal submit), for callback responses. */
+  private interactionTypes = new Map<string, number>();
   private callsByToken = new Map<string, RecordedCall[]>();
   private messagesByToken = new Map<string, FakeMessage[]>();
   /** Pending forced 429s: path regex → retry-after seconds. */
@@ -100,6 +102,11 @@ export class FakeDiscord {
   private channelByToken = new Map<string, string>();
 
   port = 0;
+  /**
+   * Whether an interaction callback asked `with_response=true` gets Discord's callback response (the interaction with
+   * response_message_id, and the message for immediate replies); false answers 204 as to any other callback.
+   */
+  callbackResponses = true;
   /** Bot token the fake rejects with 401 (as Discord does for a revoked or mistyped token). */
   invalidToken: string | null = null;
 
@@ -234,6 +241,7 @@ export class FakeDiscord {
   ): InteractionHandle {
     const id = this.snowflake();
     const token = `tok_${id}`;
+    this.interactionTypes.set(id, type);
     const apiUser = { id: user.id, username: user.username ?? `user${user.id}`, discriminator: '0', global_name: null, avatar: null };
     const where: Record<string, unknown> = place.dm
       ? {
@@ -405,12 +413,20 @@ export class FakeDiscord {
       const token = m[2]!;
       const type = Number(body?.type);
       const data = body?.data as Record<string, unknown> | undefined;
-      if (type === 4 || type === 5) this.createMessage(token, type === 5 ? { flags: data?.flags, content: '' } : data);
-      if (type === 7) {
-        const original = [...this.messages.values()].find((x) => x.id === this.interactionMessage.get(m![1]!));
-        if (original && data) Object.assign(original, { content: data.content ?? original.content, components: data.components ?? original.components });
-      }
-      return send(204);
+      const created = type === 4 || type === 5 ? this.createMessage(token, type === 5 ? { flags: data?.flags, content: '' } : data) : undefined;
+      const original = [...this.messages.values()].find((x) => x.id === this.interactionMessage.get(m![1]!));
+      if (type === 7 && original && data) Object.assign(original, { content: data.content ?? original.content, components: data.components ?? original.components });
+      if (u.searchParams.get('with_response') !== 'true' || !this.callbackResponses) return send(204);
+      const shown = created ?? (type === 7 ? original : undefined);
+      const flags = Number(data?.flags ?? 0);
+      return send(200, {
+        interaction: {
+          id: m[1], type: this.interactionTypes.get(m[1]!) ?? 2,
+          ...(shown ? { response_message_id: shown.id, response_message_loading: type === 5, response_message_ephemeral: (flags & 64) !== 0 } : {}),
+        },
+        // Discord documents the message here for immediate replies and updates only, not for a deferral.
+        resource: { type, ...(shown && type !== 5 ? { message: this.messageJson(shown) } : {}) },
+      });
     }
     if ((m = /^\/webhooks\/(\d+)\/([^/]+)\/messages\/([^/]+)$/.exec(path))) {
       const [, , token, ref] = m;
