@@ -58,7 +58,7 @@ describe('Discord follow-ups', () => {
   before(async () => {
     fake = new FakeDiscord();
     await fake.start();
-    app = await createTestApp({ DISCORD_TOKEN: 'fake-token', DISCORD_API_URL: fake.apiUrl });
+    app = await createTestApp({ DISCORD_TOKEN: 'fake-token', DISCORD_API_URL: fake.apiUrl, CONVERSATION_MAX_TURNS: '4' });
     bot = await startDiscord({ router: app.core, config: app.config, logger: captureLogger(logs), editIntervalMs: 200 });
   });
   after(async () => {
@@ -185,6 +185,21 @@ describe('Discord follow-ups', () => {
     assert.deepEqual(rows.map((r) => [r.turn, r.follow_up, r.expert]), [[1, 0, 'healthcare'], [2, 1, 'healthcare'], [3, 1, 'healthcare'], [4, 1, 'healthcare']]);
     assert.equal(new Set(rows.map((r) => r.conversation_id)).size, 1, 'one conversation');
     assert.equal(rows[0]!.key, `discord:${CHANNEL_ID}:${answer!.id}`);
+  });
+
+  test('past CONVERSATION_MAX_TURNS the next /ask in the thread starts afresh under the same key, and the answer says so in one line', async () => {
+    const threadId = fake.snowflake();
+    const questions = ['how do i set up 2fa on my gmail', 'what if i lose my phone', 'are backup codes safe', 'what about passkeys', 'and on my work account'];
+    const answers: FakeMessage[][] = [];
+    for (const query of questions) answers.push(await waitForAnswer(fake, fake.slash('ask', { query }, { id: '307' }, undefined, { threadId }), logs));
+    const notices = answers.map((a) => a[0]!.content.split('\n')[1]);
+    assert.deepEqual(notices.slice(0, 4), ['', '', '', ''], 'no notice while the conversation runs');
+    assert.equal(notices[4], '_New conversation: the earlier one reached its maximum length, so I started fresh._');
+    const rows = turns(app, '307');
+    assert.deepEqual(rows.map((r) => [r.turn, r.follow_up]), [[1, 0], [2, 1], [3, 1], [4, 1], [1, 0]]);
+    assert.equal(new Set(rows.slice(0, 4).map((r) => r.conversation_id)).size, 1);
+    assert.notEqual(rows[4]!.conversation_id, rows[0]!.conversation_id, 'a new conversation');
+    assert.equal(rows[4]!.key, `discord:${threadId}:${threadId}`, 'under the same key (the key\'s row now holds the new conversation)');
   });
 
   test('a thread started from someone else\'s message is a conversation of its own; one from a deleted answer still continues it', async () => {
