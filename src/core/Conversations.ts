@@ -1,8 +1,10 @@
 /**
  * The conversations the router is in: which one a platform key is running now (a fresh one after CONVERSATION_IDLE
  * or CONVERSATION_MAX_TURNS), its routing state for the follow-up rule, and its earlier turns for the expert.
- * Routing state (no text) is kept in SQLite and cached in memory. Turn text comes from the decision log when it keeps
- * text (so retention and `moe forget` apply at once); with LOG_QUERY_TEXT=false it is kept in memory only, bounded in
+ * Routing state (no text) is kept in SQLite and cached in memory. Turn text lives in the decision log when it keeps
+ * text (so retention and `moe forget` apply at once); recent conversations' turns are cached in memory as the bot
+ * answers them, dropped when the log counts removed text (retention, `moe forget`, from any process; a trigger counts
+ * them) and read back from the log on a miss. With LOG_QUERY_TEXT=false turn text is kept in memory only, bounded in
  * size and age, and lost on restart.
  */
 import { randomUUID } from 'node:crypto';
@@ -12,6 +14,7 @@ import type { Platform } from './types.js';
 import type { ChatTurn } from '../experts/types.js';
 import type { ExpertId } from '../gate/types.js';
 import type { ConversationRow, ConversationStore } from '../store/ConversationStore.js';
+import { wellFormed } from '../store/wellFormed.js';
 import type { Statement } from 'better-sqlite3';
 
 export type ConversationRestart = 'idle' | 'max_turns';
@@ -39,10 +42,18 @@ export interface ConversationTurnHandle {
   routing: ConversationRouting | null;
   /** Why this turn starts a fresh conversation under a key that had one, or null. */
   restarted: ConversationRestart | null;
+  /** When this turn was opened (ms since epoch; no later than its decision's created_at), for QUERY_RETENTION. */
+  openedAt?: number;
 }
 
 /** A turn's text kept in memory; `decisionId` when a user asked it, so `moe forget --user` can remove it. */
-type MemoryTurn = ChatTurn & { turn: number; decisionId: string | null };
+type MemoryTurn = ChatTurn & { turn: number; at: number; decisionId: string | null };
+
+/** A conversation's turns in memory, oldest first; `complete` when no older answered turn is missing from them. */
+interface MemoryTurns {
+  turns: MemoryTurn[];
+  complete: boolean;
+}
 
 /** Conversations kept in memory for routing (LRU; the store has them all). */
 const MAX_CACHED = 10_000;
@@ -51,21 +62,32 @@ const MAX_MEMORY_CHARS = 50_000_000;
 
 export class Conversations {
   private readonly rows: LRUCache<string, ConversationRow>;
-  /** conversation id → its turns' text, oldest first (only when the log keeps no text). */
-  private readonly texts: LRUCache<string, MemoryTurn[]> | null;
-  /** The store's data_version when in-memory turns were last checked against `moe forget`. */
-  private checkedVersion: number | null = null;
+  /**
+   * conversation id → its turns' text. Without text in the log this is the only copy; with it, a cache of the log
+   * (a follow-up then reads nothing from SQLite while its conversation is recent).
+   */
+  private readonly texts: LRUCache<string, MemoryTurns>;
+  /** The store's data_version and count of text removals when in-memory turns were last checked against them. */
+  private checkedVersion: number | null;
+  private checkedRemovals: number;
 
   constructor(private readonly store: ConversationStore | null, private readonly settings: ConversationSettings, private readonly now: () => number = Date.now) {
     this.rows = new LRUCache({ max: MAX_CACHED });
+    this.checkedVersion = store?.dataVersion() ?? null; // text in memory from now on was current when it was put there
+    this.checkedRemovals = store?.textRemovals() ?? 0;
     const ttl = Math.max(1, Math.min(settings.idleMs, settings.retentionMs ?? Infinity));
-    this.texts = settings.keepText ? null : new LRUCache({
+    this.texts = new LRUCache({
       maxSize: MAX_MEMORY_CHARS,
       ttl,
       ttlResolution: 0,
       perf: { now: () => this.now() }, // the conversations' clock, also for text expiry
-      sizeCalculation: (turns) => Math.max(1, turns.reduce((n, t) => n + t.question.length + t.answer.length, 0)),
+      sizeCalculation: (m) => Math.max(1, m.turns.reduce((n, t) => n + t.question.length + t.answer.length, 0)),
     });
+  }
+
+  /** Whether turn text comes from the decision log (cached here) rather than from memory only. */
+  private get fromLog(): boolean {
+    return this.settings.keepText && this.store !== null;
   }
 
   /** Whether a conversation runs (or ran) under `key`. */
@@ -82,9 +104,9 @@ export class Conversations {
     if (row) {
       if (now - row.updatedAt > this.settings.idleMs) restarted = 'idle';
       else if (row.turns >= this.settings.maxTurns) restarted = 'max_turns';
-      else return { key, id: row.id, platform, turn: row.turns + 1, startedAt: row.startedAt, routing: { expert: row.expert, evidence: row.evidence }, restarted: null };
+      else return { key, id: row.id, platform, turn: row.turns + 1, startedAt: row.startedAt, routing: { expert: row.expert, evidence: row.evidence }, restarted: null, openedAt: now };
     }
-    return { key, id: randomUUID(), platform, turn: 1, startedAt: now, routing: null, restarted };
+    return { key, id: randomUUID(), platform, turn: 1, startedAt: now, routing: null, restarted, openedAt: now };
   }
 
   /**
@@ -102,28 +124,50 @@ export class Conversations {
 
   /** Earlier turns for the expert, newest first, at most `limit`. */
   history(handle: ConversationTurnHandle, limit: number): ChatTurn[] {
-    if (handle.turn === 1) return [];
-    if (this.texts) {
-      this.dropForgottenTurns();
-      const turns = this.texts.get(handle.id) ?? [];
-      const out: ChatTurn[] = [];
-      for (let i = turns.length - 1; i >= 0 && out.length < limit; i--) {
-        const t = turns[i]!;
-        if (t.turn < handle.turn) out.push({ question: t.question, answer: t.answer });
-      }
-      return out;
+    if (handle.turn === 1 || limit <= 0) return [];
+    this.dropRemovedText();
+    let memory = this.texts.get(handle.id);
+    if (this.fromLog && (!memory || (!memory.complete && memory.turns.length < limit))) memory = this.load(handle.id, limit);
+    if (!memory) return [];
+    const cutoff = this.settings.retentionMs === null ? -Infinity : this.now() - this.settings.retentionMs; // retention removes older text
+    const out: ChatTurn[] = [];
+    const turns = memory.turns;
+    for (let i = turns.length - 1; i >= 0 && out.length < limit; i--) {
+      const t = turns[i]!;
+      if (t.turn < handle.turn && t.at >= cutoff) out.push({ question: t.question, answer: t.answer });
     }
-    return this.store ? this.store.history(handle.id, handle.turn, limit).map((t) => ({ question: t.question, answer: t.answer })) : [];
+    return out;
   }
 
-  /** An answered turn's text, kept in memory when the log keeps none (the log has it otherwise). */
+  /** A conversation's answered turns read back from the log into memory (all of them, or the newest `limit`). */
+  private load(conversationId: string, limit: number): MemoryTurns {
+    const rows = this.store!.history(conversationId, Number.MAX_SAFE_INTEGER, limit); // every turn: a later one may be answered already
+    const memory: MemoryTurns = {
+      turns: rows.reverse().map((r) => ({ turn: r.turn, question: r.question, answer: r.answer, at: r.createdAt, decisionId: null })),
+      complete: rows.length < limit,
+    };
+    this.texts.set(conversationId, memory);
+    return memory;
+  }
+
+  /**
+   * An answered turn's text, kept in memory: the only copy when the log keeps none; otherwise a cache of what the log
+   * now holds (stored as the log stores it), added to a conversation already in memory or starting one.
+   */
   remember(handle: ConversationTurnHandle, question: string, answer: string, askedBy: { decisionId: string; userId: string | null }): void {
-    if (!this.texts) return;
-    const turns = (this.texts.get(handle.id) ?? []).filter((t) => t.turn !== handle.turn); // a re-routed turn replaces its answer
-    turns.push({ turn: handle.turn, question, answer, decisionId: askedBy.userId ? askedBy.decisionId : null });
-    turns.sort((a, b) => a.turn - b.turn);
-    if (turns.length > this.settings.maxTurns) turns.splice(0, turns.length - this.settings.maxTurns);
-    this.texts.set(handle.id, turns); // re-set so the size is recomputed
+    const cached = this.texts.get(handle.id);
+    if (this.fromLog && !cached && handle.turn > 1) return; // its earlier turns are in the log only: read them all back on the next miss
+    const turns = (cached?.turns ?? []).filter((t) => t.turn !== handle.turn); // a re-routed turn replaces its answer
+    const at = handle.openedAt ?? handle.startedAt;
+    const [q, a] = this.fromLog ? [wellFormed(question), wellFormed(answer)] : [question, answer];
+    turns.push({ turn: handle.turn, question: q, answer: a, at, decisionId: askedBy.userId ? askedBy.decisionId : null });
+    turns.sort((x, y) => x.turn - y.turn);
+    let complete = cached?.complete ?? true;
+    if (turns.length > this.settings.maxTurns) {
+      turns.splice(0, turns.length - this.settings.maxTurns);
+      complete = false;
+    }
+    this.texts.set(handle.id, { turns, complete }); // re-set so the size is recomputed
   }
 
   /** The key a conversation runs under (null when unknown, or replaced by a fresh one there). */
@@ -148,21 +192,30 @@ export class Conversations {
   }
 
   /**
-   * `moe forget --user` runs in another process and clears the user's id from their decisions; when the database
-   * changed since the last look, in-memory turns whose decision lost its user are dropped.
+   * Text removed since the last look. With text in the log, the count of removals (retention, `moe forget`, from any
+   * process) says it, and memory is dropped whole, to be read back on the next miss. Without, `moe forget --user` from
+   * another process clears the user's id (PRAGMA data_version changes), and turns whose decision lost its user go.
    */
-  private dropForgottenTurns(): void {
-    if (!this.texts || !this.store) return;
+  private dropRemovedText(): void {
+    if (!this.store) return;
+    if (this.fromLog) {
+      const removals = this.store.textRemovals();
+      if (removals !== this.checkedRemovals) {
+        this.checkedRemovals = removals;
+        this.texts.clear();
+      }
+      return;
+    }
     const version = this.store.dataVersion();
     if (version === this.checkedVersion) return;
     this.checkedVersion = version;
     const ids: string[] = [];
-    for (const turns of this.texts.values()) for (const t of turns) if (t.decisionId) ids.push(t.decisionId);
+    for (const m of this.texts.values()) for (const t of m.turns) if (t.decisionId) ids.push(t.decisionId);
     if (ids.length === 0) return;
     const kept = this.store.decisionsWithUser(ids);
-    for (const [id, turns] of [...this.texts.entries()]) {
-      const left = turns.filter((t) => t.decisionId === null || kept.has(t.decisionId));
-      if (left.length !== turns.length) this.texts.set(id, left);
+    for (const [id, m] of [...this.texts.entries()]) {
+      const left = m.turns.filter((t) => t.decisionId === null || kept.has(t.decisionId));
+      if (left.length !== m.turns.length) this.texts.set(id, { turns: left, complete: m.complete });
     }
   }
 }

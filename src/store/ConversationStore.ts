@@ -29,6 +29,8 @@ export interface HistoryTurn {
   question: string;
   answer: string;
   expert: ExpertId;
+  /** When it was asked (ms since epoch): QUERY_RETENTION removes its text after that. */
+  createdAt: number;
 }
 
 interface RawConversation {
@@ -49,6 +51,8 @@ export class ConversationStore {
   private readonly pruneStatement: Statement;
   private readonly keyStatement: Statement;
   private readonly setExpertStatement: Statement;
+  private readonly dataVersionStatement: Statement;
+  private readonly removalsStatement: Statement;
   private readonly db: Database;
 
   /** `beforeRead` runs before reads that need the caller's queued writes (Store.flush): history and keyOf. */
@@ -61,17 +65,24 @@ export class ConversationStore {
         updated_at = excluded.updated_at, turns = excluded.turns, expert = excluded.expert, evidence_json = excluded.evidence_json`);
     // Answered turns with text only: a failed turn, one logged without text, expired or forgotten, is not history.
     // A re-routed turn has two answers; the later one (what the user saw last) is the turn's.
-    this.historyStatement = db.prepare(`SELECT turn, query, answer, expert FROM decisions
+    this.historyStatement = db.prepare(`SELECT turn, query, answer, expert, created_at FROM decisions
       WHERE conversation_id = ? AND turn < ? AND status = 'answered' AND query IS NOT NULL AND answer IS NOT NULL
       ORDER BY turn DESC, created_at DESC LIMIT ?`);
     this.keyStatement = db.prepare('SELECT key FROM conversations WHERE id = ?');
     this.setExpertStatement = db.prepare('UPDATE conversations SET expert = ? WHERE id = ?');
     this.pruneStatement = db.prepare('DELETE FROM conversations WHERE updated_at < ?');
+    this.dataVersionStatement = db.prepare('PRAGMA data_version').pluck(); // prepared once: db.pragma() prepares on every call
+    this.removalsStatement = db.prepare('SELECT removals FROM text_removals WHERE id = 1').pluck();
   }
 
   /** Changes when another connection commits (`moe forget`, `moe retrain` in another process); cheap to poll. */
   dataVersion(): number {
-    return this.db.pragma('data_version', { simple: true }) as number;
+    return this.dataVersionStatement.get() as number;
+  }
+
+  /** Decisions whose question or answer text was removed (retention, `moe forget`, by any process), counted by a trigger. */
+  textRemovals(): number {
+    return this.removalsStatement.get() as number;
   }
 
   /** Of `ids`, the decisions whose asker is still on record: `moe forget` clears user_id, so a forgotten one is missing. */
@@ -110,11 +121,11 @@ export class ConversationStore {
   /** Up to `limit` answered turns before `beforeTurn`, newest first. */
   history(conversationId: string, beforeTurn: number, limit: number): HistoryTurn[] {
     this.beforeRead();
-    const rows = this.historyStatement.all(conversationId, beforeTurn, limit * 2) as { turn: number; query: string; answer: string; expert: ExpertId }[];
+    const rows = this.historyStatement.all(conversationId, beforeTurn, limit * 2) as { turn: number; query: string; answer: string; expert: ExpertId; created_at: number }[];
     const out: HistoryTurn[] = [];
     for (const r of rows) {
       if (out.length > 0 && out[out.length - 1]!.turn === r.turn) continue;
-      out.push({ turn: r.turn, question: r.query, answer: r.answer, expert: r.expert });
+      out.push({ turn: r.turn, question: r.query, answer: r.answer, expert: r.expert, createdAt: r.created_at });
       if (out.length === limit) break;
     }
     return out;

@@ -60,3 +60,11 @@ test('LOG_QUERY_TEXT=false: `moe forget` from another process removes the user\'
     await cli.close();
   });
 });
+
+test('`moe forget` from another process removes the user\'s turns from the history a running bot keeps in memory', async (t) => {
+  await askForgetAskOn(t, {}, 'slack:C4:4.0', async (a) => {
+    const cli = Store.open(a.config.dbPath, { keepText: true }); // what `moe forget --user` opens
+    assert.deepEqual([cli.forgetUser('alice').decisions, cli.forgetUser('bob').decisions], [1, 1]);
+    await cli.close();
+  });
+});

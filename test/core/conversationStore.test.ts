@@ -45,7 +45,7 @@ test('history is the answered turns before this one, newest first, limited', (t)
   addTurn(store, 'conv-other', 1);
   const history = conversations.history('conv-a', 5, 10);
   assert.deepEqual(history.map((h) => h.turn), [4, 2, 1], 'the failed turn 3 and the current turn 5 are not history');
-  assert.deepEqual(history[0], { turn: 4, question: 'question 4', answer: 'answer 4', expert: 'healthcare' });
+  assert.deepEqual(history[0], { turn: 4, question: 'question 4', answer: 'answer 4', expert: 'healthcare', createdAt: 4000 });
   assert.deepEqual(conversations.history('conv-a', 5, 2).map((h) => h.turn), [4, 2]);
 });
 

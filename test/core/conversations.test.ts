@@ -105,3 +105,56 @@ test('idle conversations are pruned from the cache and the store: their key no l
   assert.equal(conversations.has('slack:C1:old'), false);
   assert.equal(conversations.has('slack:C1:new'), true);
 });
+
+/** A real store that counts its history reads from the log. */
+class CountingStore extends ConversationStore {
+  reads = 0;
+  override history(conversationId: string, beforeTurn: number, limit: number) {
+    this.reads++;
+    return super.history(conversationId, beforeTurn, limit);
+  }
+}
+
+test('with text in the log, a recent conversation\'s history comes from memory; removed text (forget, retention) is read back from the log', async (t) => {
+  const tmp = makeTempDir();
+  const file = path.join(tmp.dir, 'moe.sqlite');
+  const store = Store.open(file, { keepText: true });
+  t.after(async () => {
+    await store.close();
+    tmp.remove();
+  });
+  let now = 10_000;
+  const log = new CountingStore(store.db, () => store.flush());
+  const conversations = new Conversations(log, { ...settings, maxTurns: 50, keepText: true, retentionMs: 100_000 }, () => now);
+  /** One turn as the router does it, its decision logged by `user`. */
+  const ask = (question: string, user: string) => {
+    const handle = conversations.open('slack:C5:5.0', 'slack');
+    const history = conversations.history(handle, 50);
+    const w = conversations.record(handle, routeFollowUp(question, healthcare, handle.routing))!;
+    w.statement.run(...w.params);
+    const id = `d${handle.turn}`;
+    store.db.prepare(`INSERT INTO decisions (id, created_at, platform, user_id, query, query_chars, gate_version, label, gate_expert, expert, confidence,
+        probabilities_json, status, answer, conversation_id, turn) VALUES (?, ?, 'slack', ?, ?, 1, 'g', 'healthcare', 'healthcare', 'healthcare', 0.9, '{}',
+        'answered', ?, ?, ?)`).run(id, now, user, question, `answer to ${question}`, handle.id, handle.turn);
+    conversations.remember(handle, question, `answer to ${question}`, { decisionId: id, userId: user });
+    now += 1_000;
+    return history.map((h) => h.question);
+  };
+  ask('my knee hurts', 'alice');
+  ask('should i ice it', 'bob');
+  assert.deepEqual(ask('how long should i rest', 'carol'), ['should i ice it', 'my knee hurts']);
+  assert.equal(log.reads, 0, 'the turns the bot answered were remembered: no read from the log');
+  store.forgetUser('bob'); // in this process: a trigger counts the removed text
+  assert.deepEqual(ask('and heat?', 'carol'), ['how long should i rest', 'my knee hurts']);
+  assert.equal(log.reads, 1, 'read back once after the forget');
+  ask('thanks', 'carol');
+  assert.equal(log.reads, 1);
+  const cli = Store.open(file, { keepText: true }); // `moe forget --user` from another process
+  cli.forgetUser('alice');
+  await cli.close();
+  assert.deepEqual(ask('one more', 'carol'), ['thanks', 'and heat?', 'how long should i rest']);
+  assert.equal(log.reads, 2);
+  now = 10_000 + 100_000 + 3_500; // turns asked before 13,500 (the first four) are past QUERY_RETENTION
+  assert.deepEqual(ask('last one', 'carol'), ['one more', 'thanks'], 'retention applies to remembered turns at once, before the sweep');
+  assert.equal(log.reads, 2);
+});
