@@ -34,6 +34,8 @@ const cases: Array<{ name: string; text: string; gate: Partial<Record<Label, num
   { name: 'more small talk stays on general', text: 'something less common', gate: { healthcare: 0.5, none: 0.35 }, conversation: conversationOn('general', { none: 0.99 }), expert: 'general', reason: 'sticky' },
   { name: 'a continuation the gate puts in another domain stays', text: 'what about the fees', gate: { finance: 0.95 }, conversation: conversationOn('cybersecurity', { cybersecurity: 0.97 }), expert: 'cybersecurity', reason: 'sticky' },
   { name: 'a full domain question after a first message that fell back corrects the expert', text: 'i think my kid has lice, how do we get rid of them', gate: { healthcare: 0.99 }, conversation: conversationOn('general', { none: 0.6, healthcare: 0.3 }), expert: 'healthcare', reason: 'switched' },
+  { name: 'a clarification ("i mean …") the gate puts in a domain stays on general', text: 'i mean for a tip, is 15 still normal or is 20 the standard now', gate: { finance: 0.65, none: 0.18 }, conversation: conversationOn('general', { none: 0.97 }), expert: 'general', reason: 'sticky' },
+  { name: 'a "totally random" question goes to general', text: 'ok totally random, what flowers are in season in june', gate: { none: 0.999 }, conversation: conversationOn('finance', { finance: 0.99 }), expert: 'general', reason: 'switched' },
   { name: 'a return to the earlier topic switches back', text: 'back to the sugar thing, is 130 prediabetic', gate: { healthcare: 0.999 }, conversation: conversationOn('finance', { healthcare: 0.6, finance: 0.38 }), expert: 'healthcare', reason: 'switched' },
 ];
 
@@ -70,6 +72,11 @@ const cueCases: Array<[string, TopicCue]> = [
   ['is it hereditary?', 'continuation'],
   ['i already changed it, what else?', 'continuation'],
   ['whats the difference between a roth ira and a traditional ira', 'plain'],
+  ['ok totally random, what flowers are in season', 'marked'],
+  ['completely random question: best pizza in town?', 'marked'],
+  ['side note, my rent went up 200 a month', 'marked'],
+  ['i got random charges on my card', 'plain'],
+  ['i mean for a tip, is 15 still normal', 'continuation'],
 ];
 
 for (const [text, cue] of cueCases) {
