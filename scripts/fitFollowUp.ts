@@ -37,7 +37,7 @@ const DECAYS = [0.3, 0.5, 0.7];
 const L2S = [0.001, 0.003, 0.01, 0.03];
 const FOLDS = 5;
 const BIAS_SHIFTS = Array.from({ length: 81 }, (_, i) => Math.round((-4 + i * 0.1) * 10) / 10);
-const FEATURES: (keyof Omit<SwitchWeights, 'bias'>)[] = ['target', 'current', 'historyTarget', 'historyCurrent', 'marked', 'continuation', 'offTopic', 'fromGeneral', 'logWords'];
+const FEATURES: (keyof Omit<SwitchWeights, 'bias'>)[] = ['target', 'current', 'historyTarget', 'historyCurrent', 'marked', 'continuation', 'offTopic', 'fromGeneral', 'logWords', 'targetByLength'];
 
 export interface FitResult {
   params: FollowUpParams;

@@ -8,8 +8,9 @@
  *   (`switched`). The score is a weighted sum of: the gate's log-odds for that label and for the conversation's
  *   label on the message alone; the same for the earlier user turns (a decayed average of their probabilities, so a
  *   return to an earlier topic is easier); the wording (a marked change of topic, "ok unrelated, …", raises it; a
- *   continuation, "what about for kids", lowers it; see topicCue.ts); the message's length in words; whether the new
- *   label is off-topic and whether the conversation is on `general`.
+ *   continuation, "what about for kids", lowers it; see topicCue.ts); the message's length in words, alone and times
+ *   the log-odds for the new label (the gate is over-confident on two-word messages, so its odds count more in longer
+ *   ones); whether the new label is off-topic and whether the conversation is on `general`.
  * - The weights are fitted on the training part of data/conversations.jsonl by scripts/fitFollowUp.ts (logistic
  *   regression, then the bias moved until false switches stay under 2%); re-fit them when the gate changes.
  */
@@ -32,6 +33,8 @@ export interface SwitchWeights {
   offTopic: number;
   fromGeneral: number;
   logWords: number;
+  /** The gate's log-odds for the new label times logWords: it is over-confident on two-word messages. */
+  targetByLength: number;
 }
 
 /** The rule's parameters; fitted by scripts/fitFollowUp.ts. */
@@ -78,7 +81,8 @@ export function routeFollowUp(text: string, alone: RouteDecision, conversation: 
     const x = switchFeatures(text, cue, p, conversation, top);
     const w = params.weights;
     score = w.bias + w.target * x.target + w.current * x.current + w.historyTarget * x.historyTarget + w.historyCurrent * x.historyCurrent
-      + w.marked * x.marked + w.continuation * x.continuation + w.offTopic * x.offTopic + w.fromGeneral * x.fromGeneral + w.logWords * x.logWords;
+      + w.marked * x.marked + w.continuation * x.continuation + w.offTopic * x.offTopic + w.fromGeneral * x.fromGeneral + w.logWords * x.logWords
+      + w.targetByLength * x.targetByLength;
     if (score >= 0) expert = labelToExpert(top);
   }
   const d = params.historyDecay;
@@ -90,8 +94,10 @@ export function routeFollowUp(text: string, alone: RouteDecision, conversation: 
 export function switchFeatures(text: string, cue: TopicCue, p: Record<Label, number>, conversation: ConversationRouting, target: Label): Omit<SwitchWeights, 'bias'> {
   const currentLabel = expertToLabel(conversation.expert);
   const e = conversation.evidence;
+  const logWords = Math.log(1 + countWords(text));
+  const targetOdds = logOdds(p[target]);
   return {
-    target: logOdds(p[target]),
+    target: targetOdds,
     current: logOdds(p[currentLabel]),
     historyTarget: logOdds(e[LABELS.indexOf(target)] ?? 0),
     historyCurrent: logOdds(e[LABELS.indexOf(currentLabel)] ?? 0),
@@ -99,7 +105,8 @@ export function switchFeatures(text: string, cue: TopicCue, p: Record<Label, num
     continuation: cue === 'continuation' ? 1 : 0,
     offTopic: target === 'none' ? 1 : 0,
     fromGeneral: conversation.expert === 'general' ? 1 : 0,
-    logWords: Math.log(1 + countWords(text)),
+    logWords,
+    targetByLength: targetOdds * logWords,
   };
 }
 

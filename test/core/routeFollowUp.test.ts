@@ -36,6 +36,8 @@ const cases: Array<{ name: string; text: string; gate: Partial<Record<Label, num
   { name: 'a full domain question after a first message that fell back corrects the expert', text: 'i think my kid has lice, how do we get rid of them', gate: { healthcare: 0.99 }, conversation: conversationOn('general', { none: 0.6, healthcare: 0.3 }), expert: 'healthcare', reason: 'switched' },
   { name: 'a clarification ("i mean …") the gate puts in a domain stays on general', text: 'i mean for a tip, is 15 still normal or is 20 the standard now', gate: { finance: 0.65, none: 0.18 }, conversation: conversationOn('general', { none: 0.97 }), expert: 'general', reason: 'sticky' },
   { name: 'a "totally random" question goes to general', text: 'ok totally random, what flowers are in season in june', gate: { none: 0.999 }, conversation: conversationOn('finance', { finance: 0.99 }), expert: 'general', reason: 'switched' },
+  { name: 'a longer message the gate is sure of switches, even worded as a continuation', text: 'they also got into my email i think', gate: { cybersecurity: 0.99 }, conversation: conversationOn('finance', { finance: 0.99 }), expert: 'cybersecurity', reason: 'switched' },
+  { name: 'a short message the gate is just as sure of stays (it is over-confident on a few words)', text: 'do i pay it', gate: { finance: 0.999 }, conversation: conversationOn('cybersecurity', { cybersecurity: 0.99 }), expert: 'cybersecurity', reason: 'sticky' },
   { name: 'a return to the earlier topic switches back', text: 'back to the sugar thing, is 130 prediabetic', gate: { healthcare: 0.999 }, conversation: conversationOn('finance', { healthcare: 0.6, finance: 0.38 }), expert: 'healthcare', reason: 'switched' },
 ];
 
