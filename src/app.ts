@@ -154,7 +154,8 @@ function decisionLog(logger: Logger): RouterObserver {
       }, 'decision');
     },
     onFailed(f) {
-      logger.warn({ decisionId: f.decisionId, platform: f.platform, status: 'failed', expert: f.expert, error: f.code, latencyMs: f.latencyMs }, 'decision');
+      const cancelled = f.code === 'cancelled'; // the asker went away: nothing went wrong
+      logger[cancelled ? 'info' : 'warn']({ decisionId: f.decisionId, platform: f.platform, status: cancelled ? 'cancelled' : 'failed', expert: f.expert, error: f.code, latencyMs: f.latencyMs }, 'decision');
     },
   };
 }

@@ -116,6 +116,7 @@ export class Router implements RouterApi {
     });
     if (recorded === 'not_found') throw new RouterError('not_found');
     if (recorded === 'failed') throw new RouterError('invalid_vote', { detail: 'That question got no answer (it failed), so there is nothing to rate.' });
+    if (recorded === 'cancelled') throw new RouterError('invalid_vote', { detail: 'That question was cancelled before its answer was complete, so there is nothing to rate.' });
     const result: FeedbackResult = { decisionId, vote, correctedExpert, replaced: recorded.replaced };
     for (const o of this.observers) o.onFeedback?.(result);
     return result;
@@ -205,6 +206,7 @@ export class Router implements RouterApi {
           options.onTextChunk?.(chunk);
         },
       });
+      let fallbackCause: string | null = null;
       try {
         let generated: GenerateResult;
         try {
@@ -214,6 +216,7 @@ export class Router implements RouterApi {
           const shown = options.startOver ? !options.startOver() : result !== null && options.onTextChunk !== undefined;
           if (shown || signal.aborted || expert === this.expertPool.fallbackId() || !canFallBack(err)) throw err;
           [fallbackReason, expert, result] = [err.code, this.expertPool.fallbackId(), null];
+          fallbackCause = `${err.code}: ${err.message}`; // the row says what happened to the chosen expert
           generated = await generate(expert);
         }
         const answered = announce(generated.demo); // built before the row says answered: a failure here fails the row
@@ -224,7 +227,7 @@ export class Router implements RouterApi {
         answered.finishReason = generated.finishReason;
         await this.store.completeDecision(d.id, { // committed before the caller sees the answer: a crash cannot lose it
           expert, fallbackReason, latencyMs: answered.latencyMs, completedAt: this.now(), answer: generated.text,
-          promptTokens: generated.promptTokens, completionTokens: generated.completionTokens,
+          promptTokens: generated.promptTokens, completionTokens: generated.completionTokens, error: fallbackCause,
         }, this.inFlight.size <= 1 ? 'now' : 'batched');
         if (d.turn) this.conversations.remember(d.turn.handle, d.query, generated.text, { decisionId: d.id, userId: d.userId });
         const meta = { platform: options.platform, promptTokens: generated.promptTokens, completionTokens: generated.completionTokens };
@@ -235,7 +238,8 @@ export class Router implements RouterApi {
         const code = routerError instanceof RouterError ? routerError.code : 'internal';
         const latencyMs = Math.round(performance.now() - d.startedAt);
         const detail = err instanceof Error ? err.message : String(err);
-        this.store.failDecision(d.id, { expert, fallbackReason, latencyMs, completedAt: this.now(), error: `${code}: ${detail}` });
+        const status = code === 'cancelled' ? 'cancelled' : 'failed';
+        this.store.failDecision(d.id, { expert, fallbackReason, latencyMs, completedAt: this.now(), error: `${code}: ${detail}`, status });
         for (const o of this.observers) o.onFailed?.({ decisionId: d.id, platform: options.platform, expert, code, latencyMs });
         throw routerError;
       }

@@ -65,7 +65,7 @@ export class AdminQueries {
   summary(): SummaryCounts {
     this.flush();
     const byExpert: Record<string, number> = {};
-    const byStatus: Record<string, number> = { answered: 0, failed: 0 };
+    const byStatus: Record<string, number> = { answered: 0, failed: 0, cancelled: 0 };
     let decisions = 0;
     let fallbacks = 0;
     let reroutes = 0;

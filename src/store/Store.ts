@@ -75,7 +75,8 @@ interface RawDecision {
   route_reason: DecisionConversation['reason'] | null;
 }
 
-type Completion = DecisionOutcome & { answer: string; promptTokens: number; completionTokens: number };
+/** `error`: what went wrong with the chosen expert when the fallback answered instead (null otherwise). */
+type Completion = DecisionOutcome & { answer: string; promptTokens: number; completionTokens: number; error?: string | null };
 
 interface RawInstance {
   instance_id: string;
@@ -148,14 +149,14 @@ export class Store {
         conversation_id, turn, follow_up, chosen_expert, route_reason)
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?, ?, ?)`),
       completeDecision: p(`UPDATE decisions SET status = 'answered', expert = ?, fallback_reason = ?, answer = ?,
-        latency_ms = ?, prompt_tokens = ?, completion_tokens = ?, completed_at = ?
+        latency_ms = ?, prompt_tokens = ?, completion_tokens = ?, completed_at = ?, error = ?
         WHERE id = ? AND status = 'pending'`),
-      failDecision: p(`UPDATE decisions SET status = 'failed', expert = ?, fallback_reason = ?, error = ?,
+      failDecision: p(`UPDATE decisions SET status = ?, expert = ?, fallback_reason = ?, error = ?,
         latency_ms = ?, completed_at = ? WHERE id = ? AND status = 'pending'`),
       getDecision: p('SELECT * FROM decisions WHERE id = ?'),
       decisionStatus: p('SELECT status FROM decisions WHERE id = ?'),
       insertVote: p(`INSERT OR IGNORE INTO feedback (decision_id, user_id, vote, corrected_expert, is_admin, created_at)
-        SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM decisions WHERE id = ? AND status <> 'failed')`),
+        SELECT ?, ?, ?, ?, ?, ? WHERE EXISTS (SELECT 1 FROM decisions WHERE id = ? AND status NOT IN ('failed', 'cancelled'))`),
       replaceVote: p(`UPDATE feedback SET vote = ?, corrected_expert = ?, is_admin = ?, created_at = ?
         WHERE decision_id = ? AND user_id = ?`),
       attachMessage: p(`INSERT INTO message_links (platform, message_ref, decision_id, created_at) VALUES (?, ?, ?, ?)
@@ -218,16 +219,16 @@ export class Store {
   completeDecision(id: string, outcome: Completion, wait?: 'queued'): void;
   completeDecision(id: string, outcome: Completion, wait: 'now' | 'batched' | 'queued' = 'queued'): Promise<void> | void {
     const params = [outcome.expert, outcome.fallbackReason, this.keepText ? wellFormed(outcome.answer) : null,
-      outcome.latencyMs, outcome.promptTokens, outcome.completionTokens, outcome.completedAt, id];
+      outcome.latencyMs, outcome.promptTokens, outcome.completionTokens, outcome.completedAt, outcome.error ?? null, id];
     if (wait === 'queued') return this.enqueue(this.s.completeDecision!, params);
     if (wait === 'batched') return new Promise((resolve, reject) => this.enqueue(this.s.completeDecision!, params, { resolve, reject }));
     this.commitWith(() => this.s.completeDecision!.run(...params));
     return Promise.resolve();
   }
 
-  /** Marks a pending decision failed, in the next group commit. */
-  failDecision(id: string, outcome: DecisionOutcome & { error: string }): void {
-    this.enqueue(this.s.failDecision!, [outcome.expert, outcome.fallbackReason, wellFormed(outcome.error), outcome.latencyMs, outcome.completedAt, id]);
+  /** Marks a pending decision failed (or cancelled: its asker went away), in the next group commit. */
+  failDecision(id: string, outcome: DecisionOutcome & { error: string; status?: 'failed' | 'cancelled' }): void {
+    this.enqueue(this.s.failDecision!, [outcome.status ?? 'failed', outcome.expert, outcome.fallbackReason, wellFormed(outcome.error), outcome.latencyMs, outcome.completedAt, id]);
   }
 
   /** Commits every queued write now (otherwise done once per event-loop turn, by every other call, and by close()). */
@@ -268,7 +269,7 @@ export class Store {
       byExpert[r.expert] = r.n;
       total += r.n;
     }
-    const byStatus: Record<DecisionStatus, number> = { pending: 0, answered: 0, failed: 0 };
+    const byStatus: Record<DecisionStatus, number> = { pending: 0, answered: 0, failed: 0, cancelled: 0 };
     for (const r of this.s.countByStatus!.all() as { status: DecisionStatus; n: number }[]) byStatus[r.status] = r.n;
     const fallbacks = (this.s.countFallbacks!.get() as { n: number }).n;
     const votes = this.s.countVotes!.get() as { up: number | null; down: number | null };
@@ -291,7 +292,7 @@ export class Store {
       }
       const status = (this.s.decisionStatus!.get(f.decisionId) as { status: DecisionStatus } | undefined)?.status;
       if (status === undefined) return 'not_found';
-      if (status === 'failed') return 'failed';
+      if (status === 'failed' || status === 'cancelled') return status;
       this.s.replaceVote!.run(f.vote, f.correctedExpert, isAdmin, f.createdAt, f.decisionId, f.userId);
       return { replaced: true };
     });

@@ -62,18 +62,28 @@ export function migrate(db: Database, migrations: Migration[] = readMigrations()
   }
   const applied: number[] = [];
   const record = db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)');
-  for (const mig of migrations) {
-    if (mig.version <= current || mig.version > upTo) continue;
-    const apply = db.transaction(() => {
-      db.exec(mig.sql);
-      record.run(mig.version, mig.name, Date.now());
-    });
-    try {
-      apply();
-    } catch (err) {
-      throw new DatabaseError(`migration ${String(mig.version).padStart(3, '0')}_${mig.name} failed: ${(err as Error).message}`);
+  // A migration that rebuilds a table drops it: with foreign keys on, that would delete every row referring to it.
+  // The pragma is a no-op inside a transaction, so it is set around them, and the keys are checked before each commit.
+  const foreignKeys = db.pragma('foreign_keys', { simple: true }) === 1;
+  if (foreignKeys) db.pragma('foreign_keys = OFF');
+  try {
+    for (const mig of migrations) {
+      if (mig.version <= current || mig.version > upTo) continue;
+      const apply = db.transaction(() => {
+        db.exec(mig.sql);
+        const broken = db.pragma('foreign_key_check') as { table: string; parent: string }[];
+        if (broken.length > 0) throw new Error(`${broken.length} rows of ${broken[0]!.table} refer to missing ${broken[0]!.parent} rows`);
+        record.run(mig.version, mig.name, Date.now());
+      });
+      try {
+        apply();
+      } catch (err) {
+        throw new DatabaseError(`migration ${String(mig.version).padStart(3, '0')}_${mig.name} failed: ${(err as Error).message}`);
+      }
+      applied.push(mig.version);
     }
-    applied.push(mig.version);
+  } finally {
+    if (foreignKeys) db.pragma('foreign_keys = ON');
   }
   return applied;
 }

@@ -10,7 +10,8 @@ export type Platform = 'discord' | 'slack' | 'http' | 'cli';
 /** 👍 is 1, 👎 is -1. */
 export type Vote = 1 | -1;
 
-export type DecisionStatus = 'pending' | 'answered' | 'failed';
+/** `cancelled`: the asker went away (a client disconnected, a request was aborted) before the answer was complete. */
+export type DecisionStatus = 'pending' | 'answered' | 'failed' | 'cancelled';
 
 /** What a question's row holds from the moment it is decided (NewDecision and DecisionRow both have it). */
 interface DecidedQuestion {
@@ -50,6 +51,7 @@ export interface DecisionRow extends DecidedQuestion {
   queryChars: number;
   status: DecisionStatus;
   answer: string | null;
+  /** `code: detail` of a failure; on an answer by the fallback, what happened to the chosen expert. */
   error: string | null;
   latencyMs: number | null;
   promptTokens: number | null;
@@ -75,7 +77,7 @@ export interface FeedbackRow {
 }
 
 /** A recorded vote (and whether it replaced the user's earlier one), or why it was refused. */
-export type FeedbackOutcome = { replaced: boolean } | 'not_found' | 'failed';
+export type FeedbackOutcome = { replaced: boolean } | 'not_found' | 'failed' | 'cancelled';
 
 export interface GateVersionRow {
   version: string;

@@ -26,7 +26,7 @@ function bruteForce(store: Store, from: number, to: number): Record<string, unkn
   const routed = "CASE WHEN d.rerouted_from IS NOT NULL THEN d.gate_expert ELSE COALESCE(d.chosen_expert, d.gate_expert) END";
   return {
     byExpert: Object.fromEntries(all<{ expert: string; n: number }>("SELECT expert, COUNT(*) AS n FROM decisions WHERE status <> 'pending' GROUP BY expert").map((r) => [r.expert, r.n])),
-    byStatus: { answered: 0, failed: 0, ...Object.fromEntries(all<{ status: string; n: number }>("SELECT status, COUNT(*) AS n FROM decisions WHERE status <> 'pending' GROUP BY status").map((r) => [r.status, r.n])) },
+    byStatus: { answered: 0, failed: 0, cancelled: 0, ...Object.fromEntries(all<{ status: string; n: number }>("SELECT status, COUNT(*) AS n FROM decisions WHERE status <> 'pending' GROUP BY status").map((r) => [r.status, r.n])) },
     fallbacks: all<{ n: number }>("SELECT COUNT(*) AS n FROM decisions WHERE fallback_reason IS NOT NULL AND status <> 'pending'")[0]!.n,
     reroutes: all<{ n: number }>("SELECT COUNT(*) AS n FROM decisions WHERE rerouted_from IS NOT NULL AND status <> 'pending'")[0]!.n,
     followUps: all<{ n: number }>("SELECT COUNT(*) AS n FROM decisions WHERE follow_up = 1 AND status <> 'pending'")[0]!.n,

@@ -37,10 +37,15 @@ test('a busy expert: the next question goes to the general expert; when that is 
   assert.equal(err.code, 'expert_busy');
   assert.ok((err.retryAfterSec ?? 0) > 0, 'busy errors say when to retry');
   const stats = app.store.stats();
-  assert.deepEqual(stats.byStatus, { pending: 0, answered: 2, failed: 1 }, 'the refused question is logged as failed, not lost');
+  assert.deepEqual(stats.byStatus, { pending: 0, answered: 2, failed: 1, cancelled: 0 }, 'the refused question is logged as failed, not lost');
+  // The fallback's row says what happened to the chosen expert; the chosen expert's own answer has no error.
+  const general = app.store.getDecision(answered.find((r) => r.expert.id === 'general')!.decisionId)!;
+  assert.equal(general.status, 'answered');
+  assert.match(general.error ?? '', /^expert_busy: /);
+  assert.equal(app.store.getDecision(answered.find((r) => r.expert.id === 'finance')!.decisionId)!.error, null);
 });
 
-test('a question cancelled by its caller is logged as failed with code cancelled', async (t) => {
+test('a question cancelled by its caller is logged as cancelled', async (t) => {
   const app = await createTestApp({}, { maxTokens: 12 });
   t.after(() => app.dispose());
   const abort = new AbortController();
@@ -51,7 +56,8 @@ test('a question cancelled by its caller is logged as failed with code cancelled
     return true;
   });
   const stats = app.store.stats();
-  assert.equal(stats.byStatus.failed, 1);
+  assert.equal(stats.byStatus.cancelled, 1);
+  assert.equal(stats.byStatus.failed, 0);
 });
 
 test('shutting down: questions after close() are refused with shutting_down', async () => {

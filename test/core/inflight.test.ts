@@ -23,7 +23,7 @@ async function waitFor(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((r) => setTimeout(r, 50));
 }
 
-test('a streaming HTTP caller that disconnects mid-answer stops the generation; the decision is failed "cancelled"', async (t) => {
+test('a streaming HTTP caller that disconnects mid-answer stops the generation; the decision is cancelled', async (t) => {
   const app: TestApp = await createTestApp({}, { registry: endless });
   t.after(() => app.dispose());
   const address = await app.http.listen({ host: '127.0.0.1', port: 0 });
@@ -40,7 +40,7 @@ test('a streaming HTTP caller that disconnects mid-answer stops the generation; 
   abort.abort();
   assert.equal(await failed, decisionId, 'the router reports the decision failed');
   const row = app.store.getDecision(decisionId)!;
-  assert.equal(row.status, 'failed');
+  assert.equal(row.status, 'cancelled');
   assert.match(row.error ?? '', /^cancelled/);
   await waitFor(() => app.router.expertStatus().every((s) => s.active === 0)); // the expert slot is free again
 });
@@ -60,7 +60,7 @@ test('close() mid-answer: the answer is stopped after the grace period, its row 
   const { Store } = await import('../../src/store/Store.js');
   const store = Store.open(app.config.dbPath, { keepText: true });
   try {
-    assert.deepEqual(store.stats().byStatus, { pending: 0, answered: 0, failed: 1 });
+    assert.deepEqual(store.stats().byStatus, { pending: 0, answered: 0, failed: 1, cancelled: 0 });
     const row = store.db.prepare('SELECT error FROM decisions').get() as { error: string };
     assert.match(row.error, /^shutting_down/);
   } finally {

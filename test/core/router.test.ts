@@ -200,7 +200,7 @@ test('a lone UTF-16 surrogate over HTTP is stored as U+FFFD (valid UTF-8) and te
   assert.ok(!hex.includes('EDA080'), 'no surrogate bytes (invalid UTF-8)');
 });
 
-test('a vote on a failed question is refused with a clear error, over HTTP too; nothing is recorded', async () => {
+test('a vote on a cancelled question is refused with a clear error, over HTTP too; nothing is recorded', async () => {
   const abort = new AbortController();
   const asked = app.router.ask('how do I treat a mild fever', {
     platform: 'http', userId: 'u9', signal: abort.signal, onDecision: () => abort.abort(),
@@ -208,9 +208,9 @@ test('a vote on a failed question is refused with a clear error, over HTTP too; 
   const err = await rejects(asked, 'cancelled');
   assert.match(err.message, /cancelled/);
   const failed = readLatest('u9');
-  assert.equal(failed.status, 'failed');
+  assert.equal(failed.status, 'cancelled');
   const refused = await rejects(Promise.resolve().then(() => app.router.feedback(failed.id, 'voter', 1)), 'invalid_vote');
-  assert.match(refused.message, /no answer.*nothing to rate/);
+  assert.match(refused.message, /cancelled before its answer was complete.*nothing to rate/);
   const res = await app.http.inject({ method: 'POST', url: '/feedback', payload: { decisionId: failed.id, userId: 'voter', vote: 'up' } });
   assert.equal(res.statusCode, 400, res.body);
   assert.equal((JSON.parse(res.body) as { error: string }).error, 'invalid_vote');

@@ -59,6 +59,34 @@ for (let from = 1; from < LATEST; from++) {
   });
 }
 
+test('decisions rebuilt for the cancelled status (010) keep their indexes, hourly-count triggers and foreign keys', (t) => {
+  const tmp = makeTempDir();
+  t.after(tmp.remove);
+  const file = path.join(tmp.dir, 'old.sqlite');
+  const old = new BetterSqlite3(file);
+  migrate(old, migrations, 9);
+  old.close();
+  const db = openDatabase(file);
+  t.after(() => db.close());
+  assert.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are back on after the migrations');
+  const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'decisions' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]).map((r) => r.name);
+  assert.deepEqual(indexes, ['decisions_conversation', 'decisions_created_at']);
+  const insert = (id: string, status: string): void => {
+    db.prepare(`INSERT INTO decisions (id, created_at, platform, query_chars, gate_version, label, gate_expert, expert, confidence, probabilities_json, status)
+      VALUES (?, 3600000, 'http', 3, 'g1', 'finance', 'finance', 'finance', 0.9, '{}', ?)`).run(id, status);
+  };
+  insert('c1', 'cancelled');
+  assert.throws(() => insert('x1', 'lost'), /CHECK constraint failed/);
+  const hours = (): unknown[] => db.prepare('SELECT status, n FROM decision_hours ORDER BY status').all();
+  assert.deepEqual(hours(), [{ status: 'cancelled', n: 1 }], 'the hourly counts follow new rows');
+  db.prepare("INSERT INTO feedback (decision_id, user_id, vote, created_at) VALUES ('c1', 'u1', 1, 3600001)").run();
+  assert.equal((db.prepare('SELECT SUM(n) AS n FROM vote_hours').get() as { n: number }).n, 1, 'and new votes');
+  assert.throws(() => db.prepare("INSERT INTO feedback (decision_id, user_id, vote, created_at) VALUES ('nope', 'u1', 1, 1)").run(), /FOREIGN KEY constraint failed/);
+  db.prepare("DELETE FROM decisions WHERE id = 'c1'").run();
+  assert.equal((db.prepare('SELECT COUNT(*) AS n FROM feedback').get() as { n: number }).n, 0, 'deleting a decision still deletes its votes');
+  assert.deepEqual(hours(), [{ status: 'cancelled', n: 0 }]);
+});
+
 test('opening twice applies nothing the second time', (t) => {
   const tmp = makeTempDir();
   t.after(tmp.remove);

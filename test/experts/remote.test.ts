@@ -137,6 +137,7 @@ for (const [name, mode, expected] of [
     assert.equal(row.gateExpert, 'finance');
     assert.equal(row.expert, 'general');
     assert.equal(row.fallbackReason, 'expert_unavailable');
+    assert.match(row.error ?? '', expected, 'the row says what happened to the engine');
     const ep = endpointOf(pool, 'finance');
     assert.equal(ep.health, 'down');
     assert.match(ep.lastError ?? '', expected);
@@ -161,6 +162,7 @@ test('an engine that hangs past the expert timeout: the fallback answers; /healt
   assert.equal(r.expert.id, 'general');
   assert.equal(r.fallbackReason, 'expert_unavailable');
   assert.match(endpointOf(pool, 'finance').lastError ?? '', /took longer than 0\.5 s|did not answer in time/);
+  assert.match(app.store.getDecision(r.decisionId)!.error ?? '', /took longer than 0\.5 s|did not answer in time/);
   const healthz = (await app.http.inject({ method: 'GET', url: '/healthz' })).json<{ status: string; reasons: string[]; experts: { id: string; available: boolean; endpoint: EndpointStatus | null }[] }>();
   const finance = healthz.experts.find((e) => e.id === 'finance')!;
   assert.equal(finance.available, false);
@@ -179,6 +181,7 @@ test('a wrong key (401) and a refused connection: the fallback answers and the r
   assert.equal(first.expert.id, 'general');
   assert.equal(first.fallbackReason, 'expert_unavailable');
   assert.match(endpointOf(pool, 'finance').lastError ?? '', /rejected the API key \(401\)/);
+  assert.match(app.store.getDecision(first.decisionId)!.error ?? '', /rejected the API key \(401\)/);
 
   const refused = await harness(t);
   await health(refused.pool, 'finance', 'up');
@@ -187,6 +190,7 @@ test('a wrong key (401) and a refused connection: the fallback answers and the r
   assert.equal(r.expert.id, 'general');
   assert.equal(refused.app.store.getDecision(r.decisionId)!.fallbackReason, 'expert_unavailable');
   assert.match(endpointOf(refused.pool, 'finance').lastError ?? '', /refused the connection/);
+  assert.match(refused.app.store.getDecision(r.decisionId)!.error ?? '', /refused the connection|cannot reach/); // a pooled socket may learn it first
   await refused.engine.restart();
   await health(refused.pool, 'finance', 'up');
   void engine;

@@ -88,7 +88,7 @@ test('a client that disconnects from /v1 cancels the generation locally (row can
   while (seen < 3) if (!(await iterator.next()).done) seen++;
   controller.abort();
   const [row] = await settled(front, `id = '${decisionId}'`);
-  assert.equal(row!.status, 'failed');
+  assert.equal(row!.status, 'cancelled');
   assert.match(row!.error ?? '', /^cancelled/);
   const call = await engine.waitForCompletionCalls(1);
   for (let i = 0; i < 500 && !call.clientClosed; i++) await new Promise((resolve) => setTimeout(resolve, 20));

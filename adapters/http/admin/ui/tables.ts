@@ -13,6 +13,7 @@ const CARDS: { label: string; value: (s: SummaryResponse) => string }[] = [
   { label: 'corrections', value: (s) => int(s.corrections) },
   { label: 're-routes', value: (s) => int(s.reroutes) },
   { label: 'failed', value: (s) => int(s.byStatus.failed ?? 0) },
+  { label: 'cancelled', value: (s) => int(s.byStatus.cancelled ?? 0) },
   { label: 'follow-ups', value: (s) => pct(s.conversations.followUpShare) },
   { label: 'sticky / switched', value: (s) => `${int(s.conversations.sticky)} / ${int(s.conversations.switched)}` },
 ];
