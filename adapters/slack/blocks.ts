@@ -6,7 +6,7 @@
 import type { AskResult } from '../../src/core/types.js';
 import type { ExpertInfo } from '../../src/experts/types.js';
 import type { ExpertId } from '../../src/gate/types.js';
-import { answerHeader, expertLabel, feedbackInvite } from '../shared/format.js';
+import { answerHeader, conversationNotice, expertLabel, feedbackInvite } from '../shared/format.js';
 import { splitMessage } from '../shared/splitMessage.js';
 import { ACTION, encodeFeedbackValues, encodeValue } from './actionIds.js';
 import { escapeMrkdwn, toMrkdwn } from './mrkdwn.js';
@@ -90,7 +90,8 @@ export function feedbackActions(result: Pick<AskResult, 'decisionId' | 'runnerUp
 /** What follows the answer text on its last message: the expert line, the vote invite when wanted, and 👍/👎. */
 export function answerFooter(result: AskResult): Block[] {
   const invite = feedbackInvite(result);
-  return [contextLine(escapeMrkdwn(answerHeader(result))), ...(invite ? [contextLine(invite)] : []), feedbackActions(result)];
+  const notice = conversationNotice(result); // past CONVERSATION_IDLE / CONVERSATION_MAX_TURNS: one short line says so
+  return [contextLine(escapeMrkdwn(answerHeader(result))), ...(notice ? [contextLine(notice)] : []), ...(invite ? [contextLine(invite)] : []), feedbackActions(result)];
 }
 
 /** The answer as thread messages (when Slack cannot stream): text sections, and the footer on the last one. */
@@ -110,7 +111,8 @@ export function answerMessages(result: AskResult): SlackMessage[] {
 /** The answer without blocks (when Slack refuses ours): the expert line and text, 3,000 characters per message. */
 export function plainTextMessages(result: AskResult): SlackMessage[] {
   const body = result.response.trim() || '(the expert returned an empty answer)';
-  return splitForSlack(`${answerHeader(result)}\n\n${body}`, 3000).map((part) => ({ text: toMrkdwn(part), blocks: [] }));
+  const notice = conversationNotice(result);
+  return splitForSlack(`${answerHeader(result)}\n${notice ? `${notice}\n` : ''}\n${body}`, 3000).map((part) => ({ text: toMrkdwn(part), blocks: [] }));
 }
 
 /** What the answer message shows while it is being written: up to three sections of text and who is writing. */

@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { BOT_USER_ID } from '../support/fakeSlack.js';
+import { BOT_USER_ID, blockTexts } from '../support/fakeSlack.js';
 import { dmEvent, mention, query, startHarness, waitForAnswer, waitForLogs, type Harness } from './slackHarness.js';
 
 /** A plain channel message event (no mention), as Slack sends it for message.channels. */
@@ -79,5 +79,33 @@ describe('Slack conversations in threads', () => {
     assert.deepEqual(turns.map((t) => [t.turn, t.follow_up]), [[1, 0], [2, 1], [1, 0]]);
     assert.equal(turns[0]!.conversation_id, turns[1]!.conversation_id);
     assert.notEqual(turns[2]!.conversation_id, turns[0]!.conversation_id, 'a new top-level DM is a new conversation');
+  });
+});
+
+describe('Slack conversations past CONVERSATION_MAX_TURNS', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ env: { CONVERSATION_MAX_TURNS: '2' } });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('the next message in the thread starts a fresh conversation, and its answer says so in one short line', async () => {
+    const { q } = await mention(h, 'Is it ok to take ibuprofen every day for my back pain?', 'U0CONV06');
+    await waitForAnswer(h, q.channel, q.ts);
+    const second = h.fake.userMessage(q.channel, 'U0CONV06', 'how much is too much', q.ts);
+    await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(channelMessage(second)));
+    await waitForAnswer(h, q.channel, q.ts, 2);
+    const third = h.fake.userMessage(q.channel, 'U0CONV06', 'what about for kids', q.ts);
+    await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(channelMessage(third)));
+    const answers = (await waitForAnswer(h, q.channel, q.ts, 3)).filter((m) => m.user === BOT_USER_ID);
+    const notice = /New conversation: the earlier one reached its maximum length/;
+    const texts = answers.map((m) => [m.text, ...blockTexts(m.blocks)].join('\n'));
+    assert.equal(texts.filter((t) => notice.test(t)).length, 1, `only the third answer carries the notice:\n${texts.join('\n---\n')}`);
+    assert.match(texts.at(-1)!, notice);
+    const turns = turnsOf(h, 'U0CONV06');
+    assert.deepEqual(turns.map((t) => [t.turn, t.follow_up]), [[1, 0], [2, 1], [1, 0]]);
+    assert.notEqual(turns[2]!.conversation_id, turns[0]!.conversation_id);
   });
 });
