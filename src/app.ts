@@ -112,7 +112,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
 
     const http = await createHttpServer({ config, router, admin: { store, retrain: core.retrain }, registry: metrics.registry, logger });
 
-    // Privacy and housekeeping: at start and hourly.
+    // Privacy and housekeeping: at start and hourly, or twice per QUERY_RETENTION when that is shorter than two hours.
     const maintain = (): void => {
       const purged = config.queryRetentionMs === null ? 0 : store.purgeTextBefore(now() - config.queryRetentionMs);
       const pruned = store.pruneDeliveries(now() - DELIVERY_CLAIM_KEEP_MS);
@@ -121,7 +121,7 @@ export async function createApp(config: Config, options: CreateAppOptions = {}):
       if (purged || pruned || idle) logger.info({ purged, pruned, conversations: idle }, 'retention: deleted old question text, delivery claims and idle conversations');
     };
     maintain();
-    const timer = setInterval(maintain, HOUR);
+    const timer = setInterval(maintain, Math.min(HOUR, Math.max(1000, (config.queryRetentionMs ?? Infinity) / 2)));
     timer.unref();
 
     let closing: Promise<void> | null = null;

@@ -50,6 +50,23 @@ test('QUERY_RETENTION: text older than the period is deleted at start-up; newer 
   assert.equal(second.store.getDecision(recent.decisionId)!.query, 'what is a good way to save for retirement');
 });
 
+test('QUERY_RETENTION shorter than the hourly sweep: a running bot deletes the text in time, and a follow-up then gets no history', async (t) => {
+  const app = await createTestApp({ QUERY_RETENTION: '2s' }, { maxTokens: 12 });
+  t.after(() => app.dispose());
+  const conversationKey = 'http:retention-test';
+  const first = await app.router.ask(Q, { platform: 'http', userId: 'u1', conversationKey });
+  assert.equal(app.store.getDecision(first.decisionId)!.query, Q);
+  // The positive signal: the running bot's own sweep clears the text, no restart and no manual call.
+  for (let i = 0; i < 200 && app.store.getDecision(first.decisionId)!.query !== null; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  const purged = app.store.getDecision(first.decisionId)!;
+  assert.equal(purged.query, null, 'deleted within about half the retention period');
+  assert.equal(purged.answer, null);
+  const followUp = await app.router.ask('what else should i check', { platform: 'http', userId: 'u1', conversationKey });
+  assert.equal(followUp.conversation?.turn, 2, 'still the same conversation');
+  const alone = await app.router.ask('what else should i check', { platform: 'http', userId: 'u1', conversationKey: 'http:retention-alone', expert: followUp.expert.id });
+  assert.equal(followUp.promptTokens, alone.promptTokens, 'the deleted turn does not reach the expert');
+});
+
 test('`moe forget --user` deletes that user\'s text and votes, keeps others, and prints what it removed', async (t) => {
   const app = await createTestApp({}, { maxTokens: 12 });
   t.after(() => app.dispose());
