@@ -14,7 +14,8 @@ interface PredictBody {
   query?: string;
   userId?: string;
   stream?: boolean;
-  conversationId?: string;
+  /** null is the same as leaving it out: a new conversation. */
+  conversationId?: string | null;
 }
 
 interface PredictQuerystring {
@@ -87,7 +88,7 @@ export function registerPredict(app: FastifyInstance, router: Router): void {
         + 'the answer streams as server-sent events: `decision`, then `chunk`s, then `done` (or `error`).',
       body: {
         type: 'object',
-        properties: { query: { type: 'string' }, userId: userIdSchema, stream: { type: 'boolean' }, conversationId: { type: 'string' } },
+        properties: { query: { type: 'string' }, userId: userIdSchema, stream: { type: 'boolean' }, conversationId: { type: ['string', 'null'] } },
         additionalProperties: false,
       },
       querystring: {

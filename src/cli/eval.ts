@@ -1,5 +1,10 @@
-/** `moe eval --data FILE.csv [--model FILE] [--noise 0.1 --seed 1] [--json]`: routing quality on a labelled file (`--conversations`: see evalConversations.ts). */
+/**
+ * `moe eval [--data FILE.csv] [--model FILE] [--noise 0.1 --seed 1] [--json]`: routing quality on a labelled file
+ * (`--conversations`: see evalConversations.ts). Without --data: the public set the targets are set on, when present.
+ */
+import fs from 'node:fs';
 import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config.js';
 import { addNoise, seededRandom } from '../gate/addNoise.js';
 import { DatasetError, GateFileError } from '../gate/errors.js';
@@ -18,8 +23,8 @@ import { CliUsageError, numberFlag, parseArgs, stringFlag } from './args.js';
 export async function run(args: string[]): Promise<number> {
   if (args.some((a) => a === '--conversations' || a.startsWith('--conversations='))) return (await import('./evalConversations.js')).run(args);
   const parsed = parseArgs(args, { data: 'string', model: 'string', noise: 'string', seed: 'string', json: 'boolean' });
-  const dataPath = stringFlag(parsed, 'data');
-  if (!dataPath) throw new CliUsageError('eval needs --data FILE.csv (columns text,label and optionally kind)');
+  const dataPath = stringFlag(parsed, 'data') ?? publicSet();
+  if (!dataPath) throw new CliUsageError(`eval needs --data FILE.csv (columns text,label and optionally kind); without it, it reads ${PUBLIC_SET}, which is not here`);
   if (parsed.positionals.length) throw new CliUsageError(`eval: unexpected argument "${parsed.positionals[0]}"`);
   const noise = numberFlag(parsed, 'noise', 0, 1) ?? 0;
   const seed = numberFlag(parsed, 'seed', 0, 2 ** 32 - 1) ?? 1;
@@ -48,6 +53,19 @@ export async function run(args: string[]): Promise<number> {
     }
     throw err;
   }
+}
+
+/** The public evaluation set beside the project (../shared/data, never trained on), the default for --data. */
+const PUBLIC_SET = '../shared/data/public_balanced.csv';
+
+function publicSet(): string | null {
+  // The project root is the nearest folder above this file with package.json (src/cli/ or dist/src/cli/ below it).
+  for (let dir = path.dirname(fileURLToPath(import.meta.url)); dir !== path.dirname(dir); dir = path.dirname(dir)) {
+    if (!fs.existsSync(path.join(dir, 'package.json'))) continue;
+    const file = path.resolve(dir, PUBLIC_SET);
+    return fs.existsSync(file) ? file : null;
+  }
+  return null;
 }
 
 /** gate.evaluate, with a progress line on a terminal for large files (stderr, rewritten in place). */

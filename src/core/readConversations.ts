@@ -22,11 +22,14 @@ export interface LabelledConversation {
 
 // Other fields (notes, roles) are ignored; the names people use for the same thing are read as it.
 const turnSchema = z.object({
+  role: z.string().optional(),
   text: z.string().optional(),
   question: z.string().optional(),
   content: z.string().optional(),
   expert: z.string().optional(),
   label: z.string().optional(),
+  expected: z.string().optional(),
+  expected_expert: z.string().optional(),
 });
 
 const lineSchema = z.object({
@@ -69,10 +72,13 @@ export function readConversations(file: string): LabelledConversation[] {
     const id = c.id === undefined ? `line-${line}` : String(c.id);
     if (ids.has(id)) throw new DatasetError('dataset_invalid', file, line, `duplicate conversation id "${id}"`);
     ids.add(id);
-    const turns = list.map((t, k) => {
+    // In a chat transcript only the user's messages are turns to route; the assistant's replies are not.
+    const userTurns = list.map((t, k) => [t, k] as const).filter(([t]) => t.role === undefined || t.role === 'user');
+    if (userTurns.length === 0) throw new DatasetError('dataset_invalid', file, line, `${field}: no user turns`);
+    const turns = userTurns.map(([t, k]) => {
       const text = (t.text ?? t.question ?? t.content ?? '').trim();
       if (text === '') throw new DatasetError('dataset_invalid', file, line, `${field}.${k}.text: required, a non-empty string`);
-      const name = t.expert ?? t.label;
+      const name = t.expert ?? t.label ?? t.expected ?? t.expected_expert;
       if (name === undefined) throw new DatasetError('dataset_invalid', file, line, `${field}.${k}.expert: required (healthcare, finance, cybersecurity or general)`);
       const expert = parseExpertName(name);
       if (expert === null) throw new DatasetError('dataset_invalid', file, line, `${field}.${k}.expert: unknown expert "${name}"`);

@@ -1,5 +1,6 @@
 /**
- * `moe eval --conversations FILE.jsonl` as a user runs it: a child process on a file of labelled conversations,
+ * `moe eval` as a user runs it: without --data (the public set beside the project), and
+ * `moe eval --conversations FILE.jsonl`: a child process on a file of labelled conversations,
  * with the gate saved to a file; bad files name the file, the line and the field.
  */
 import assert from 'node:assert/strict';
@@ -55,10 +56,11 @@ test('a set in our format, or with the names people use for the same fields, is 
   assert.equal(out.rules.ours!.followUps, 2);
   assert.equal(out.rules.ours!.switches, 1);
 
-  // No ids, `messages` with `question`/`label` and extra fields: the same conversations, the same figures.
+  // No ids, `messages` with `question`/`content`, `label`/`expected`, the assistant's replies and extra fields: the same
+  // conversations, the same figures.
   const other = write('other.jsonl', [
     JSON.stringify({ messages: [{ role: 'user', question: 'is it safe to take ibuprofen with a cold', label: 'healthcare' }, { role: 'user', question: 'how much is too much', label: 'healthcare' }], note: 'stay' }),
-    JSON.stringify({ messages: [{ content: 'should i pay off my credit card or save first', label: 'finance' }, { content: 'ok unrelated, banana bread recipe?', label: 'none' }] }),
+    JSON.stringify({ messages: [{ role: 'user', content: 'should i pay off my credit card or save first', expected: 'finance' }, { role: 'assistant', content: 'Pay the card first.' }, { role: 'user', content: 'ok unrelated, banana bread recipe?', expected_expert: 'none' }] }),
   ]);
   const again = await moe(['eval', '--conversations', other, '--model', model, '--json']);
   assert.equal(again.code, 0, again.stderr);
@@ -90,4 +92,19 @@ test('bad conversation files: one line naming the file, the line and what is wro
   const missing = await moe(['eval', '--conversations', path.join(tmp.dir, 'nope.jsonl'), '--model', model]);
   assert.equal(missing.code, 1);
   assert.match(missing.stderr, /nope\.jsonl: file not found/);
+});
+
+test('moe eval without --data reads the public set beside the project, or says it is not there', async () => {
+  const publicSet = path.resolve(REPO, '../shared/data/public_balanced.csv');
+  const r = await moe(['eval', '--noise', '0.1', '--model', model, '--json']);
+  if (fs.existsSync(publicSet)) {
+    assert.equal(r.code, 0, r.stderr);
+    const rows = fs.readFileSync(publicSet, 'utf8').trim().split('\n').length - 1; // a header, then one question a line
+    const m = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { n: number; accuracy: number };
+    assert.equal(m.n, rows);
+    assert.ok(m.accuracy > 0.5, `accuracy ${m.accuracy}`);
+  } else {
+    assert.equal(r.code, 2, r.stderr);
+    assert.match(r.stderr, /eval needs --data FILE\.csv .*shared\/data\/public_balanced\.csv, which is not here/);
+  }
 });

@@ -33,6 +33,10 @@ test('the reply always carries a conversationId; sending it back makes a follow-
   assert.deepEqual([row.conversation?.turn, row.conversation?.followUp, row.conversation?.reason], [2, true, 'sticky']);
   const other = await predict({ query: 'how much is too much' });
   assert.notEqual(other.body.conversationId, id, 'without the id it is a new conversation');
+  const explicitNull = await predict({ query: 'how much is too much', conversationId: null });
+  assert.equal(explicitNull.status, 200, 'null is the same as leaving it out');
+  assert.ok(![id, other.body.conversationId].includes(explicitNull.body.conversationId), 'a new conversation');
+  assert.equal(app.store.getDecision(String(explicitNull.body.decisionId))!.conversation?.turn, 1);
 });
 
 test('an unknown conversationId starts a new conversation under that id; past the turn limit the reply says so', async () => {
