@@ -101,7 +101,7 @@ describe('moe train / eval / route', () => {
   });
 
   it('usage errors and a corrupt model are clear', () => {
-    assert.equal(moe(['eval']).code, 2);
+    assert.equal(moe(['eval', 'unexpected']).code, 2); // without --data it reads the public set, when present
     assert.equal(moe(['eval', '--data', path.join(FIXTURES, 'eval.csv'), '--noise', '7']).code, 2);
     assert.equal(moe(['route']).code, 2);
     const corrupt = path.join(dir, 'corrupt.json');
