@@ -59,18 +59,19 @@ for (let from = 1; from < LATEST; from++) {
   });
 }
 
-test('decisions rebuilt for the cancelled status (010) keep their indexes, hourly-count triggers and foreign keys', (t) => {
+test('decisions rebuilt for the cancelled status (011) keep their indexes, hourly-count triggers and foreign keys', (t) => {
   const tmp = makeTempDir();
   t.after(tmp.remove);
   const file = path.join(tmp.dir, 'old.sqlite');
   const old = new BetterSqlite3(file);
-  migrate(old, migrations, 9);
+  migrate(old, migrations, 10);
   old.close();
   const db = openDatabase(file);
   t.after(() => db.close());
   assert.equal(db.pragma('foreign_keys', { simple: true }), 1, 'foreign keys are back on after the migrations');
   const indexes = (db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'decisions' AND sql IS NOT NULL ORDER BY name").all() as { name: string }[]).map((r) => r.name);
   assert.deepEqual(indexes, ['decisions_conversation', 'decisions_created_at']);
+  assert.match((db.prepare("SELECT sql FROM sqlite_master WHERE name = 'decisions_conversation'").get() as { sql: string }).sql, /conversation_id, turn, created_at/);
   const insert = (id: string, status: string): void => {
     db.prepare(`INSERT INTO decisions (id, created_at, platform, query_chars, gate_version, label, gate_expert, expert, confidence, probabilities_json, status)
       VALUES (?, 3600000, 'http', 3, 'g1', 'finance', 'finance', 'finance', 0.9, '{}', ?)`).run(id, status);
@@ -82,6 +83,11 @@ test('decisions rebuilt for the cancelled status (010) keep their indexes, hourl
   db.prepare("INSERT INTO feedback (decision_id, user_id, vote, created_at) VALUES ('c1', 'u1', 1, 3600001)").run();
   assert.equal((db.prepare('SELECT SUM(n) AS n FROM vote_hours').get() as { n: number }).n, 1, 'and new votes');
   assert.throws(() => db.prepare("INSERT INTO feedback (decision_id, user_id, vote, created_at) VALUES ('nope', 'u1', 1, 1)").run(), /FOREIGN KEY constraint failed/);
+  const removals = (): number => (db.prepare('SELECT removals FROM text_removals').get() as { removals: number }).removals;
+  db.prepare("UPDATE decisions SET query = 'q' WHERE id = 'c1'").run();
+  const before = removals();
+  db.prepare("UPDATE decisions SET query = NULL WHERE id = 'c1'").run();
+  assert.equal(removals(), before + 1, 'removed text is still counted for the bots that cache it');
   db.prepare("DELETE FROM decisions WHERE id = 'c1'").run();
   assert.equal((db.prepare('SELECT COUNT(*) AS n FROM feedback').get() as { n: number }).n, 0, 'deleting a decision still deletes its votes');
   assert.deepEqual(hours(), [{ status: 'cancelled', n: 0 }]);

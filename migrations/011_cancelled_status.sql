@@ -1,13 +1,15 @@
 -- A question whose asker went away (a client that disconnected, a cancelled request) is `cancelled`, not `failed`: it
 -- did not go wrong, and the dashboard and metrics count it apart. SQLite cannot change a CHECK constraint in place, so
 -- the table is rebuilt (the runner turns foreign keys off around migrations, or dropping it would cascade to votes).
+DROP TRIGGER decision_hours_delete;
 DROP TRIGGER decision_hours_insert;
 DROP TRIGGER decision_hours_update;
-DROP TRIGGER decision_hours_delete;
--- The vote counts' triggers read decisions too: the rename below checks every trigger naming it.
+DROP TRIGGER decisions_text_deleted;
+DROP TRIGGER decisions_text_removed;
+-- Triggers on other tables that read decisions: the rename below checks every trigger naming it.
+DROP TRIGGER vote_hours_delete;
 DROP TRIGGER vote_hours_insert;
 DROP TRIGGER vote_hours_update;
-DROP TRIGGER vote_hours_delete;
 
 CREATE TABLE decisions_new (
   id                 TEXT PRIMARY KEY,
@@ -43,10 +45,10 @@ CREATE TABLE decisions_new (
 INSERT INTO decisions_new (id, created_at, platform, channel_id, user_id, query, query_chars, gate_version, label, gate_expert, expert, confidence, probabilities_json, fallback_reason, status, answer, error, latency_ms, prompt_tokens, completion_tokens, rerouted_from, completed_at, conversation_id, turn, follow_up, chosen_expert, route_reason) SELECT id, created_at, platform, channel_id, user_id, query, query_chars, gate_version, label, gate_expert, expert, confidence, probabilities_json, fallback_reason, status, answer, error, latency_ms, prompt_tokens, completion_tokens, rerouted_from, completed_at, conversation_id, turn, follow_up, chosen_expert, route_reason FROM decisions;
 DROP TABLE decisions;
 ALTER TABLE decisions_new RENAME TO decisions;
+CREATE INDEX decisions_conversation ON decisions(conversation_id, turn, created_at) WHERE conversation_id IS NOT NULL;
 CREATE INDEX decisions_created_at ON decisions(created_at);
-CREATE INDEX decisions_conversation ON decisions(conversation_id, turn) WHERE conversation_id IS NOT NULL;
 
--- The hourly counts' triggers, as migrations/008 made them.
+-- The triggers as migrations 008 (hourly counts) and 010 (text removals) made them.
 CREATE TRIGGER decision_hours_delete AFTER DELETE ON decisions WHEN OLD.status <> 'pending' BEGIN
   INSERT INTO decision_hours VALUES (
     CAST(OLD.created_at / 3600000 AS INTEGER), OLD.expert,
@@ -106,6 +108,14 @@ CREATE TRIGGER decision_hours_update AFTER UPDATE OF created_at, expert, gate_ex
     follow_ups = follow_ups + excluded.follow_ups, sticky = sticky + excluded.sticky, switched = switched + excluded.switched,
     timed = timed + excluded.timed, tokens = tokens + excluded.tokens, latency_ms = latency_ms + excluded.latency_ms;
 END;
+
+CREATE TRIGGER decisions_text_deleted AFTER DELETE ON decisions
+  WHEN OLD.query IS NOT NULL OR OLD.answer IS NOT NULL
+  BEGIN UPDATE text_removals SET removals = removals + 1 WHERE id = 1; END;
+
+CREATE TRIGGER decisions_text_removed AFTER UPDATE OF query, answer ON decisions
+  WHEN (OLD.query IS NOT NULL AND NEW.query IS NULL) OR (OLD.answer IS NOT NULL AND NEW.answer IS NULL)
+  BEGIN UPDATE text_removals SET removals = removals + 1 WHERE id = 1; END;
 
 CREATE TRIGGER vote_hours_delete AFTER DELETE ON feedback BEGIN
   UPDATE vote_hours SET n = n - 1 WHERE hour = CAST(OLD.created_at / 3600000 AS INTEGER) AND vote = OLD.vote
