@@ -49,7 +49,7 @@ export function historyOf(conversations: Conversations, turn: DecisionTurn | nul
 /** Opens the question's conversation (the caller's key, the one of the answer it follows up, or a new one) and routes it. */
 export function openTurn(conversations: Conversations, store: Store, text: string, route: RouteDecision, options: AskOptions, gate: GateModel): TurnChoice {
   const [key, isNew] = conversationKey(conversations, store, options);
-  const opened = conversations.open(key, options.platform, { isNew }); // a thread, a reply chain, an HTTP conversationId
+  const opened = continueOrOwn(conversations, conversations.open(key, options.platform, { isNew }), options); // a thread, a reply chain, an HTTP conversationId
   // A caller that sends the whole conversation says which turn this is; the log's count may have restarted or merged chats.
   const handle = options.history ? { ...opened, turn: options.history.length + 1, restarted: null } : opened;
   const rule = followUpRule(gate, text, route, options.history, handle.routing); // over the turns the caller sent, if it sent them
@@ -64,6 +64,16 @@ export function openTurn(conversations: Conversations, store: Store, text: strin
     turn: { handle, info: { key: handle.key, turn: handle.turn, followUp: handle.turn > 1, reason: rule.reason, gateAlone: route.expert, restarted: handle.restarted } },
     write: conversations.record(handle, rule),
   };
+}
+
+/**
+ * A follow-up of an answer whose conversation is over (idle, too long) goes on under the caller's own key (a thread, the
+ * answer's message), so the next follow-up finds it again; the reply says why it started afresh.
+ */
+function continueOrOwn(conversations: Conversations, opened: ConversationTurnHandle, options: AskOptions): ConversationTurnHandle {
+  if (!opened.restarted || !options.followUpOf || !options.conversationKey || options.conversationKey === opened.key) return opened;
+  const own = conversations.open(options.conversationKey, options.platform);
+  return own.turn > 1 || own.restarted ? own : { ...own, restarted: opened.restarted };
 }
 
 /** A re-routed answer is the same turn of the same conversation, answered by the expert the user picked. */

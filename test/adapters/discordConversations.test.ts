@@ -181,10 +181,19 @@ describe('Discord follow-ups', () => {
     const [followed] = await waitForAnswer(fake, submit, logs);
     assert.equal(followed!.channel_id, threadId);
 
-    const rows = turns(app, '304');
+    let rows = turns(app, '304');
     assert.deepEqual(rows.map((r) => [r.turn, r.follow_up, r.expert]), [[1, 0, 'healthcare'], [2, 1, 'healthcare'], [3, 1, 'healthcare'], [4, 1, 'healthcare']]);
     assert.equal(new Set(rows.map((r) => r.conversation_id)).size, 1, 'one conversation');
     assert.equal(rows[0]!.key, `discord:${CHANNEL_ID}:${answer!.id}`);
+
+    // Past CONVERSATION_MAX_TURNS (4 here) the thread starts afresh under its own key, says so once, and goes on there.
+    const [fresh] = await waitForAnswer(fake, fake.slash('ask', { query: 'is it safe with blood thinners' }, { id: '304' }, undefined, { threadId }), logs);
+    assert.equal(fresh!.content.split('\n')[1], '_New conversation: the earlier one reached its maximum length, so I started fresh._');
+    const [next] = await waitForAnswer(fake, fake.slash('ask', { query: 'what about for kids' }, { id: '304' }, undefined, { threadId }), logs);
+    assert.equal(next!.content.split('\n')[1], '', 'no notice: the new conversation runs');
+    rows = turns(app, '304');
+    assert.deepEqual(rows.slice(4).map((r) => [r.turn, r.follow_up, r.key]), [[1, 0, `discord:${threadId}:${threadId}`], [2, 1, `discord:${threadId}:${threadId}`]]);
+    assert.equal(rows[4]!.conversation_id, rows[5]!.conversation_id);
   });
 
   test('past CONVERSATION_MAX_TURNS the next /ask in the thread starts afresh under the same key, and the answer says so in one line', async () => {
