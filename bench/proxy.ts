@@ -7,7 +7,8 @@
  * killed mid-run.
  */
 import { fork, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { createApp } from '../src/app.js';
@@ -45,7 +46,7 @@ function percentile(values: number[], p: number): number {
 const fmt = (ms: number): string => `${ms.toFixed(2).padStart(7)} ms`;
 
 /** What the router process says over IPC. */
-type RouterMessage = { url: string } | { cpuMs: number };
+type RouterMessage = { url: string } | { cpuMs: number; systemMs: number; mainMs: number | null } | { profiling: boolean };
 
 interface RunningRouter {
   url: string;
@@ -68,13 +69,31 @@ async function startRouter(dir: string, engineUrl: string, fallbackUrl: string):
   return { url: await app.http.listen({ host: '127.0.0.1', port: 0 }), close: () => app.close() };
 }
 
+/** On-CPU time of this process's main thread (the event loop), without V8's and SQLite's helper threads; Linux only. */
+function mainThreadMs(): number | null {
+  try {
+    return Number(readFileSync(`/proc/self/task/${process.pid}/schedstat`, 'utf8').split(' ')[0]) / 1e6;
+  } catch {
+    return null;
+  }
+}
+
 /** The router process: answers `cpu` with its CPU time so far and `close` by exiting. */
 async function routerProcess(): Promise<void> {
   const router = await startRouter(process.env.BENCH_DIR!, process.env.BENCH_ENGINE_URL!, process.env.BENCH_FALLBACK_URL!);
+  const session = new Session();
   process.on('message', (m: string) => {
-    if (m === 'cpu') {
+    if (m === 'profile:start') {
+      // --profile-router FILE: a CPU profile of the measured levels only (not start-up, warm-up or failover).
+      session.connect();
+      void session.post('Profiler.enable').then(() => session.post('Profiler.setSamplingInterval', { interval: 100 })).then(() => session.post('Profiler.start'))
+        .then(() => process.send!({ profiling: true } satisfies RouterMessage));
+    } else if (m === 'profile:stop') {
+      void session.post('Profiler.stop').then(({ profile }) => writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify(profile)))
+        .then(() => process.send!({ profiling: false } satisfies RouterMessage));
+    } else if (m === 'cpu') {
       const used = process.cpuUsage();
-      process.send!({ cpuMs: (used.user + used.system) / 1000 } satisfies RouterMessage);
+      process.send!({ cpuMs: (used.user + used.system) / 1000, systemMs: used.system / 1000, mainMs: mainThreadMs() } satisfies RouterMessage);
     } else if (m === 'close') void router.close().then(() => process.exit(0));
   });
   process.send!({ url: router.url } satisfies RouterMessage);
@@ -98,10 +117,14 @@ async function main(): Promise<void> {
   const fallback = await startFakeEngine({ model: 'fallback-model', answer: 'A general answer.', record: false });
   // --in-process: the router in this process too (the arrangement of the figures before December 2026).
   const inProcess = process.argv.includes('--in-process');
+  // --profile-router FILE: the router process's CPU profile of the measured levels (100 µs samples).
+  const profileAt = process.argv.indexOf('--profile-router');
+  const profilePath = profileAt > 0 ? path.resolve(process.argv[profileAt + 1]!) : null;
+  let profile: ((m: 'profile:start' | 'profile:stop') => Promise<void>) | null = null;
   let child: ChildProcess | null = null;
   let local: RunningRouter | null = null;
   try {
-    let routerCpuMs: (() => Promise<number>) | null = null;
+    let routerCpuMs: (() => Promise<{ cpuMs: number; systemMs: number; mainMs: number | null }>) | null = null;
     let url: string;
     if (inProcess) {
       local = await startRouter(dir, engine.baseUrl, fallback.baseUrl);
@@ -109,7 +132,7 @@ async function main(): Promise<void> {
     } else {
       const c = fork(process.argv[1]!, [], {
         execArgv: process.execArgv,
-        env: { ...process.env, BENCH_PROXY_ROLE: 'router', BENCH_DIR: dir, BENCH_ENGINE_URL: engine.baseUrl, BENCH_FALLBACK_URL: fallback.baseUrl },
+        env: { ...process.env, BENCH_PROXY_ROLE: 'router', BENCH_PROFILE: profilePath ?? '', BENCH_DIR: dir, BENCH_ENGINE_URL: engine.baseUrl, BENCH_FALLBACK_URL: fallback.baseUrl },
       });
       child = c;
       const started = await nextMessage(c);
@@ -120,22 +143,40 @@ async function main(): Promise<void> {
         c.send('cpu');
         const m = await reply;
         if (!('cpuMs' in m)) throw new Error('unexpected message from the router process');
-        return m.cpuMs;
+        return m;
       };
+      if (profilePath) {
+        profile = async (m) => {
+          const reply = nextMessage(c);
+          c.send(m);
+          await reply;
+        };
+      }
     }
     const routerUrl = `${url}/v1/chat/completions`;
     const engineUrl = `${engine.baseUrl}/chat/completions`;
 
-    // Warm up both paths (connections, JIT, the gate).
+    // Warm up both paths (connections, JIT, the gate) at every level: after 300 one at a time, V8 was still compiling
+    // (~280 TurboFan jobs during the measured levels, ~0.3-0.6 ms of the router's CPU per request on its helper threads).
     for (let i = 0; i < 300; i++) {
       await streamOnce(engineUrl, 'engine-model');
       await streamOnce(routerUrl, 'moe-router');
+    }
+    for (let i = 0; i < 40; i++) {
+      for (const c of [16, 64]) {
+        await Promise.all(Array.from({ length: c }, () => streamOnce(engineUrl, 'engine-model')));
+        await Promise.all(Array.from({ length: c }, () => streamOnce(routerUrl, 'moe-router')));
+      }
     }
 
     console.log('bench:proxy — streamed /v1/chat/completions, straight to a loopback engine vs through moe-router (gate + log + remote expert)');
     console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; moe-router ${inProcess ? 'in the same process as the load generator and the engine (--in-process)' : 'in its own process'}`);
     const targets: Record<number, { p50?: number; p99: number }> = { 1: { p50: 1, p99: 4 }, 16: { p99: 13 }, 64: { p99: 13 } };
-    const plan: [concurrency: number, rounds: number][] = [[1, 400], [16, 40], [64, 12]];
+    // --levels 1,64: only these concurrency levels (profiling one of them).
+    const levelsAt = process.argv.indexOf('--levels');
+    const levels = levelsAt > 0 ? process.argv[levelsAt + 1]!.split(',').map(Number) : null;
+    const plan = ([[1, 400], [16, 40], [64, 12]] as [concurrency: number, rounds: number][]).filter(([c]) => !levels || levels.includes(c));
+    await profile?.('profile:start');
     for (const [concurrency, rounds] of plan) {
       const direct: Sample[] = [];
       const proxied: Sample[] = [];
@@ -148,7 +189,7 @@ async function main(): Promise<void> {
         const used = process.cpuUsage(before);
         cpuMs[way] += (used.user + used.system) / 1000;
       };
-      const routerBefore = (await routerCpuMs?.()) ?? 0;
+      const routerBefore = (await routerCpuMs?.()) ?? null;
       for (let r = 0; r < rounds; r++) {
         // Interleaved: each round runs one batch each way, alternating which goes first.
         const batches = [
@@ -158,7 +199,11 @@ async function main(): Promise<void> {
         if (r % 2) batches.reverse();
         for (const b of batches) await b();
       }
-      const routerMs = routerCpuMs ? (await routerCpuMs()) - routerBefore : null;
+      const routerAfter = (await routerCpuMs?.()) ?? null;
+      const routerMs = routerAfter && routerBefore ? {
+        cpu: routerAfter.cpuMs - routerBefore.cpuMs, system: routerAfter.systemMs - routerBefore.systemMs,
+        main: routerAfter.mainMs !== null && routerBefore.mainMs !== null ? routerAfter.mainMs - routerBefore.mainMs : null,
+      } : null;
       const row = (name: string, s: Sample[]): string => {
         const t = s.map((x) => x.total);
         const f = s.map((x) => x.ttft);
@@ -177,8 +222,11 @@ async function main(): Promise<void> {
       console.log(`                       first token p50 ${fmt(f50)}, p99 ${fmt(f99)}`);
       const perRequest = (ms: number): string => `${(ms / direct.length).toFixed(3)} ms`;
       if (routerMs === null) console.log(`  CPU per request: ${perRequest(cpuMs.direct)} straight, ${perRequest(cpuMs.proxied)} through moe-router: moe-router's share ${perRequest(cpuMs.proxied - cpuMs.direct)}`);
-      else console.log(`  CPU per request: moe-router process ${perRequest(routerMs)}; load generator + engine process ${perRequest(cpuMs.direct)} straight, ${perRequest(cpuMs.proxied)} through moe-router`);
+      else console.log(`  CPU per request: moe-router process ${perRequest(routerMs.cpu)} (system ${perRequest(routerMs.system)}${routerMs.main === null ? '' : `, main thread ${perRequest(routerMs.main)}`}); load generator + engine process ${perRequest(cpuMs.direct)} straight, ${perRequest(cpuMs.proxied)} through moe-router`);
     }
+
+    await profile?.('profile:stop');
+    if (profilePath) console.log(`\nmoe-router's CPU profile of the levels above: ${profilePath}`);
 
     // Failover: kill the engine and time the next question, which the fallback expert's engine answers.
     await engine.stop();
