@@ -7,9 +7,10 @@
 import OpenAI from 'openai';
 import PQueue from 'p-queue';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
-import type { Stream } from 'openai/streaming';
+import { StringDecoder } from 'node:string_decoder';
 import { generationSettings } from './generationSettings.js';
-import { createEngineFetch, type EngineFetch } from './engineFetch.js';
+import { bodyOf, createEngineFetch, destroyBody, type EngineFetch } from './engineFetch.js';
+import { SseData } from './SseData.js';
 import type { EndpointSource, ExpertEntry } from './registry.js';
 import { ExpertError, type ChatTurn, type EndpointStatus, type ExpertInfo, type ExpertStatus, type GenerateOptions, type GenerateResult } from './types.js';
 
@@ -179,22 +180,25 @@ export class RemoteExpert {
     const settings = generationSettings(this.opts.entry, options);
     const messages = this.messages(settings.systemPrompt, query, options.history ?? [], settings.maxTokens);
 
-    // The caller's signal goes to the client as is; the timeout aborts the client's own controller of this stream
-    // (until the headers come, the client's own `timeout` acts): no controller of ours per request.
+    // The caller's signal goes to the client as is (it aborts the request and the body); until the headers come the
+    // client's own `timeout` acts, after them this timer ends the body: no controller of ours per request.
     let timedOut = false;
-    let stream: Stream<ChatCompletionChunk> | null = null;
+    let response: Response | null = null;
     const timer = setTimeout(() => {
       timedOut = true;
-      stream?.controller.abort();
+      if (response) destroyBody(response, new Error('timed out'));
     }, this.opts.timeoutMs);
 
     let text = '';
     let firstChunkAt: number | null = null;
     let chunks = 0;
-    let usage: { prompt_tokens: number; completion_tokens: number } | null = null;
-    let finish: string | null = null;
+    // Set in onEvent (declared so, or TypeScript narrows them to null).
+    let usage = null as { prompt_tokens: number; completion_tokens: number } | null;
+    let finish = null as string | null;
     try {
-      stream = await this.client.chat.completions.create({
+      // The client builds and sends the request and raises its errors (status, connection, timeout); the stream of
+      // chunks is read here (SseData), ~0.1 ms of CPU per answer less than the client's own reader.
+      const res = await this.client.chat.completions.create({
         model: this.opts.endpoint.model,
         messages,
         stream: true,
@@ -202,20 +206,33 @@ export class RemoteExpert {
         max_tokens: settings.maxTokens,
         temperature: settings.temperature,
         ...(settings.topP !== undefined ? { top_p: settings.topP } : {}),
-      }, options.signal ? { signal: options.signal } : {});
-      if (timedOut) stream.controller.abort(); // the timer fired as the headers came
-      for await (const chunk of stream) {
+      }, options.signal ? { signal: options.signal } : {}).asResponse();
+      response = res;
+      if (timedOut) destroyBody(res, new Error('timed out')); // the timer fired as the headers came
+      const events = new SseData();
+      const decoder = new StringDecoder('utf8');
+      let done = false;
+      const onEvent = (data: string): void => {
+        if (done) return;
+        if (data.startsWith('[DONE]')) { // the rest of the body is read (and ignored) so the connection can be reused
+          done = true;
+          return;
+        }
+        const chunk = JSON.parse(data) as ChatCompletionChunk & { error?: unknown }; // a malformed chunk throws SyntaxError
+        if (chunk.error) throw new OpenAI.APIError(undefined, chunk.error as object, undefined, res.headers); // as the client raises an error event
         if (chunk.usage) usage = chunk.usage;
-        finish = chunk.choices[0]?.finish_reason ?? finish;
-        let piece = chunk.choices[0]?.delta?.content ?? '';
+        finish = chunk.choices?.[0]?.finish_reason ?? finish;
+        let piece = chunk.choices?.[0]?.delta?.content ?? '';
         if (text === '') piece = piece.trimStart();
-        if (piece === '') continue;
+        if (piece === '') return;
         firstChunkAt ??= this.now();
         chunks++;
         text += piece;
         options.onTextChunk?.(piece);
-      }
-      // The client ends the iteration quietly when aborted; a timeout or a caller's abort is still a failure.
+      };
+      for await (const bytes of bodyOf(res)) for (const data of events.push(decoder.write(bytes as Buffer))) onEvent(data);
+      for (const data of events.end(decoder.end())) onEvent(data);
+      // A timeout or a caller's abort is a failure even if the body ended quietly.
       if (timedOut || options.signal?.aborted) throw new Error('aborted');
       this.markUp();
       const finished = this.now();

@@ -42,6 +42,19 @@ Object.defineProperties(StreamedResponse.prototype, {
   arrayBuffer: { async value(this: StreamedResponse) { return new Uint8Array(await readAll(this[STREAM])).buffer; } },
 });
 
+/** The bytes of a response's body as they arrive: the Node stream itself for ours, the web stream otherwise. */
+export function bodyOf(res: Response): AsyncIterable<Uint8Array> {
+  if (res instanceof StreamedResponse) return res[STREAM];
+  if (!res.body) throw new TypeError('the response has no body');
+  return res.body;
+}
+
+/** Stops reading a response's body: a reader waiting on it fails with `err`, and the connection closes. */
+export function destroyBody(res: Response, err: Error): void {
+  if (res instanceof StreamedResponse) res[STREAM].destroy(err);
+  else void res.body?.cancel(err).catch(() => undefined);
+}
+
 function headerRecord(headers: RequestInit['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   if (headers) (headers instanceof Headers ? headers : new Headers(headers)).forEach((value, name) => (out[name] = value));
