@@ -14,8 +14,9 @@ export interface NbLrOptions {
   /** Passes over the rows of the first fit (later fits start from the previous one and make one pass). */
   epochs: number;
   /**
-   * Adagrad step size (default 0.1). At 0.5 the first steps moved every multiplier of a row by half its size, so on
-   * small data the last rows seen decided the model and example weights barely counted.
+   * Adagrad step size (default 0.05). At 0.5 the first steps moved every multiplier of a row by half its size, so on
+   * small data the last rows seen decided the model and example weights barely counted; 0.05 learns more from votes
+   * than 0.1 (bench:learning) at the same cross-validated accuracy.
    */
   learningRate: number;
   /** Pull of each multiplier back towards 1, per row it is seen in (default 0.01). */
@@ -32,7 +33,7 @@ export interface NbLrOptions {
 /** Rows whose largest gradient (weight × error of a class probability) is below this are not learned from. */
 const SKIP_GRADIENT = 0.01;
 
-export const DEFAULT_NB_LR_OPTIONS: NbLrOptions = { alpha: 0.1, epochs: 3, learningRate: 0.1, l2: 0.01, minRowWeight: 0.25 };
+export const DEFAULT_NB_LR_OPTIONS: NbLrOptions = { alpha: 0.1, epochs: 3, learningRate: 0.05, l2: 0.01, minRowWeight: 0.25 };
 
 /** Rows as the fits read them: sparse TF-IDF vectors by document. */
 export interface SparseRows {
