@@ -67,14 +67,12 @@ export class Conversations {
    * (a follow-up then reads nothing from SQLite while its conversation is recent).
    */
   private readonly texts: LRUCache<string, MemoryTurns>;
-  /** The store's data_version and count of text removals when in-memory turns were last checked against them. */
-  private checkedVersion: number | null;
+  /** The log's count of removed text and askers when in-memory turns were last checked against it. */
   private checkedRemovals: number;
 
   constructor(private readonly store: ConversationStore | null, private readonly settings: ConversationSettings, private readonly now: () => number = Date.now) {
     this.rows = new LRUCache({ max: MAX_CACHED });
-    this.checkedVersion = store?.dataVersion() ?? null; // text in memory from now on was current when it was put there
-    this.checkedRemovals = store?.textRemovals() ?? 0;
+    this.checkedRemovals = store?.textRemovals() ?? 0; // text in memory from now on was current when it was put there
     const ttl = Math.max(1, Math.min(settings.idleMs, settings.retentionMs ?? Infinity));
     this.texts = new LRUCache({
       maxSize: MAX_MEMORY_CHARS,
@@ -192,23 +190,19 @@ export class Conversations {
   }
 
   /**
-   * Text removed since the last look. With text in the log, the count of removals (retention, `moe forget`, from any
-   * process) says it, and memory is dropped whole, to be read back on the next miss. Without, `moe forget --user` from
-   * another process clears the user's id (PRAGMA data_version changes), and turns whose decision lost its user go.
+   * Text or askers removed since the last look, by retention or `moe forget` from any process (the log counts them).
+   * With text in the log, memory is dropped whole, to be read back on the next miss. Without, `moe forget --user`
+   * clears the user's id, and turns whose decision lost its user go.
    */
   private dropRemovedText(): void {
     if (!this.store) return;
+    const removals = this.store.textRemovals();
+    if (removals === this.checkedRemovals) return;
+    this.checkedRemovals = removals;
     if (this.fromLog) {
-      const removals = this.store.textRemovals();
-      if (removals !== this.checkedRemovals) {
-        this.checkedRemovals = removals;
-        this.texts.clear();
-      }
+      this.texts.clear();
       return;
     }
-    const version = this.store.dataVersion();
-    if (version === this.checkedVersion) return;
-    this.checkedVersion = version;
     const ids: string[] = [];
     for (const m of this.texts.values()) for (const t of m.turns) if (t.decisionId) ids.push(t.decisionId);
     if (ids.length === 0) return;

@@ -51,7 +51,6 @@ export class ConversationStore {
   private readonly pruneStatement: Statement;
   private readonly keyStatement: Statement;
   private readonly setExpertStatement: Statement;
-  private readonly dataVersionStatement: Statement;
   private readonly removalsStatement: Statement;
   private readonly db: Database;
 
@@ -71,16 +70,13 @@ export class ConversationStore {
     this.keyStatement = db.prepare('SELECT key FROM conversations WHERE id = ?');
     this.setExpertStatement = db.prepare('UPDATE conversations SET expert = ? WHERE id = ?');
     this.pruneStatement = db.prepare('DELETE FROM conversations WHERE updated_at < ?');
-    this.dataVersionStatement = db.prepare('PRAGMA data_version').pluck(); // prepared once: db.pragma() prepares on every call
     this.removalsStatement = db.prepare('SELECT removals FROM text_removals WHERE id = 1').pluck();
   }
 
-  /** Changes when another connection commits (`moe forget`, `moe retrain` in another process); cheap to poll. */
-  dataVersion(): number {
-    return this.dataVersionStatement.get() as number;
-  }
-
-  /** Decisions whose question or answer text was removed (retention, `moe forget`, by any process), counted by a trigger. */
+  /**
+   * Decisions whose question or answer text, or asker, was removed (retention, `moe forget`, by any process), counted
+   * by triggers (migrations 010, 011); one indexed read of one row.
+   */
   textRemovals(): number {
     return this.removalsStatement.get() as number;
   }

@@ -158,3 +158,41 @@ test('with text in the log, a recent conversation\'s history comes from memory; 
   assert.deepEqual(ask('last one', 'carol'), ['one more', 'thanks'], 'retention applies to remembered turns at once, before the sweep');
   assert.equal(log.reads, 2);
 });
+
+test('without text in the log, another process\'s commits cost nothing until one forgets a user', async (t) => {
+  const tmp = makeTempDir();
+  const file = path.join(tmp.dir, 'moe.sqlite');
+  const store = Store.open(file, { keepText: false });
+  t.after(async () => {
+    await store.close();
+    tmp.remove();
+  });
+  class CheckingStore extends ConversationStore {
+    checks = 0;
+    override decisionsWithUser(ids: readonly string[]) {
+      this.checks++;
+      return super.decisionsWithUser(ids);
+    }
+  }
+  const log = new CheckingStore(store.db, () => store.flush());
+  const conversations = new Conversations(log, { ...settings, maxTurns: 50 }, () => 1_000);
+  const ask = (question: string, user: string) => {
+    const handle = conversations.open('slack:C6:6.0', 'slack');
+    const history = conversations.history(handle, 50);
+    store.db.prepare(`INSERT INTO decisions (id, created_at, platform, user_id, query_chars, gate_version, label, gate_expert, expert, confidence,
+        probabilities_json, status, conversation_id, turn) VALUES (?, 1000, 'slack', ?, 1, 'g', 'healthcare', 'healthcare', 'healthcare', 0.9, '{}', 'answered', ?, ?)`)
+      .run(`e${handle.turn}`, user, handle.id, handle.turn);
+    conversations.record(handle, routeFollowUp(question, healthcare, handle.routing));
+    conversations.remember(handle, question, 'ok', { decisionId: `e${handle.turn}`, userId: user });
+    return history.map((h) => h.question);
+  };
+  ask('my knee hurts', 'alice');
+  const other = Store.open(file, { keepText: false }); // another process commits, forgetting no one
+  other.db.prepare("INSERT INTO gate_versions (version, created_at, path, active, promoted, reason) VALUES ('g2', 1, 'x', 0, 0, 'test')").run();
+  assert.deepEqual(ask('should i ice it', 'bob'), ['my knee hurts']);
+  assert.equal(log.checks, 0, 'no turn was checked');
+  other.forgetUser('alice');
+  await other.close();
+  assert.deepEqual(ask('and heat?', 'bob'), ['should i ice it']);
+  assert.equal(log.checks, 1);
+});
