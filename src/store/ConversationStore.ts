@@ -75,7 +75,7 @@ export class ConversationStore {
 
   /**
    * Decisions whose question or answer text, or asker, was removed (retention, `moe forget`, by any process), counted
-   * by triggers (migrations 010, 011); one indexed read of one row.
+   * by triggers (migrations 010, 012); one indexed read of one row.
    */
   textRemovals(): number {
     return this.removalsStatement.get() as number;
