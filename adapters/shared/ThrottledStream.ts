@@ -39,6 +39,11 @@ export abstract class ThrottledStream {
     this.schedule();
   }
 
+  /** Forgets the text so far (none of it was shown): what is pushed next replaces it. The header stays until replaced. */
+  protected dropText(): void {
+    this.text = '';
+  }
+
   /** Stops streaming, waits for the edit in flight, and then until the next edit is allowed. */
   async finish(): Promise<void> {
     this.closed = true;

@@ -12,6 +12,11 @@ export type AnswerCall = (options: AskOptions) => Promise<AskResult>;
 export interface AnswerSink {
   setHeader(header: string): void;
   push(text: string): void;
+  /**
+   * The expert broke: a sink that has shown none of its text drops it and returns true (the fallback expert's text
+   * replaces it); false once some was shown (see AskOptions.startOver).
+   */
+  startOver?(): boolean;
 }
 
 export interface ChatAsker {
@@ -27,6 +32,7 @@ export function askInto(call: AnswerCall, sink: AnswerSink, asker: ChatAsker): P
   const { onDecision, ...options } = asker;
   return call({
     ...options,
+    ...(sink.startOver ? { startOver: () => sink.startOver?.() ?? false } : {}),
     onDecision: (decision) => {
       onDecision?.(decision);
       sink.setHeader(answerHeader(decision));

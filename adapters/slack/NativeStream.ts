@@ -32,6 +32,8 @@ export class NativeStream extends ThrottledStream {
   private messageChars = 0;
   /** The answer text shown so far (raw), across messages. */
   private sentText = '';
+  /** A call carrying answer text was sent (its text may be on screen even if Slack has not answered yet). */
+  private textSent = false;
   private readonly refs: string[] = [];
   /** Slack answered that this workspace cannot stream (the first start failed; nothing was shown). */
   unsupported: string | null = null;
@@ -54,6 +56,18 @@ export class NativeStream extends ThrottledStream {
   /** The ts of every streamed message, finished or not. */
   get messageRefs(): string[] {
     return this.streamer?.ts && !this.refs.includes(this.streamer.ts) ? [...this.refs, this.streamer.ts] : [...this.refs];
+  }
+
+  /** True once a call carrying text was sent (unless Slack answered that it cannot stream: then nothing was shown). */
+  get sentAny(): boolean {
+    return this.textSent && this.unsupported === null;
+  }
+
+  /** The expert broke: unless some of its text was sent, drop what it wrote and return true (the fallback's text replaces it). */
+  startOver(): boolean {
+    if (this.sentAny) return false;
+    this.dropText();
+    return true;
   }
 
   get broken(): boolean {
@@ -84,6 +98,7 @@ export class NativeStream extends ThrottledStream {
           recipient_user_id: this.target.userId,
           buffer_size: 1,
         });
+        this.textSent = true;
         await this.streamer.append({ markdown_text: toMarkdownText(part) });
         this.started = true;
       } catch (err) {

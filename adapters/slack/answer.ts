@@ -3,13 +3,15 @@
  * question into a thread given a router call (ask or reroute). The thread status names the expert while it writes;
  * the answer streams natively (chat.startStream…) where the workspace allows it, else into a placeholder edited
  * with throttled chat.update (remembered per workspace); it ends with the expert line and 👍/👎 feedback_buttons.
+ * An expert that breaks before any of its text was sent to Slack is replaced by the fallback expert (the router asks
+ * AnswerWriter.startOver); after text was sent, the answer keeps it and ends with the error line.
  */
 import type { webApi } from '@slack/bolt';
 import type { AskResult } from '../../src/core/types.js';
 import { askInto, type AnswerCall } from '../shared/askInto.js';
 import { answerHeader, userErrorMessage } from '../shared/format.js';
 import { errorFields } from '../../src/logger.js';
-import { answerFooter, answerMessages, noticeMessage, plainTextMessages, streamingMessage, type SlackMessage } from './blocks.js';
+import { answerFooter, answerMessages, cutShortMessage, noticeMessage, plainTextMessages, streamingMessage, type SlackMessage } from './blocks.js';
 import type { SlackContext } from './context.js';
 import { NativeStream } from './NativeStream.js';
 import { StreamingMessage } from './StreamingMessage.js';
@@ -100,6 +102,18 @@ class AnswerWriter {
     this.edited?.stream.setHeader(header);
   }
 
+  /**
+   * The expert broke (asked by the router): unless a call carrying some of its text was sent, drop that text and
+   * return true, so the fallback expert answers in its place; false once some may be on screen.
+   */
+  startOver(): boolean {
+    if (this.native?.sentAny || (this.edited !== null && this.edited.stream.shownText !== '')) return false;
+    this.text = '';
+    this.native?.startOver();
+    this.edited?.stream.startOver();
+    return true;
+  }
+
   push(chunk: string): void {
     this.text += chunk;
     if (this.edited) return this.edited.stream.push(chunk);
@@ -139,7 +153,9 @@ class AnswerWriter {
     await this.switching;
     if (!this.edited) return void (await this.post(noticeMessage(notice)));
     await this.edited.stream.finish();
-    await this.update(this.edited.ts, noticeMessage(notice));
+    // Text already shown stays, ending with the error line.
+    const shown = this.edited.stream.shownText;
+    await this.update(this.edited.ts, shown.trim() !== '' ? cutShortMessage(this.header, shown, notice) : noticeMessage(notice));
   }
 
   /** Finishes the native stream; null when the workspace turned out unable to stream (nothing was shown). */

@@ -129,6 +129,14 @@ export function streamingMessage(header: string | null, text: string): SlackMess
   };
 }
 
+/** An answer cut short after some of it was shown: that text (as the placeholder showed it), who wrote it, then the error line. */
+export function cutShortMessage(header: string | null, text: string, notice: string): SlackMessage {
+  const pieces = splitForSlack(text.trim(), SECTION_LIMIT);
+  const more = pieces.length > 3 ? ' · _…_' : '';
+  const who = header ? [contextLine(`${escapeMrkdwn(header)}${more}`)] : [];
+  return { text: escapeMrkdwn(`${header ?? ''}\n${notice}`.trim()), blocks: [...pieces.slice(0, 3).map(section), ...who, section(notice)] };
+}
+
 /** A short notice in place of an answer (errors). */
 export function noticeMessage(text: string): SlackMessage {
   return { text: escapeMrkdwn(text), blocks: [section(text)] };
