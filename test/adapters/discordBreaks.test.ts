@@ -10,7 +10,7 @@ import { FakeDiscord, type FakeMessage, type InteractionHandle } from '../suppor
 import { startFakeEngine, type FakeEngine } from '../support/fakeEngine.js';
 import { createTestApp, type TestApp } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { writeEditedRegistry } from '../support/writeDemoRegistry.js';
+import { writeEndpointRegistry } from '../support/writeDemoRegistry.js';
 import type { ExpertId } from '../../src/gate/types.js';
 
 const EPHEMERAL = 64;
@@ -47,13 +47,7 @@ describe('Discord answers whose expert breaks', () => {
     finance = await startFakeEngine({ model: 'fin', answer: FINANCE_ANSWER });
     security = await startFakeEngine({ model: 'sec', answer: SECURITY_ANSWER, chunkDelayMs: 150 });
     tmp = makeTempDir('moe-discord-breaks-');
-    const engines: Partial<Record<string, FakeEngine>> = { finance, cybersecurity: security };
-    const registry = await writeEditedRegistry(tmp.dir, (e) => {
-      const engine = engines[e.id];
-      if (!engine) return;
-      delete (e as { model?: string }).model;
-      Object.assign(e, { endpoint: { baseUrl: engine.baseUrl, model: engine === finance ? 'fin' : 'sec' } });
-    });
+    const registry = await writeEndpointRegistry(tmp.dir, { finance: { baseUrl: finance.baseUrl, model: 'fin' }, cybersecurity: { baseUrl: security.baseUrl, model: 'sec' } });
     app = await createTestApp({ DISCORD_TOKEN: 'fake-token', DISCORD_API_URL: fake.apiUrl, EXPERTS_PATH: registry });
     bot = await startDiscord({ router: app.core, config: app.config, editIntervalMs: 200 });
   });

@@ -8,7 +8,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startFakeEngine, type FakeEngine } from '../support/fakeEngine.js';
 import { makeTempDir } from '../support/tempDir.js';
-import { writeEditedRegistry } from '../support/writeDemoRegistry.js';
+import { writeEndpointRegistry } from '../support/writeDemoRegistry.js';
 import type { FakeMessage } from '../support/fakeSlack.js';
 import type { ExpertId } from '../../src/gate/types.js';
 import {
@@ -36,13 +36,7 @@ describe('Slack answers whose expert breaks', () => {
     finance = await startFakeEngine({ model: 'fin', answer: FINANCE_ANSWER });
     security = await startFakeEngine({ model: 'sec', answer: SECURITY_ANSWER, chunkDelayMs: 150 });
     tmp = makeTempDir('moe-slack-breaks-');
-    const engines: Partial<Record<string, FakeEngine>> = { finance, cybersecurity: security };
-    const registry = await writeEditedRegistry(tmp.dir, (e) => {
-      const engine = engines[e.id];
-      if (!engine) return;
-      delete (e as { model?: string }).model;
-      Object.assign(e, { endpoint: { baseUrl: engine.baseUrl, model: engine === finance ? 'fin' : 'sec' } });
-    });
+    const registry = await writeEndpointRegistry(tmp.dir, { finance: { baseUrl: finance.baseUrl, model: 'fin' }, cybersecurity: { baseUrl: security.baseUrl, model: 'sec' } });
     h = await startHarness({ env: { EXPERTS_PATH: registry } });
     // The no-stream workspace learns once that it cannot stream, so its answers below start in a placeholder.
     const warmUp = await mention(h, 'what is a good name for a cat', 'U0BRKWARM', 'C0OTHERWS', NO_STREAM_TEAM);

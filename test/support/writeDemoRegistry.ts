@@ -107,6 +107,16 @@ export async function writeEditedRegistry(dir: string, edit: (expert: ShippedExp
   return file;
 }
 
+/** The shipped registry with the experts named in `engines` served by those (fake) engines under their model names. */
+export async function writeEndpointRegistry(dir: string, engines: Partial<Record<string, { baseUrl: string; model: string }>>): Promise<string> {
+  return writeEditedRegistry(dir, (e) => {
+    const engine = engines[e.id];
+    if (!engine) return;
+    delete (e as { model?: string }).model;
+    Object.assign(e, { endpoint: { baseUrl: engine.baseUrl, model: engine.model } });
+  });
+}
+
 /** `<dir>/long.gguf`: an endless demo model over every domain's corpus, for long-answer fixtures; returns its path. */
 export async function writeLongAnswerModel(dir: string): Promise<string> {
   const file = path.join(dir, 'long.gguf');
