@@ -154,8 +154,8 @@ function decisionLog(logger: Logger): RouterObserver {
       }, 'decision');
     },
     onFailed(f) {
-      const cancelled = f.code === 'cancelled'; // the asker went away: nothing went wrong
-      logger[cancelled ? 'info' : 'warn']({ decisionId: f.decisionId, platform: f.platform, status: cancelled ? 'cancelled' : 'failed', expert: f.expert, error: f.code, latencyMs: f.latencyMs }, 'decision');
+      // A cancelled question (the asker went away) is no failure: info, not warn.
+      logger[f.status === 'cancelled' ? 'info' : 'warn']({ decisionId: f.decisionId, platform: f.platform, status: f.status, expert: f.expert, error: f.code, latencyMs: f.latencyMs }, 'decision');
     },
   };
 }

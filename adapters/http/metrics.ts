@@ -64,7 +64,7 @@ export function createRouterMetrics(expertStatus: () => ExpertStatus[], options:
       tokens.inc({ expert: result.expert.id }, meta.completionTokens);
     },
     onFailed(failure) {
-      decisions.inc({ expert: failure.expert, platform: failure.platform, status: failure.code === 'cancelled' ? 'cancelled' : 'failed' });
+      decisions.inc({ expert: failure.expert, platform: failure.platform, status: failure.status });
     },
     onRejected(rejection) {
       rejected.inc({ reason: rejection.code, platform: rejection.platform });

@@ -24,7 +24,7 @@ import type { AnswerFallbackReason, AskOptions, AskResult, FeedbackResult, Platf
 /** What the router tells observers (metrics, logs) after each question or vote. */
 export interface RouterObserver {
   onAnswered?(result: AskResult, meta: { platform: Platform; promptTokens: number; completionTokens: number }): void;
-  onFailed?(failure: { decisionId: string; platform: Platform; expert: ExpertId; code: string; latencyMs: number }): void;
+  onFailed?(failure: { decisionId: string; platform: Platform; expert: ExpertId; code: string; status: 'failed' | 'cancelled'; latencyMs: number }): void;
   /** A question refused before any decision (bad input, rate limit, shutting down). */
   onRejected?(rejection: { platform: Platform; code: string }): void;
   onFeedback?(result: FeedbackResult): void;
@@ -240,7 +240,7 @@ export class Router implements RouterApi {
         const detail = err instanceof Error ? err.message : String(err);
         const status = code === 'cancelled' ? 'cancelled' : 'failed';
         this.store.failDecision(d.id, { expert, fallbackReason, latencyMs, completedAt: this.now(), error: `${code}: ${detail}`, status });
-        for (const o of this.observers) o.onFailed?.({ decisionId: d.id, platform: options.platform, expert, code, latencyMs });
+        for (const o of this.observers) o.onFailed?.({ decisionId: d.id, platform: options.platform, expert, code, status, latencyMs });
         throw routerError;
       }
     });
