@@ -80,7 +80,6 @@ export async function generateOnSequence(sequence: LlamaContextSequence, o: Sequ
   const input = prompt.slice(sequence.nextTokenIndex);
 
   const out: Token[] = [];
-  let cut = false;
   let emittedUpTo = 0;
   let text = '';
   let pending = '';
@@ -123,17 +122,14 @@ export async function generateOnSequence(sequence: LlamaContextSequence, o: Sequ
         }
       }
       emit(out.length - hold);
-      if (out.length >= o.maxTokens) {
-        cut = true;
-        break;
-      }
+      if (out.length >= o.maxTokens) break;
     }
   } finally {
     await generator.return(undefined);
   }
   if (o.signal.aborted) throw o.signal.reason instanceof Error ? o.signal.reason : new Error('aborted');
   emit(out.length);
-  return { text: text.trimEnd(), promptTokens: prompt.length, completionTokens: out.length, cut };
+  return { text: text.trimEnd(), promptTokens: prompt.length, completionTokens: out.length, cut: out.length >= o.maxTokens }; // only the limit leaves out that long (a stop trigger is trimmed off)
 }
 
 /** Per turn, the tokens a chat template adds around a question and its answer (role markers, separators). */
