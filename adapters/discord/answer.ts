@@ -31,9 +31,8 @@ export async function deliverAnswer(ctx: DiscordContext, chain: AnswerChain, cal
 
   let result: AskResult;
   try {
-    // The router falls back to another expert when this one breaks before any of its text was shown.
-    const shownCall: AnswerCall = (options) => call({ ...options, startOver: () => stream.startOver() });
-    result = await askInto(shownCall, stream, { platform: 'discord', userId: chain.userId, channelId: chain.channelId, signal: refused.signal });
+    // askInto hands the stream's startOver to the router: it falls back when the expert breaks before any text was shown.
+    result = await askInto(call, stream, { platform: 'discord', userId: chain.userId, channelId: chain.channelId, signal: refused.signal });
   } catch (err) {
     await stream.finish();
     const reason: unknown = refused.signal.aborted ? refused.signal.reason : err;
