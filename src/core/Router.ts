@@ -215,7 +215,7 @@ export class Router implements RouterApi {
           // Shown text cannot be taken back: a streaming caller starts over unless it showed some; one that waits for the whole answer saw none.
           const shown = options.startOver ? !options.startOver() : result !== null && options.onTextChunk !== undefined;
           if (shown || signal.aborted || expert === this.expertPool.fallbackId() || !canFallBack(err)) throw err;
-          [fallbackReason, expert, result] = [err.code, this.expertPool.fallbackId(), null];
+          [fallbackReason, expert, result] = [err.code === 'expert_busy' ? 'expert_busy' : 'expert_unavailable', this.expertPool.fallbackId(), null];
           fallbackCause = `${err.code}: ${err.message}`; // the row says what happened to the chosen expert
           generated = await generate(expert);
         }

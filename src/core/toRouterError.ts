@@ -20,7 +20,7 @@ export function toRouterError(err: unknown, signal: AbortSignal, closing: boolea
   return err instanceof Error ? err : new Error(String(err));
 }
 
-/** Busy or unavailable: the fallback expert may answer instead. */
-export function canFallBack(err: unknown): err is ExpertError & { code: 'expert_busy' | 'expert_unavailable' } {
-  return err instanceof ExpertError && (err.code === 'expert_busy' || err.code === 'expert_unavailable');
+/** Busy, unavailable, or a remote engine that stopped mid-answer: the fallback expert may answer instead. */
+export function canFallBack(err: unknown): err is ExpertError {
+  return err instanceof ExpertError && err.engineFailed;
 }

@@ -251,8 +251,8 @@ export class RemoteExpert {
       if (timedOut || err instanceof OpenAI.APIConnectionTimeoutError) {
         const why = `${this.opts.endpoint.baseUrl} took longer than ${Math.round(this.opts.timeoutMs / 100) / 10} s`;
         this.markDown(why);
-        // Before any text the fallback can still answer; after it, the answer ends with the timeout.
-        throw new ExpertError(shown ? 'expert_timeout' : 'expert_unavailable', this.id, `${name}: ${why}`);
+        // Text that came but was not shown (a caller that waits for the whole answer) can still give way to the fallback.
+        throw new ExpertError(shown ? 'expert_timeout' : 'expert_unavailable', this.id, `${name}: ${why}`, { engineFailed: true });
       }
       if (isContextOverflow(err)) throw new ExpertError('prompt_too_long', this.id, `${name}: ${firstLine((err as Error).message)}`);
       const why = describeFailure(err, this.opts.endpoint.baseUrl);

@@ -80,9 +80,13 @@ export interface ExpertStatus extends ExpertInfo {
 export type ExpertErrorCode = Extract<ErrorCode, 'expert_busy' | 'expert_unavailable' | 'expert_timeout' | 'cancelled' | 'invalid_expert' | 'prompt_too_long'>;
 
 export class ExpertError extends Error {
-  constructor(readonly code: ExpertErrorCode, readonly expertId: string, message: string) {
+  /** The expert, not the question, failed: the fallback expert may answer if none of this text was shown (busy, unavailable, a remote engine's timeout). */
+  readonly engineFailed: boolean;
+
+  constructor(readonly code: ExpertErrorCode, readonly expertId: string, message: string, options: { engineFailed?: boolean } = {}) {
     super(message);
     this.name = 'ExpertError';
+    this.engineFailed = options.engineFailed ?? (code === 'expert_busy' || code === 'expert_unavailable');
   }
 }
 

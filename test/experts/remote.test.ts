@@ -261,3 +261,20 @@ test('an engine still streaming at the expert timeout: the answer stops with exp
   for (let i = 0; i < 1_000 && !call.clientClosed; i++) await new Promise((resolve) => setTimeout(resolve, 10));
   assert.ok(call.clientClosed, 'the engine saw the client go away');
 });
+
+test('an engine still streaming at the expert timeout, for a caller that waits for the whole answer: the fallback answers, the row keeps the timeout', async (t) => {
+  const dir = await tempDir(t);
+  const engine = await startFakeEngine({ model: 'm', answer: 'word '.repeat(400), chunkDelayMs: 25 });
+  t.after(() => engine.stop());
+  const registryPath = await remoteRegistry(dir, 'finance', { baseUrl: engine.baseUrl, model: 'm' }, { timeoutSeconds: 0.5, maxTokens: 1000 });
+  const pool = await createExpertPool(testConfig(dir), { registryPath, warn: () => undefined });
+  const app = await createTestApp({}, { experts: pool, disposeExperts: true });
+  t.after(() => app.dispose());
+  const r = await app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null });
+  assert.equal(r.expert.id, 'general');
+  assert.equal(r.fallbackReason, 'expert_unavailable');
+  assert.ok(r.response.length > 0 && !r.response.startsWith('word'), r.response);
+  const row = app.store.getDecision(r.decisionId)!;
+  assert.deepEqual([row.status, row.gateExpert, row.expert], ['answered', 'finance', 'general']);
+  assert.match(row.error ?? '', /^expert_timeout: .*took longer than 0\.5 s/);
+});
