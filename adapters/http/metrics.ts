@@ -59,7 +59,8 @@ export function createRouterMetrics(expertStatus: () => ExpertStatus[], options:
   const observer: RouterObserver = {
     onAnswered(result, meta) {
       decisions.inc({ expert: result.expert.id, platform: meta.platform, status: 'answered' });
-      if (result.fallbackReason) fallbacks.inc({ reason: result.fallbackReason });
+      // A forced choice (the caller named the expert) is not a fallback.
+      if (result.fallbackReason && result.fallbackReason !== 'forced') fallbacks.inc({ reason: result.fallbackReason });
       latency.observe({ expert: result.expert.id }, result.latencyMs / 1000);
       tokens.inc({ expert: result.expert.id }, meta.completionTokens);
     },

@@ -233,7 +233,10 @@ export class AdminQueries {
       where.push('d.expert = @expert');
       params.expert = filter.expert;
     }
-    if (filter.fallback !== undefined) where.push(filter.fallback ? 'd.fallback_reason IS NOT NULL' : 'd.fallback_reason IS NULL');
+    // A forced choice (fallback_reason `forced`) is not a fallback, as in the hourly counts (migration 013).
+    if (filter.fallback !== undefined) {
+      where.push(filter.fallback ? "d.fallback_reason IS NOT NULL AND d.fallback_reason <> 'forced'" : "(d.fallback_reason IS NULL OR d.fallback_reason = 'forced')");
+    }
     const vote = filter.vote ?? 'any';
     if (vote === 'up') where.push('EXISTS (SELECT 1 FROM feedback f WHERE f.decision_id = d.id AND f.vote = 1)');
     if (vote === 'down') where.push('EXISTS (SELECT 1 FROM feedback f WHERE f.decision_id = d.id AND f.vote = -1)');

@@ -27,11 +27,12 @@ function bruteForce(store: Store, from: number, to: number): Record<string, unkn
   return {
     byExpert: Object.fromEntries(all<{ expert: string; n: number }>("SELECT expert, COUNT(*) AS n FROM decisions WHERE status <> 'pending' GROUP BY expert").map((r) => [r.expert, r.n])),
     byStatus: { answered: 0, failed: 0, cancelled: 0, ...Object.fromEntries(all<{ status: string; n: number }>("SELECT status, COUNT(*) AS n FROM decisions WHERE status <> 'pending' GROUP BY status").map((r) => [r.status, r.n])) },
-    fallbacks: all<{ n: number }>("SELECT COUNT(*) AS n FROM decisions WHERE fallback_reason IS NOT NULL AND status <> 'pending'")[0]!.n,
+    // A forced choice (the caller named the expert) is not a fallback.
+    fallbacks: all<{ n: number }>("SELECT COUNT(*) AS n FROM decisions WHERE fallback_reason IS NOT NULL AND fallback_reason <> 'forced' AND status <> 'pending'")[0]!.n,
     reroutes: all<{ n: number }>("SELECT COUNT(*) AS n FROM decisions WHERE rerouted_from IS NOT NULL AND status <> 'pending'")[0]!.n,
     followUps: all<{ n: number }>("SELECT COUNT(*) AS n FROM decisions WHERE follow_up = 1 AND status <> 'pending'")[0]!.n,
     votes: all<{ n: number; up: number | null }>('SELECT COUNT(*) AS n, SUM(vote = 1) AS up FROM feedback')[0],
-    perHour: all("SELECT created_at / 3600000 AS hour, expert, COUNT(*) AS n, SUM(fallback_reason IS NOT NULL) AS fb FROM decisions WHERE created_at >= ? AND created_at < ? AND status <> 'pending' GROUP BY 1, 2 ORDER BY 1, 2", from, to),
+    perHour: all("SELECT created_at / 3600000 AS hour, expert, COUNT(*) AS n, SUM(fallback_reason IS NOT NULL AND fallback_reason <> 'forced') AS fb FROM decisions WHERE created_at >= ? AND created_at < ? AND status <> 'pending' GROUP BY 1, 2 ORDER BY 1, 2", from, to),
     votesPerHour: all('SELECT f.created_at / 3600000 AS hour, d.expert, COUNT(*) AS n, SUM(f.vote = 1) AS up FROM feedback f JOIN decisions d ON d.id = f.decision_id WHERE f.created_at >= ? AND f.created_at < ? GROUP BY 1, 2 ORDER BY 1, 2', from, to),
     confusion: all(`SELECT ${routed} AS chosen, f.corrected_expert AS right, COUNT(*) AS n FROM feedback f JOIN decisions d ON d.id = f.decision_id
       WHERE f.corrected_expert IS NOT NULL GROUP BY 1, 2
@@ -104,18 +105,21 @@ test('hourly counts match the raw rows after inserts, completions, failures, re-
     const gateExpert = pick(EXPERTS);
     const rerouted = ids.length > 0 && rnd() < 0.1 ? pick(ids) : null;
     const id = uuidv7({ msecs: createdAt });
+    // A /v1 caller that names the expert: logged with fallback_reason `forced`, which is not a fallback.
+    const forced = !rerouted && rnd() < 0.1;
+    const routedReason = forced ? 'forced' : gateExpert === 'general' ? 'off_topic' : null;
     store.insertDecision({
       id, createdAt, platform: 'http', channelId: null, userId: `u${i % 7}`, query: `q${i}`, gateVersion: 'g', label: 'finance',
       gateExpert, expert: rerouted ? pick(EXPERTS) : gateExpert, confidence: 0.8, probabilities: PROBS,
-      fallbackReason: gateExpert === 'general' ? 'off_topic' : null, reroutedFrom: rerouted,
+      fallbackReason: routedReason, reroutedFrom: rerouted,
     });
     ids.push(id);
     if (rnd() < 0.15) store.db.prepare("UPDATE decisions SET follow_up = 1, route_reason = ?, chosen_expert = ? WHERE id = ?").run(pick(['sticky', 'switched']), pick(EXPERTS), id);
     const r = rnd();
     // A busy expert: the fallback answers, and the row's expert changes at completion.
     if (r < 0.1) store.completeDecision(id, { expert: 'general', fallbackReason: 'expert_busy', latencyMs: 300, completedAt: createdAt + 300, answer: 'a', promptTokens: 5, completionTokens: 30 });
-    else if (r < 0.8) store.completeDecision(id, { expert: gateExpert, fallbackReason: gateExpert === 'general' ? 'off_topic' : null, latencyMs: 200, completedAt: createdAt + 200, answer: 'a', promptTokens: 5, completionTokens: 20 });
-    else if (r < 0.9) store.failDecision(id, { expert: gateExpert, fallbackReason: null, latencyMs: 50, completedAt: createdAt + 50, error: 'boom' });
+    else if (r < 0.8) store.completeDecision(id, { expert: gateExpert, fallbackReason: routedReason, latencyMs: 200, completedAt: createdAt + 200, answer: 'a', promptTokens: 5, completionTokens: 20 });
+    else if (r < 0.9) store.failDecision(id, { expert: gateExpert, fallbackReason: forced ? 'forced' : null, latencyMs: 50, completedAt: createdAt + 50, error: 'boom' });
   }
   store.flush();
   const pending = (store.db.prepare("SELECT COUNT(*) AS n FROM decisions WHERE status = 'pending'").get() as { n: number }).n;
@@ -153,11 +157,12 @@ test('migrating a database that already has decisions and votes fills the hourly
   const insert = db.prepare(`INSERT INTO decisions (id, created_at, platform, query_chars, gate_version, label, gate_expert, expert, confidence,
     probabilities_json, fallback_reason, status, completion_tokens, latency_ms) VALUES (?, ?, 'http', 1, 'g', 'finance', ?, ?, 0.9, '{}', ?, 'answered', 10, 100)`);
   const base = Math.floor(Date.now() / HOUR) * HOUR - 10 * HOUR;
-  for (let i = 0; i < 30; i++) insert.run(`d${i}`, base + i * 1_000_000, EXPERTS[i % 4], EXPERTS[i % 4], i % 4 === 3 ? 'off_topic' : null);
+  for (let i = 0; i < 30; i++) insert.run(`d${i}`, base + i * 1_000_000, EXPERTS[i % 4], EXPERTS[i % 4], i % 4 === 3 ? 'off_topic' : i % 5 === 0 ? 'forced' : null);
   db.prepare("INSERT INTO feedback (decision_id, user_id, vote, corrected_expert, created_at) VALUES ('d1', 'v', -1, 'healthcare', ?)").run(base + 2_000_000);
   db.close();
   const store = Store.open(file, { keepText: true });
   t.after(() => store.close());
   compare(store, new AdminQueries(store.db, { keepText: true }), base - HOUR, base + 20 * HOUR);
   assert.equal(new AdminQueries(store.db, { keepText: true }).summary().decisions, 30);
+  assert.equal(new AdminQueries(store.db, { keepText: true }).summary().fallbacks, 7, 'the off-topic rows; the forced ones are not fallbacks');
 });
