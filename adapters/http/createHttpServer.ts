@@ -17,6 +17,7 @@ import { registerPredict } from './predict.js';
 import { registerFeedback } from './feedback.js';
 import { registerHealth } from './health.js';
 import { registerV1 } from './v1/registerV1.js';
+import { openAiError } from './v1/openaiErrors.js';
 import { registerAdmin, registerAdminDisabled } from './admin/registerAdmin.js';
 import { AdminQueries } from '../../src/store/AdminQueries.js';
 import { rollbackGate } from '../../src/learning/index.js';
@@ -32,12 +33,18 @@ export interface HttpServerDeps {
   logger: Logger;
 }
 
+/** Whether the request node could not parse was for /v1 (its request line is at the start of the raw bytes). */
+function isV1Request(err: NodeJS.ErrnoException & { rawPacket?: unknown }): boolean {
+  if (!Buffer.isBuffer(err.rawPacket)) return false;
+  return /^[A-Z]+ \/v1(?:[/?#\s])/.test(err.rawPacket.subarray(0, 64).toString('latin1'));
+}
+
 /** Answers a request node could not parse (e.g. 431 headers too large) in our error shape, then closes it. */
-function sendClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+function sendClientError(err: NodeJS.ErrnoException & { rawPacket?: unknown }, socket: Duplex): void {
   if (err.code === 'ECONNRESET' || socket.destroyed) return;
   const code = err.code === 'HPE_HEADER_OVERFLOW' ? 'headers_too_large' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'request_timeout' : 'bad_request';
   const status = errorStatus(code);
-  const body = JSON.stringify({ error: code, message: errorMessage(code) });
+  const body = JSON.stringify(isV1Request(err) ? openAiError(status, code, errorMessage(code)) : { error: code, message: errorMessage(code) });
   if (socket.writable) {
     socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
   }

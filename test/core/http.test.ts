@@ -157,23 +157,38 @@ test('a bad vote says what a vote is, in one line', async () => {
   }
 });
 
-test('headers too large → 431 with the same JSON shape as every other error', async (t) => {
-  const server = await createTestApp({}, { maxTokens: 4 });
-  t.after(() => server.dispose());
-  const address = new URL(await server.http.listen({ host: '127.0.0.1', port: 0 }));
-  const raw = await new Promise<string>((resolve, reject) => {
-    const socket = net.connect(Number(address.port), address.hostname, () => {
-      socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
+/** Sends a request whose headers are too large for node's parser over a raw socket; returns the raw answer. */
+async function oversizedHeaders(port: number, host: string, requestLine: string): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    const socket = net.connect(port, host, () => {
+      socket.write(`${requestLine}\r\nHost: x\r\nX-Big: ${'a'.repeat(64 * 1024)}\r\n\r\n`);
     });
     let data = '';
     socket.on('data', (chunk) => { data += chunk.toString(); });
     socket.on('close', () => resolve(data));
     socket.on('error', reject);
   });
+}
+
+test('headers too large → 431 with the same JSON shape as every other error; under /v1, OpenAI\'s shape', async (t) => {
+  const server = await createTestApp({}, { maxTokens: 4 });
+  t.after(() => server.dispose());
+  const address = new URL(await server.http.listen({ host: '127.0.0.1', port: 0 }));
+  const raw = await oversizedHeaders(Number(address.port), address.hostname, 'GET /healthz HTTP/1.1');
   assert.match(raw, /^HTTP\/1\.1 431 /);
   const body = JSON.parse(raw.slice(raw.indexOf('\r\n\r\n') + 4)) as Json;
   assert.deepEqual(Object.keys(body).sort(), ['error', 'message']);
   assert.equal(body.error, 'headers_too_large');
+  // An OpenAI client reads error.message; /v1 answers every error in that shape, this one too.
+  for (const line of ['POST /v1/chat/completions HTTP/1.1', 'GET /v1/models HTTP/1.1']) {
+    const v1 = await oversizedHeaders(Number(address.port), address.hostname, line);
+    assert.match(v1, /^HTTP\/1\.1 431 /, line);
+    const err = (JSON.parse(v1.slice(v1.indexOf('\r\n\r\n') + 4)) as { error: Json }).error;
+    assert.deepEqual(Object.keys(err).sort(), ['code', 'message', 'param', 'type'], line);
+    assert.equal(err.code, 'headers_too_large');
+    assert.equal(err.type, 'invalid_request_error');
+    assert.match(err.message as string, /headers are too large/);
+  }
 });
 
 test('a userId over its rate limit → 429 with Retry-After; anonymous calls are not limited', async () => {
