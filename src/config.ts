@@ -249,6 +249,11 @@ function shape(tree: SettingsTree, values: Record<string, unknown>): Record<stri
 /** The one schema: environment variable name → its value schema. */
 const envSchema = z.object(Object.fromEntries(leaves(SETTINGS).map((s) => [s.env, s.schema])));
 
+/** Every setting's environment variable name, e.g. for checking that .env.example and README list them all. */
+export function settingNames(): string[] {
+  return leaves(SETTINGS).map((s) => s.env);
+}
+
 export function loadConfig(env: Env = process.env): Config {
   const result = envSchema.safeParse(env);
   if (!result.success) {

@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadConfig, ConfigError } from '../../src/config.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { loadConfig, ConfigError, settingNames } from '../../src/config.js';
+import { REPO_ROOT } from '../support/testApp.js';
 
 test('defaults: HTTP on 127.0.0.1:8000, SQLite under data/, 5 questions a minute per user', () => {
   const c = loadConfig({});
@@ -77,4 +80,16 @@ test('every setting is read from its environment name, blank meaning unset', () 
   assert.equal(c.discord.apiUrl, 'http://127.0.0.1:9/api');
   assert.equal(c.retrainMargin, 0.01);
   assert.equal(c.gateReloadIntervalMs, 500);
+});
+
+test('every setting is in .env.example (as NAME= or a commented # NAME= line) and in README\'s Configuration table', () => {
+  const example = fs.readFileSync(path.join(REPO_ROOT, '.env.example'), 'utf8');
+  const readme = fs.readFileSync(path.join(REPO_ROOT, 'README.md'), 'utf8');
+  const table = readme.slice(readme.indexOf('## Configuration'), readme.indexOf('## The `moe` CLI'));
+  const names = settingNames();
+  assert.ok(names.length > 30, `found ${names.length} settings`);
+  for (const name of names) {
+    assert.match(example, new RegExp(`^(?:# ?)?${name}=`, 'm'), `.env.example lacks ${name}`);
+    assert.ok(table.includes(`\`${name}\``), `README's Configuration table lacks ${name}`);
+  }
 });
