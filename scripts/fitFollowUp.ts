@@ -2,7 +2,7 @@
  * Fits the follow-up rule (src/core/routeFollowUp.ts) on the training part of a conversation set, measures it on the
  * held-out part and on the unseen set (never fitted on), and writes src/core/followUpParams.ts. One command; re-run it
  * whenever the gate changes:
- *   node --import tsx scripts/fitFollowUp.ts [--data data/conversations.jsonl] [--unseen FILE] [--model FILE] [--dry-run]
+ *   node --import tsx scripts/fitFollowUp.ts [--data data/conversations.jsonl] [--unseen FILE] [--model FILE] [--dry-run] [--errors]
  * Without --model, a gate is trained from data/dataset.csv, as a fresh start does.
  *
  * 1. Examples: every training follow-up whose top label (message alone) belongs to another expert than the previous
@@ -27,7 +27,7 @@ import { LABELS, type GateModel, type Label } from '../src/gate/types.js';
 import { labelToExpert } from '../src/core/labels.js';
 import { evaluateFollowUps, formatConversationEval, routeTurns, scoreRule, type ConversationEval, type RoutedConversation, type RuleMetrics } from '../src/core/evaluateFollowUps.js';
 import { isHeldOut, readConversations } from '../src/core/readConversations.js';
-import { switchFeatures, type FollowUpParams, type SwitchWeights } from '../src/core/routeFollowUp.js';
+import { routeFollowUp, switchFeatures, type ConversationRouting, type FollowUpParams, type SwitchWeights } from '../src/core/routeFollowUp.js';
 import { topicCue } from '../src/core/topicCue.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -49,6 +49,8 @@ export interface FitResult {
   crossValidatedCounts: Counts;
   train: ReturnType<typeof evaluateFollowUps>;
   heldOut: ReturnType<typeof evaluateFollowUps>;
+  /** The training part's cross-validated mistakes (each conversation routed with weights fitted without its fold). */
+  crossValidatedErrors: string[];
 }
 
 interface Example {
@@ -183,8 +185,31 @@ export function fitFollowUp(routedAll: readonly { id: string; routed: RoutedConv
     }
   }
   const chosen = best!;
+  const crossValidatedErrors: string[] = [];
+  for (let fold = 0; fold < FOLDS; fold++) {
+    const testOn = trainAll.filter((c) => foldOf(c.id) === fold);
+    if (testOn.length === 0) continue;
+    const lr = logisticRegression(examples(trainAll.filter((c) => foldOf(c.id) !== fold).map((c) => c.routed), chosen.historyDecay), chosen.l2);
+    for (const c of testOn) crossValidatedErrors.push(...describeErrors(c.id, c.routed, withShift(lr, chosen.historyDecay, chosen.shift)));
+  }
   const params = withShift(logisticRegression(examples(train, chosen.historyDecay), chosen.l2), chosen.historyDecay, chosen.shift);
-  return { params, l2: chosen.l2, crossValidated: chosen.score, crossValidatedCounts: chosen.counts, train: evaluateFollowUps(train, params), heldOut: evaluateFollowUps(heldOut, params) };
+  return { params, l2: chosen.l2, crossValidated: chosen.score, crossValidatedCounts: chosen.counts, train: evaluateFollowUps(train, params), heldOut: evaluateFollowUps(heldOut, params), crossValidatedErrors };
+}
+
+/** One line per follow-up the rule routes wrong: what was said, expected, chosen, what the gate said alone and the score. */
+function describeErrors(id: string, r: RoutedConversation, params: FollowUpParams): string[] {
+  const out: string[] = [];
+  let state: ConversationRouting | null = null;
+  for (let k = 0; k < r.texts.length; k++) {
+    const d = routeFollowUp(r.texts[k]!, r.alone[k]!, state, params);
+    state = d.next;
+    if (k > 0 && d.expert !== r.expected[k]) {
+      const p = r.alone[k]!.probabilities;
+      const top = r.alone[k]!.label;
+      out.push(`${id} #${k} "${r.texts[k]}" expected ${r.expected[k]} (previous ${r.expected[k - 1]}), chose ${d.expert} (${d.reason}); gate alone ${top} ${(p[top] * 100).toFixed(0)}%, cue ${d.cue}, score ${d.score === null ? '-' : d.score.toFixed(2)}`);
+    }
+  }
+  return out;
 }
 
 function round(x: number): number {
@@ -217,7 +242,7 @@ ${weights}
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { data: { type: 'string' }, unseen: { type: 'string' }, model: { type: 'string' }, 'dry-run': { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { data: { type: 'string' }, unseen: { type: 'string' }, model: { type: 'string' }, 'dry-run': { type: 'boolean' }, errors: { type: 'boolean' } } });
   const dataPath = values.data ?? path.join(ROOT, 'data/conversations.jsonl');
   const unseenPath = values.unseen ?? path.join(ROOT, 'test/fixtures/conversations_unseen.jsonl');
   const gate: GateModel = values.model ? Gate.load(values.model) : trainGate(readLabelledCsv(path.join(ROOT, 'data/dataset.csv'))).gate;
@@ -227,6 +252,7 @@ async function main(): Promise<void> {
   console.log(`gate ${gate.version}; fitted ${JSON.stringify(fit.params)} (L2 ${fit.l2}, cross-validated objective ${fit.crossValidated.toFixed(3)})`);
   const cv = fit.crossValidatedCounts;
   console.log(`\ntraining part, 5-fold cross-validated: follow-up accuracy ${((cv.right / cv.followUps) * 100).toFixed(1)}% of ${cv.followUps}, switches caught ${cv.caught}/${cv.switches}, false switches ${cv.falseSwitches}/${cv.stays}`);
+  if (values.errors) console.log(`\ntraining part, cross-validated mistakes:\n${fit.crossValidatedErrors.join('\n')}`);
   console.log(`\ntraining part (fitted on)\n${formatConversationEval(fit.train)}`);
   console.log(`\nheld-out part\n${formatConversationEval(fit.heldOut)}`);
   // Measured only: the unseen set is never fitted on.
