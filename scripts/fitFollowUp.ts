@@ -5,15 +5,17 @@
  *   node --import tsx scripts/fitFollowUp.ts [--data data/conversations.jsonl] [--unseen FILE] [--model FILE] [--dry-run] [--errors]
  * Without --model, a gate is trained from data/dataset.csv, as a fresh start does.
  *
- * 1. Examples: every training follow-up whose top label (message alone) belongs to another expert than the previous
- *    turn's expected one, labelled "switch" when the expected expert is that label's, "stay" when it is the previous
- *    one (turns expecting a third expert teach neither).
- * 2. Logistic regression of switch/stay on the rule's features (L2-regularised, full-batch gradient descent).
- * 3. The history decay, the regularisation and a shift of the bias are chosen by 5-fold cross-validation on the
+ * 1. Examples: every training follow-up, with the previous turn's expected expert as the conversation's and the rule's
+ *    candidate (the gate's first label for the message alone, or its runner-up when the first is the conversation's),
+ *    labelled "switch" when the expected expert is the candidate's, "stay" when it is the previous one (turns
+ *    expecting a third expert teach neither).
+ * 2. Two logistic regressions of switch/stay on the rule's features, one for first-label candidates and one for
+ *    runner-ups (L2-regularised, full-batch gradient descent).
+ * 3. The history decay, the regularisation and a shift of both biases are chosen by 5-fold cross-validation on the
  *    training part: each fold's conversations are replayed turn by turn with weights fitted on the other folds, and
  *    the pooled result is scored as the most right follow-ups with at most 2% false switches and at least 80% of
  *    switches caught (margins under the targets); the shift is the middle of the plateau of equally good values.
- *    The weights are then fitted on the whole training part.
+ *    The weights are then fitted on the whole training part. `--errors` prints the cross-validated mistakes.
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -23,11 +25,11 @@ import { parseArgs } from 'node:util';
 import { Gate } from '../src/gate/Gate.js';
 import { readLabelledCsv } from '../src/gate/readLabelledCsv.js';
 import { trainGate } from '../src/gate/trainGate.js';
-import { LABELS, type GateModel, type Label } from '../src/gate/types.js';
+import { LABELS, type ExpertId, type GateModel } from '../src/gate/types.js';
 import { labelToExpert } from '../src/core/labels.js';
 import { evaluateFollowUps, formatConversationEval, routeTurns, scoreRule, type ConversationEval, type RoutedConversation, type RuleMetrics } from '../src/core/evaluateFollowUps.js';
 import { isHeldOut, readConversations } from '../src/core/readConversations.js';
-import { routeFollowUp, switchFeatures, type ConversationRouting, type FollowUpParams, type SwitchWeights } from '../src/core/routeFollowUp.js';
+import { routeFollowUp, SWITCH_FEATURES, switchCandidate, switchFeatures, type ConversationRouting, type FollowUpParams, type SwitchWeights } from '../src/core/routeFollowUp.js';
 import { topicCue } from '../src/core/topicCue.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,7 +39,7 @@ const DECAYS = [0.3, 0.5, 0.7];
 const L2S = [0.001, 0.003, 0.01, 0.03];
 const FOLDS = 5;
 const BIAS_SHIFTS = Array.from({ length: 81 }, (_, i) => Math.round((-4 + i * 0.1) * 10) / 10);
-const FEATURES: (keyof Omit<SwitchWeights, 'bias'>)[] = ['target', 'current', 'historyTarget', 'historyCurrent', 'marked', 'continuation', 'offTopic', 'fromGeneral', 'logWords', 'targetByLength'];
+const FEATURES = SWITCH_FEATURES;
 
 export interface FitResult {
   params: FollowUpParams;
@@ -56,9 +58,17 @@ export interface FitResult {
 interface Example {
   x: number[];
   y: 0 | 1;
+  /** The candidate is the runner-up (the gate ranks the conversation's own label first). */
+  runnerUp: boolean;
 }
 
-/** Switch/stay examples from the expected experts (the state a perfect rule would be in). */
+type Linear = { bias: number; w: number[] };
+type Fitted = { top: Linear; runnerUp: Linear };
+
+/**
+ * Switch/stay examples from the expected experts (the state a perfect rule would be in), for the gate's first label and
+ * for the runner-up apart.
+ */
 function examples(routed: readonly RoutedConversation[], decay: number): Example[] {
   const out: Example[] = [];
   for (const r of routed) {
@@ -66,18 +76,22 @@ function examples(routed: readonly RoutedConversation[], decay: number): Example
     for (let k = 1; k < r.texts.length; k++) {
       const p = r.alone[k]!.probabilities;
       const current = r.expected[k - 1]!;
-      let top: Label = LABELS[0];
-      for (const l of LABELS) if (p[l] > p[top]) top = l;
-      const target = labelToExpert(top);
+      const { target, runnerUp } = switchCandidate(p, current);
       const expected = r.expected[k]!;
-      if (target !== current && (expected === target || expected === current)) {
-        const f = switchFeatures(r.texts[k]!, topicCue(r.texts[k]!), p, { expert: current, evidence }, top);
-        out.push({ x: FEATURES.map((name) => f[name]), y: expected === target ? 1 : 0 });
+      if (expected === labelToExpert(target) || expected === current) {
+        const f = switchFeatures(r.texts[k]!, topicCue(r.texts[k]!), p, { expert: current, evidence }, target);
+        out.push({ x: FEATURES.map((name) => f[name]), y: expected === current ? 0 : 1, runnerUp });
       }
       evidence = LABELS.map((l, j) => decay * evidence[j]! + (1 - decay) * p[l]);
     }
   }
   return out;
+}
+
+/** One logistic regression for the gate's first label and one for the runner-up. */
+function fitWeights(routed: readonly RoutedConversation[], decay: number, l2: number): Fitted {
+  const data = examples(routed, decay);
+  return { top: logisticRegression(data.filter((e) => !e.runnerUp), l2), runnerUp: logisticRegression(data.filter((e) => e.runnerUp), l2) };
 }
 
 /** L2-regularised logistic regression (the bias is not penalised); deterministic full-batch gradient descent. */
@@ -148,10 +162,13 @@ function objective(c: Counts): number {
   return accuracy - 4 * Math.max(0, falseSwitchRate - MAX_FALSE_SWITCH) - 2 * Math.max(0, MIN_SWITCH_RECALL - recall);
 }
 
-function withShift(lr: { bias: number; w: number[] }, historyDecay: number, shift: number): FollowUpParams {
-  const weights = { bias: round(lr.bias + shift) } as SwitchWeights;
-  FEATURES.forEach((name, j) => (weights[name] = round(lr.w[j]!)));
-  return { historyDecay, weights };
+function withShift(fitted: Fitted, historyDecay: number, shift: number): FollowUpParams {
+  const toWeights = (lr: Linear): SwitchWeights => {
+    const weights = { bias: round(lr.bias + shift) } as SwitchWeights;
+    FEATURES.forEach((name, j) => (weights[name] = round(lr.w[j]!)));
+    return weights;
+  };
+  return { historyDecay, weights: toWeights(fitted.top), runnerUpWeights: toWeights(fitted.runnerUp) };
 }
 
 /**
@@ -173,7 +190,7 @@ export function fitFollowUp(routedAll: readonly { id: string; routed: RoutedConv
         const fitOn = trainAll.filter((c) => foldOf(c.id) !== fold).map((c) => c.routed);
         const testOn = trainAll.filter((c) => foldOf(c.id) === fold).map((c) => c.routed);
         if (testOn.length === 0) continue;
-        const lr = logisticRegression(examples(fitOn, historyDecay), l2);
+        const lr = fitWeights(fitOn, historyDecay, l2);
         BIAS_SHIFTS.forEach((shift, i) => (pooled[i] = addCounts(pooled[i]!, scoreRule(testOn, 'ours', withShift(lr, historyDecay, shift)))));
       }
       const scores = pooled.map(objective);
@@ -189,10 +206,10 @@ export function fitFollowUp(routedAll: readonly { id: string; routed: RoutedConv
   for (let fold = 0; fold < FOLDS; fold++) {
     const testOn = trainAll.filter((c) => foldOf(c.id) === fold);
     if (testOn.length === 0) continue;
-    const lr = logisticRegression(examples(trainAll.filter((c) => foldOf(c.id) !== fold).map((c) => c.routed), chosen.historyDecay), chosen.l2);
+    const lr = fitWeights(trainAll.filter((c) => foldOf(c.id) !== fold).map((c) => c.routed), chosen.historyDecay, chosen.l2);
     for (const c of testOn) crossValidatedErrors.push(...describeErrors(c.id, c.routed, withShift(lr, chosen.historyDecay, chosen.shift)));
   }
-  const params = withShift(logisticRegression(examples(train, chosen.historyDecay), chosen.l2), chosen.historyDecay, chosen.shift);
+  const params = withShift(fitWeights(train, chosen.historyDecay, chosen.l2), chosen.historyDecay, chosen.shift);
   return { params, l2: chosen.l2, crossValidated: chosen.score, crossValidatedCounts: chosen.counts, train: evaluateFollowUps(train, params), heldOut: evaluateFollowUps(heldOut, params), crossValidatedErrors };
 }
 
@@ -200,14 +217,19 @@ export function fitFollowUp(routedAll: readonly { id: string; routed: RoutedConv
 function describeErrors(id: string, r: RoutedConversation, params: FollowUpParams): string[] {
   const out: string[] = [];
   let state: ConversationRouting | null = null;
+  let previous: ExpertId | null = null;
   for (let k = 0; k < r.texts.length; k++) {
+    const current = state?.expert ?? null;
     const d = routeFollowUp(r.texts[k]!, r.alone[k]!, state, params);
     state = d.next;
     if (k > 0 && d.expert !== r.expected[k]) {
       const p = r.alone[k]!.probabilities;
       const top = r.alone[k]!.label;
-      out.push(`${id} #${k} "${r.texts[k]}" expected ${r.expected[k]} (previous ${r.expected[k - 1]}), chose ${d.expert} (${d.reason}); gate alone ${top} ${(p[top] * 100).toFixed(0)}%, cue ${d.cue}, score ${d.score === null ? '-' : d.score.toFixed(2)}`);
+      const candidate = switchCandidate(p, current!).target;
+      const kind = previous !== r.expected[k - 1] ? 'after a wrong turn' : r.expected[k] !== current && labelToExpert(candidate) !== r.expected[k] ? 'not the candidate' : d.reason === 'sticky' ? 'missed switch' : 'false switch';
+      out.push(`[${kind}] ${id} #${k} "${r.texts[k]}" expected ${r.expected[k]} (previous ${r.expected[k - 1]}), chose ${d.expert} (${d.reason}); gate alone ${top} ${(p[top] * 100).toFixed(0)}%, cue ${d.cue}, score ${d.score === null ? '-' : d.score.toFixed(2)}`);
     }
+    previous = d.expert;
   }
   return out;
 }
@@ -222,7 +244,7 @@ function figures(e: ConversationEval): string {
 }
 
 function writeParams(file: string, params: FollowUpParams, gateVersion: string, dataFile: string, fit: FitResult, unseen: { file: string; eval: ConversationEval } | null): void {
-  const weights = Object.entries(params.weights).map(([k, v]) => `    ${k}: ${v},`).join('\n');
+  const list = (w: SwitchWeights): string => Object.entries(w).map(([k, v]) => `    ${k}: ${v},`).join('\n');
   const text = `/**
  * Written by scripts/fitFollowUp.ts on ${dataFile} with gate ${gateVersion}; re-run it when the gate changes.
  * Chosen by 5-fold cross-validation on the training part: history decay ${params.historyDecay}, L2 ${fit.l2}, the bias
@@ -234,7 +256,10 @@ import type { FollowUpParams } from './routeFollowUp.js';
 export const FITTED_FOLLOW_UP_PARAMS: FollowUpParams = {
   historyDecay: ${params.historyDecay},
   weights: {
-${weights}
+${list(params.weights)}
+  },
+  runnerUpWeights: {
+${list(params.runnerUpWeights)}
   },
 };
 `;

@@ -3,16 +3,18 @@
  * alone, how the message is worded, and what the conversation's earlier user turns said. Pure: no store, no clock.
  *
  * - A first message goes where the gate sends it (`fresh`).
- * - A follow-up stays with the conversation's expert (`sticky`) unless the label the gate ranks first for the message
- *   alone belongs to another expert (a domain's, or `general` for `none`) and the switch score reaches 0
- *   (`switched`). The score is a weighted sum of: the gate's log-odds for that label and for the conversation's
+ * - A follow-up stays with the conversation's expert (`sticky`) unless the switch score of a candidate label reaches 0
+ *   (`switched`: a domain's expert, or `general` for `none`). The candidate is the label the gate ranks first for the
+ *   message alone or, when that is the conversation's own, the runner-up (scored with weights of its own: the gate
+ *   often ranks the conversation's label first on a message that leaves it, "also is a glucose monitor covered by
+ *   insurance"). The score is a weighted sum of: the gate's log-odds for that label and for the conversation's
  *   label on the message alone; the same for the earlier user turns (a decayed average of their probabilities, so a
  *   return to an earlier topic is easier); the wording (a marked change of topic, "ok unrelated, …", raises it; a
  *   continuation, "what about for kids", lowers it; see topicCue.ts); the message's length in words, alone and times
  *   the log-odds for the new label (the gate is over-confident on two-word messages, so its odds count more in longer
  *   ones); whether the new label is off-topic and whether the conversation is on `general`.
- * - The weights are fitted on the training part of data/conversations.jsonl by scripts/fitFollowUp.ts (logistic
- *   regression, then the bias moved until false switches stay under 2%); re-fit them when the gate changes.
+ * - The weights are fitted on the training part of data/conversations.jsonl by scripts/fitFollowUp.ts (two logistic
+ *   regressions, then the biases moved until false switches stay under 2%); re-fit them when the gate changes.
  */
 import { FITTED_FOLLOW_UP_PARAMS } from './followUpParams.js';
 import { countWords, topicCue, type TopicCue } from './topicCue.js';
@@ -41,7 +43,10 @@ export interface SwitchWeights {
 export interface FollowUpParams {
   /** Share of the earlier evidence kept at each new turn (0 = only the previous turn counts). */
   historyDecay: number;
+  /** For the label the gate ranks first, when it is not the conversation's. */
   weights: SwitchWeights;
+  /** For the runner-up, when the gate ranks the conversation's label first. */
+  runnerUpWeights: SwitchWeights;
 }
 
 /** What a conversation carries from turn to turn for routing. */
@@ -58,13 +63,16 @@ export interface FollowUpDecision {
   /** What the gate said about the message alone. */
   gateAlone: ExpertId;
   cue: TopicCue | null;
-  /** Switch score of the candidate (null when the message alone already agrees with the conversation, or is fresh). */
+  /** Switch score of the candidate (null for a first message). */
   score: number | null;
   /** The conversation's routing state after this turn, for the next one. */
   next: ConversationRouting;
 }
 
 export const DEFAULT_FOLLOW_UP_PARAMS: FollowUpParams = FITTED_FOLLOW_UP_PARAMS;
+
+/** The switch score's inputs, in the order fitFollowUp.ts fits them. */
+export const SWITCH_FEATURES = ['target', 'current', 'historyTarget', 'historyCurrent', 'marked', 'continuation', 'offTopic', 'fromGeneral', 'logWords', 'targetByLength'] as const satisfies readonly (keyof SwitchWeights)[];
 
 /** Routes one message; `conversation` is null for the first message of a conversation. */
 export function routeFollowUp(text: string, alone: RouteDecision, conversation: ConversationRouting | null, params: FollowUpParams = DEFAULT_FOLLOW_UP_PARAMS): FollowUpDecision {
@@ -73,21 +81,27 @@ export function routeFollowUp(text: string, alone: RouteDecision, conversation: 
     return { expert: alone.expert, reason: 'fresh', gateAlone: alone.expert, cue: null, score: null, next: { expert: alone.expert, evidence: LABELS.map((l) => p[l]) } };
   }
   const current = conversation.expert;
-  const top = topLabel(p);
   const cue = topicCue(text);
-  let expert = current;
-  let score: number | null = null;
-  if (labelToExpert(top) !== current) {
-    const x = switchFeatures(text, cue, p, conversation, top);
-    const w = params.weights;
-    score = w.bias + w.target * x.target + w.current * x.current + w.historyTarget * x.historyTarget + w.historyCurrent * x.historyCurrent
-      + w.marked * x.marked + w.continuation * x.continuation + w.offTopic * x.offTopic + w.fromGeneral * x.fromGeneral + w.logWords * x.logWords
-      + w.targetByLength * x.targetByLength;
-    if (score >= 0) expert = labelToExpert(top);
-  }
+  const { target, runnerUp } = switchCandidate(p, current);
+  const x = switchFeatures(text, cue, p, conversation, target);
+  const w = runnerUp ? params.runnerUpWeights : params.weights;
+  let score = w.bias;
+  for (const name of SWITCH_FEATURES) score += w[name] * x[name];
+  const expert = score >= 0 ? labelToExpert(target) : current;
   const d = params.historyDecay;
   const evidence = LABELS.map((l, j) => d * (conversation.evidence[j] ?? 0) + (1 - d) * p[l]);
   return { expert, reason: expert === current ? 'sticky' : 'switched', gateAlone: alone.expert, cue, score, next: { expert, evidence } };
+}
+
+/** The label a follow-up could move the conversation to: the gate's first for the message alone, or its runner-up when the first is the conversation's. */
+export function switchCandidate(p: Record<Label, number>, current: ExpertId): { target: Label; runnerUp: boolean } {
+  const own = expertToLabel(current);
+  let first: Label = LABELS[0];
+  for (const l of LABELS) if (p[l] > p[first]) first = l;
+  if (first !== own) return { target: first, runnerUp: false };
+  let second: Label | null = null;
+  for (const l of LABELS) if (l !== own && (second === null || p[l] > p[second])) second = l;
+  return { target: second!, runnerUp: true };
 }
 
 /** The switch score's inputs for moving the conversation to `target`'s expert (weights are applied by the caller). */
@@ -108,12 +122,6 @@ export function switchFeatures(text: string, cue: TopicCue, p: Record<Label, num
     logWords,
     targetByLength: targetOdds * logWords,
   };
-}
-
-function topLabel(p: Record<Label, number>): Label {
-  let top: Label = LABELS[0];
-  for (const l of LABELS) if (p[l] > p[top]) top = l;
-  return top;
 }
 
 /** Log-odds clipped at ±9.2 (probabilities of 1e-4 and 1 - 1e-4): an over-confident gate should not dominate the sum. */
