@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decide } from '../../src/gate/Gate.js';
 import { LABELS, type ExpertId, type Label } from '../../src/gate/types.js';
-import { routeFollowUp, type ConversationRouting, type RouteReason } from '../../src/core/routeFollowUp.js';
+import { routeFollowUp, switchCandidate, type ConversationRouting, type RouteReason } from '../../src/core/routeFollowUp.js';
 import { topicCue, type TopicCue } from '../../src/core/topicCue.js';
 
 /** A gate decision with these probabilities (the rest spread evenly), as the gate would return it. */
@@ -39,6 +39,9 @@ const cases: Array<{ name: string; text: string; gate: Partial<Record<Label, num
   { name: 'a longer message the gate is sure of switches, even worded as a continuation', text: 'they also got into my email i think', gate: { cybersecurity: 0.99 }, conversation: conversationOn('finance', { finance: 0.99 }), expert: 'cybersecurity', reason: 'switched' },
   { name: 'a short message the gate is just as sure of stays (it is over-confident on a few words)', text: 'do i pay it', gate: { finance: 0.999 }, conversation: conversationOn('cybersecurity', { cybersecurity: 0.99 }), expert: 'cybersecurity', reason: 'sticky' },
   { name: 'a return to the earlier topic switches back', text: 'back to the sugar thing, is 130 prediabetic', gate: { healthcare: 0.999 }, conversation: conversationOn('finance', { healthcare: 0.6, finance: 0.38 }), expert: 'healthcare', reason: 'switched' },
+  { name: 'a marked change the gate still ranks on the conversation\'s label switches to the runner-up', text: 'sorry also, is a glucose monitor covered by insurance usually', gate: { healthcare: 0.6, finance: 0.38 }, conversation: conversationOn('healthcare', { healthcare: 0.97 }), expert: 'finance', reason: 'switched' },
+  { name: 'a domain question after small talk the gate calls barely off-topic leaves general for the runner-up', text: 'cool. how do i know if my wifi has intruders on it', gate: { none: 0.56, cybersecurity: 0.42 }, conversation: conversationOn('general', { none: 0.97 }), expert: 'cybersecurity', reason: 'switched' },
+  { name: 'a plain follow-up the gate ranks on the conversation\'s label stays, whatever its runner-up', text: 'how long should i rest it before running again', gate: { healthcare: 0.7, none: 0.28 }, conversation: conversationOn('healthcare', { healthcare: 0.97 }), expert: 'healthcare', reason: 'sticky' },
 ];
 
 for (const c of cases) {
@@ -59,6 +62,13 @@ test('follow-up rule: the evidence of earlier turns decays towards the new messa
   assert.ok(state!.evidence[LABELS.indexOf('finance')]! > 0.9);
   const first = routeFollowUp('my knee hurts after running', gateSays({ healthcare: 0.97 }), null).next;
   assert.ok(first.evidence[LABELS.indexOf('healthcare')]! > 0.9);
+});
+
+test('follow-up rule: the candidate is the gate\'s first label, or its runner-up when the first is the conversation\'s', () => {
+  const p = { healthcare: 0.5, finance: 0.3, cybersecurity: 0.05, none: 0.15 };
+  assert.deepEqual(switchCandidate(p, 'cybersecurity'), { target: 'healthcare', runnerUp: false });
+  assert.deepEqual(switchCandidate(p, 'healthcare'), { target: 'finance', runnerUp: true });
+  assert.deepEqual(switchCandidate({ healthcare: 0.2, finance: 0.05, cybersecurity: 0.1, none: 0.65 }, 'general'), { target: 'healthcare', runnerUp: true });
 });
 
 const cueCases: Array<[string, TopicCue]> = [
