@@ -11,7 +11,7 @@ export const ANONYMOUS_HTTP_USER = 'http:anonymous';
 
 interface FeedbackBody {
   decisionId: string;
-  vote: 'up' | 'down' | 1 | -1;
+  vote: 'up' | 'down' | '+1' | '-1' | 1 | -1;
   expert?: string;
   userId?: string;
 }
@@ -28,7 +28,8 @@ export function registerFeedback(app: FastifyInstance, router: Router): void {
         type: 'object',
         properties: {
           decisionId: { type: 'string', minLength: 1, maxLength: 100 },
-          vote: { anyOf: [{ type: 'string', enum: ['up', 'down'] }, { type: 'integer', enum: [1, -1] }] },
+          // "+1"/"-1" as strings too: the error message names them, and +1 is not a JSON number.
+          vote: { anyOf: [{ type: 'string', enum: ['up', 'down', '+1', '-1'] }, { type: 'integer', enum: [1, -1] }] },
           expert: { type: 'string', maxLength: 64 },
           userId: userIdSchema,
         },
@@ -56,7 +57,7 @@ export function registerFeedback(app: FastifyInstance, router: Router): void {
       return sendError(reply, 'invalid_expert', errorMessage('invalid_expert', { expert }));
     }
     try {
-      const result = router.feedback(decisionId, userId ?? ANONYMOUS_HTTP_USER, vote === 'up' || vote === 1 ? 1 : -1, corrected);
+      const result = router.feedback(decisionId, userId ?? ANONYMOUS_HTTP_USER, vote === 'up' || vote === '+1' || vote === 1 ? 1 : -1, corrected);
       return reply.send({
         decisionId: result.decisionId,
         vote: result.vote === 1 ? 'up' : 'down',

@@ -205,6 +205,18 @@ test('a userId over its rate limit → 429 with Retry-After; anonymous calls are
   assert.equal((await post('/predict', { query: 'how do I budget' })).status, 200);
 });
 
+test('a vote written as the error message says, "+1" or "-1" (a JSON string: +1 is not a JSON number), is a vote', async () => {
+  const { body: answer } = await post('/predict', { query: 'can i write off my home office if i rent' });
+  const id = answer.decisionId as string;
+  const up = await post('/feedback', { decisionId: id, vote: '+1', userId: 'carol' });
+  assert.equal(up.status, 200, JSON.stringify(up.body));
+  assert.equal(up.body.vote, 'up');
+  const down = await post('/feedback', { decisionId: id, vote: '-1', userId: 'carol' });
+  assert.equal(down.status, 200, JSON.stringify(down.body));
+  assert.deepEqual([down.body.vote, down.body.replaced], ['down', true]);
+  assert.deepEqual(readVotes(app.store).filter((v) => v.decisionId === id).map((v) => [v.userId, v.vote]), [['carol', -1]]);
+});
+
 test('POST /feedback: up, then down with a correction replaces it; errors are 4xx', async () => {
   const { body: answer } = await post('/predict', { query: 'should I pay off debt or invest' });
   const id = answer.decisionId as string;
