@@ -1,9 +1,11 @@
 /**
  * The user id HTTP callers give (`userId` of /predict and /feedback, `user` of /v1): one rule for all three, so an id
- * /v1 took can vote. Ids like emails, hashes and platform ids pass; whitespace, control characters and < > do not.
+ * /v1 took can vote. Ids like emails, hashes and platform ids pass; whitespace, control characters, < > and broken
+ * Unicode (a lone surrogate) do not.
  */
 export const USER_ID_MAX_CHARS = 256;
-export const USER_ID_PATTERN = '^[^\\s<>\\u0000-\\u001f\\u007f]+$';
+// With the u flag a lone UTF-16 surrogate is its own code point (SQLite would store it as invalid UTF-8); pairs (emoji) pass.
+export const USER_ID_PATTERN = '^[^\\s<>\\u0000-\\u001f\\u007f\\ud800-\\udfff]+$';
 export const userIdSchema = { type: 'string', minLength: 1, maxLength: USER_ID_MAX_CHARS, pattern: USER_ID_PATTERN } as const;
 
 const USER_ID = new RegExp(USER_ID_PATTERN, 'u');

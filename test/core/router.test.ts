@@ -200,6 +200,27 @@ test('a lone UTF-16 surrogate over HTTP is stored as U+FFFD (valid UTF-8) and te
   assert.ok(!hex.includes('EDA080'), 'no surrogate bytes (invalid UTF-8)');
 });
 
+test('a lone UTF-16 surrogate in an id (userId, conversationId, /v1 user) is a clear 400; no id is stored as invalid UTF-8', async () => {
+  const cases: [string, Record<string, unknown>, string][] = [
+    ['/predict', { query: 'can someone hack my smart fridge', userId: 'ann\ud800ie' }, 'userId'],
+    ['/predict', { query: 'can someone hack my smart fridge', conversationId: 'chat-\udc00-1' }, 'conversationId'],
+    ['/v1/chat/completions', { model: 'moe-router', user: 'ann\ud800ie', messages: [{ role: 'user', content: 'can someone hack my smart fridge' }] }, 'user'],
+    ['/feedback', { decisionId: 'any', vote: 'up', userId: 'ann\ud800ie' }, 'userId'],
+  ];
+  const before = (app.store.db.prepare('SELECT COUNT(*) AS n FROM decisions').get() as { n: number }).n;
+  for (const [url, payload, field] of cases) {
+    const res = await app.http.inject({ method: 'POST', url, payload });
+    assert.equal(res.statusCode, 400, `${url} ${field}: ${res.body}`);
+    const body = JSON.parse(res.body) as { message?: string; error: string | { message: string } };
+    const message = typeof body.error === 'object' ? body.error.message : body.message!;
+    assert.match(message, new RegExp(field), `${url}: the message names ${field}`);
+  }
+  assert.equal((app.store.db.prepare('SELECT COUNT(*) AS n FROM decisions').get() as { n: number }).n, before, 'nothing was asked');
+  const bad = app.store.db.prepare(`SELECT (SELECT COUNT(*) FROM decisions WHERE hex(user_id) GLOB '*ED[AB]*')
+    + (SELECT COUNT(*) FROM conversations WHERE hex(key) GLOB '*ED[AB]*') AS n`).get() as { n: number };
+  assert.equal(bad.n, 0, 'no surrogate bytes in user ids or conversation keys');
+});
+
 test('a vote on a cancelled question is refused with a clear error, over HTTP too; nothing is recorded', async () => {
   const abort = new AbortController();
   const asked = app.router.ask('how do I treat a mild fever', {

@@ -90,7 +90,7 @@ export function parseChatRequest(body: unknown): ChatRequest {
 
   const user = body.user;
   if (user !== undefined && user !== null && (typeof user !== 'string' || !isUserId(user))) {
-    throw new BadRequest('user', `user must be an id of 1 to ${USER_ID_MAX_CHARS} characters without spaces, control characters or < > (it is also the userId of POST /feedback)`);
+    throw new BadRequest('user', `user must be an id of 1 to ${USER_ID_MAX_CHARS} characters without spaces, control characters, < > or lone surrogates (it is also the userId of POST /feedback)`);
   }
   const stream = body.stream === true;
   const streamOptions = body.stream_options;
