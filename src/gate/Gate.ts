@@ -198,6 +198,97 @@ function round(x: number, digits: number): number {
   return Math.round(x * f) / f;
 }
 
+/** Decimals kept in the file: weights and idf, priors. */
+const DIGITS = 5;
+const PRIOR_DIGITS = 6;
+
+/**
+ * Writes JSON text to a file through one reused buffer, numbers formatted straight into it: the 50k-row gate's million
+ * numbers as rounded arrays, then one 10 MB string, took 0.2 s of `moe train`.
+ */
+class JsonFileWriter {
+  private readonly buf = Buffer.allocUnsafe(1 << 20);
+  private at = 0;
+  private readonly digits = new Uint8Array(24);
+
+  constructor(private readonly fd: number) {}
+
+  flush(): void {
+    let done = 0;
+    while (done < this.at) done += fs.writeSync(this.fd, this.buf, done, this.at - done);
+    this.at = 0;
+  }
+
+  text(s: string): void {
+    const bytes = Buffer.byteLength(s);
+    if (this.at + bytes > this.buf.length) this.flush();
+    if (bytes > this.buf.length) {
+      const whole = Buffer.from(s);
+      let done = 0;
+      while (done < whole.length) done += fs.writeSync(this.fd, whole, done, whole.length - done);
+    } else this.at += this.buf.write(s, this.at);
+  }
+
+  /**
+   * A JSON array of `values` rounded to `decimals` places: the text JSON.stringify gives for round(x, decimals). For
+   * k = Math.round(x·10^decimals) that is k's digits with the point put back and trailing zeros dropped (a double
+   * nearest to k/10^d prints as that decimal), and "0" for ±0; int32 arithmetic, so |k| < 2^31 (others: stringify).
+   */
+  numbers(values: Float64Array, decimals: number): void {
+    const f = 10 ** decimals;
+    const { buf, digits } = this;
+    this.text('[');
+    let at = this.at;
+    for (let i = 0; i < values.length; i++) {
+      if (at + 40 > buf.length) {
+        this.at = at;
+        this.flush();
+        at = 0;
+      }
+      if (i > 0) buf[at++] = 44; // ,
+      const k = Math.round(values[i]! * f);
+      if (k === 0) {
+        buf[at++] = 48;
+        continue;
+      }
+      if (!(k > -0x7fffffff && k < 0x7fffffff)) {
+        this.at = at;
+        this.text(JSON.stringify(k / f));
+        at = this.at;
+        continue;
+      }
+      let u = k | 0;
+      if (u < 0) {
+        buf[at++] = 45; // -
+        u = -u;
+      }
+      // u / f is below whole + 1 by at least 10^-decimals, so truncating gives the whole part.
+      let whole = (u / f) | 0;
+      let frac = u - whole * f;
+      let n = 0;
+      do {
+        digits[n++] = 48 + (whole % 10);
+        whole = (whole / 10) | 0;
+      } while (whole > 0);
+      while (n > 0) buf[at++] = digits[--n]!;
+      if (frac === 0) continue;
+      let places = decimals;
+      while (frac % 10 === 0) {
+        frac = (frac / 10) | 0;
+        places--;
+      }
+      buf[at++] = 46; // .
+      for (let p = at + places - 1; p >= at; p--) {
+        buf[p] = 48 + (frac % 10);
+        frac = (frac / 10) | 0;
+      }
+      at += places;
+    }
+    this.at = at;
+    this.text(']');
+  }
+}
+
 export class Gate implements GateModel {
   readonly version: string;
   readonly model: GateModelKind;
@@ -295,7 +386,8 @@ export class Gate implements GateModel {
     return computeMetrics(examples.map((e) => ({ label: e.label, kind: e.kind, decision: this.route(e.text) })));
   }
 
-  toJSON(): GateFileJson {
+  /** The file's fields before its big arrays, in file order. */
+  private header(): Omit<GateFileJson, 'vocabulary' | 'lexicon' | 'idf' | 'logPrior' | 'logProb'> {
     return {
       format: GATE_FILE_FORMAT,
       formatVersion: GATE_FORMAT_VERSION,
@@ -308,20 +400,44 @@ export class Gate implements GateModel {
       fallbackThreshold: this.fallbackThreshold,
       noneThreshold: this.noneThreshold,
       metrics: this.metrics as z.infer<typeof metricsShape> | null,
-      vocabulary: [...this.vocabulary],
-      lexicon: [...this.lexicon],
-      idf: Array.from(this.idf, (x) => round(x, 5)),
-      logPrior: Array.from(this.logPrior, (x) => round(x, 6)),
-      logProb: Array.from(this.logProb, (x) => round(x, 5)),
     };
   }
 
-  /** Writes atomically (temp file + rename), so a reader never sees half a gate. */
+  toJSON(): GateFileJson {
+    return {
+      ...this.header(),
+      vocabulary: [...this.vocabulary],
+      lexicon: [...this.lexicon],
+      idf: Array.from(this.idf, (x) => round(x, DIGITS)),
+      logPrior: Array.from(this.logPrior, (x) => round(x, PRIOR_DIGITS)),
+      logProb: Array.from(this.logProb, (x) => round(x, DIGITS)),
+    };
+  }
+
+  /**
+   * Writes atomically (temp file + rename), so a reader never sees half a gate. The text is JSON.stringify(toJSON()),
+   * written in pieces: the header, the string arrays, then the number arrays from the typed arrays.
+   */
   save(file: string): void {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
     const tmp = `${file}.${process.pid}.${Date.now().toString(36)}.tmp`;
     try {
-      fs.writeFileSync(tmp, JSON.stringify(this.toJSON()));
+      const fd = fs.openSync(tmp, 'w');
+      try {
+        const out = new JsonFileWriter(fd);
+        // The header without its closing brace, then the arrays in toJSON()'s order.
+        out.text(JSON.stringify(this.header()).slice(0, -1));
+        out.text(`,"vocabulary":${JSON.stringify(this.vocabulary)},"lexicon":${JSON.stringify(this.lexicon)},"idf":`);
+        out.numbers(this.idf, DIGITS);
+        out.text(',"logPrior":');
+        out.numbers(this.logPrior, PRIOR_DIGITS);
+        out.text(',"logProb":');
+        out.numbers(this.logProb, DIGITS);
+        out.text('}');
+        out.flush();
+      } finally {
+        fs.closeSync(fd);
+      }
       fs.renameSync(tmp, file);
     } catch (err) {
       fs.rmSync(tmp, { force: true });

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { seededRandom } from '../../src/gate/addNoise.js';
 import { GateFileError } from '../../src/gate/errors.js';
 import { Gate } from '../../src/gate/Gate.js';
 import { loadActiveGate } from '../../src/learning/ActiveGate.js';
@@ -96,6 +97,29 @@ describe('gate training and routing', () => {
     for (const key of ['format', 'formatVersion', 'version', 'createdAt', 'labels', 'vocabulary', 'temperature', 'fallbackThreshold', 'metrics']) {
       assert.ok(key in json, `gate file has ${key}`);
     }
+  });
+
+  it('writes its file as JSON.stringify(toJSON()), byte for byte, whatever the numbers', () => {
+    const dir = tempDir();
+    const file = path.join(dir, 'gate.json');
+    gate.save(file);
+    assert.equal(fs.readFileSync(file, 'utf8'), JSON.stringify(gate.toJSON()));
+    // Rounding edges (halves, ±0, the int32 limit of the fast path, huge values), and arrays longer than the
+    // writer's 1 MiB buffer: 80k terms (a vocabulary of 1.2 MB) and 320k weights of every magnitude.
+    const random = seededRandom(3);
+    const edges = [0, -0, 4e-6, -4e-6, 5e-6, -5e-6, 1e-5, -1e-5, 1.5e-5, 0.1 + 0.2, 123.456789, -98765.4321, 21474.83647, -21474.83648, 1e12, -1e12, 0.99999999, 9.999995, 3, -3, 1e-7];
+    const terms = 80_000;
+    const idf = Array.from({ length: terms }, (_, i) => (i < edges.length ? edges[i]! : (random() - 0.5) * 10 ** (random() * 12 - 6)));
+    const data = {
+      ...gate.toJSON(),
+      vocabulary: Array.from({ length: terms }, (_, i) => `w:term${i}`),
+      idf,
+      logProb: Array.from({ length: terms * LABELS.length }, (_, i) => idf[(i * 7919) % terms]! * (i % 3 === 0 ? -1 : 1)),
+      logPrior: [1e-7, -5e-7, 0.1234565, -2147.4836475],
+    };
+    const odd = Gate.fromJSON(data, '(test)');
+    odd.save(file);
+    assert.equal(fs.readFileSync(file, 'utf8'), JSON.stringify(odd.toJSON()));
   });
 
   it('reports corrupt, incompatible and missing files clearly, naming the file', () => {
