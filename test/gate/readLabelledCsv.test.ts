@@ -4,7 +4,9 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { DatasetError } from '../../src/gate/errors.js';
 import { parseLabel } from '../../src/core/labels.js';
-import { parseLabelledCsv, parseLabelledJsonl, readLabelledCsv } from '../../src/gate/readLabelledCsv.js';
+import { parse } from 'csv-parse/sync';
+import { seededRandom } from '../../src/gate/addNoise.js';
+import { parseLabelledCsv, parseLabelledJsonl, parseSimpleCsv, readLabelledCsv } from '../../src/gate/readLabelledCsv.js';
 import { FIXTURES, tempDir } from './helpers.js';
 
 function lineOf(fn: () => unknown): { line: number | null; message: string } {
@@ -116,5 +118,46 @@ describe('labelled CSV reading', () => {
     const file = path.join(tempDir(), 'bom.csv');
     fs.writeFileSync(file, '\ufefftext,label\r\nhello,none\r\nfever,healthcare\r\n');
     assert.deepEqual(readLabelledCsv(file).map((r) => [r.text, r.label, r.line]), [['hello', 'none', 2], ['fever', 'healthcare', 3]]);
+  });
+
+  it('reads the usual CSV by hand exactly as csv-parse does, and leaves it anything else', () => {
+    /** csv-parse's records and the line each starts on (its line count at the record's end, less the line breaks in it). */
+    const reference = (text: string): { record: string[]; line: number }[] | 'error' => {
+      try {
+        const parsed = parse(text, { bom: true, info: true, raw: true, skip_empty_lines: true }) as unknown as { record: string[]; raw: string; info: { lines: number } }[];
+        return parsed.map((r) => ({ record: r.record, line: r.info.lines - (r.raw.replace(/^[\r\n]+|[\r\n]+$/g, '').match(/\n/g)?.length ?? 0) }));
+      } catch {
+        return 'error';
+      }
+    };
+    const random = seededRandom(5);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+    const texts: string[] = [fs.readFileSync(path.join(FIXTURES, 'small.csv'), 'utf8'), fs.readFileSync(path.join(FIXTURES, 'eval.csv'), 'utf8'), '', '\n\n', '\ufeffa,b\n1,2', 'a,b\n1,\n,\n'];
+    // Well-formed files (fields quoted or not, "" inside, line breaks in quotes, blank lines, no final line end)…
+    for (let k = 0; k < 300; k++) {
+      const width = 1 + Math.floor(random() * 3);
+      const lines = Array.from({ length: 1 + Math.floor(random() * 5) }, () => {
+        if (random() < 0.1) return '';
+        return Array.from({ length: width }, () => {
+          const field = Array.from({ length: Math.floor(random() * 6) }, () => pick(['a', 'b', ' ', 'é', '😀', ',', '"', '\n'])).join('');
+          return /[",\n]/.test(field) || random() < 0.3 ? `"${field.replace(/"/g, '""')}"` : field;
+        }).join(',');
+      });
+      texts.push((random() < 0.2 ? '\ufeff' : '') + lines.join('\n') + (random() < 0.7 ? '\n' : ''));
+    }
+    // …and random text over the characters that matter.
+    for (let k = 0; k < 3000; k++) texts.push(Array.from({ length: Math.floor(random() * 16) }, () => pick(['a', 'b', ',', '"', '""', '\n', '\r', ' ', '\ud83d', '\ude00', 'é'])).join(''));
+    let simple = 0;
+    for (const text of texts) {
+      const fast = parseSimpleCsv(text);
+      if (fast === null) continue;
+      simple++;
+      assert.deepEqual(fast, reference(text), JSON.stringify(text));
+    }
+    assert.ok(simple > 600, `only ${simple} of ${texts.length} read by hand`);
+    assert.equal(parseSimpleCsv('a,b\r\n1,2\r\n'), null);
+    assert.equal(parseSimpleCsv('a,b\n"1,2\n'), null);
+    assert.equal(parseSimpleCsv('a,b\n1"x",2\n'), null);
+    assert.equal(parseSimpleCsv('a,b\n1,2,3\n'), null);
   });
 });
