@@ -77,7 +77,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     await ready;
   } catch (err) {
     await client.destroy();
-    throw err;
+    throw loginError(err, config.discord.apiUrl);
   }
   ctx.logger.info({ user: client.user?.tag, guilds: client.guilds.cache.size }, 'discord: ready');
 
@@ -95,6 +95,18 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
       await client.destroy();
     },
   };
+}
+
+/** A failed login as one line naming the setting to check, as Slack's start does (discord.js says neither). */
+function loginError(err: unknown, apiUrl: string | null): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  if ((err as { code?: unknown }).code === 'TokenInvalid') return new ConfigError('DISCORD_TOKEN', `Discord rejected the bot token (${message})`);
+  const cause = (err as { cause?: { code?: unknown } }).cause;
+  const code = (err as { code?: unknown }).code ?? cause?.code;
+  if (typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|UND_ERR_)/.test(code)) {
+    return new Error(`discord: cannot reach the Discord API (${message})${apiUrl ? `; check DISCORD_API_URL (${apiUrl})` : ''}`, { cause: err });
+  }
+  return err instanceof Error ? err : new Error(message);
 }
 
 /** During shutdown: a short private "restarting" note instead of silence. */

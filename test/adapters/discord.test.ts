@@ -485,7 +485,7 @@ describe('Discord adapter when no expert can answer', () => {
 });
 
 describe('startDiscord with bad settings', () => {
-  test('a missing token or a token Discord rejects fails start with a clear error', async () => {
+  test('a missing token, a token Discord rejects, or an API it cannot reach fails start with one line naming the setting', async () => {
     const fake = new FakeDiscord();
     await fake.start();
     fake.invalidToken = 'revoked-token';
@@ -493,7 +493,11 @@ describe('startDiscord with bad settings', () => {
     try {
       await assert.rejects(startDiscord({ router: app.core, config: app.config }), /DISCORD_TOKEN: is required/);
       const config = { ...app.config, discord: { ...app.config.discord, token: 'revoked-token' } };
-      await assert.rejects(startDiscord({ router: app.core, config, logger: captureLogger([]) }), /invalid token/i);
+      await assert.rejects(startDiscord({ router: app.core, config, logger: captureLogger([]) }), /^ConfigError: DISCORD_TOKEN: Discord rejected the bot token \(.*invalid token.*\)/i);
+      // Nothing listens on port 9 (discard): the proxy address is what to check.
+      const unreachable = { ...app.config, discord: { ...app.config.discord, token: 'any-token', apiUrl: 'http://127.0.0.1:9/api' } };
+      await assert.rejects(startDiscord({ router: app.core, config: unreachable, logger: captureLogger([]) }),
+        /^Error: discord: cannot reach the Discord API \(.*ECONNREFUSED.*\); check DISCORD_API_URL \(http:\/\/127\.0\.0\.1:9\/api\)$/);
     } finally {
       await app.dispose();
       await fake.close();
