@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifySchemaValidationError } from 'fastify';
 import type { SchemaErrorDataVar } from 'fastify/types/schema.js';
 import { ERRORS, errorMessage, errorStatus, RouterError, type ErrorCode } from '../../src/core/errors.js';
+import { USER_ID_RULE } from './userId.js';
 
 export interface HttpErrorBody {
   error: ErrorCode;
@@ -44,6 +45,7 @@ export function formatValidationErrors(errors: FastifySchemaValidationError[], d
     const where = unknown.instancePath ? `${dataVar}${unknown.instancePath}` : dataVar;
     return new Error(`unknown field "${String(unknown.params.additionalProperty)}" in ${where}`);
   }
+  if (errors.some((e) => e.instancePath === '/userId')) return new Error(`userId must be ${USER_ID_RULE}`);
   return new Error(errors.map((e) => `${dataVar}${e.instancePath} ${e.message ?? 'is invalid'}`).join(', '));
 }
 

@@ -5,7 +5,7 @@
  */
 import type { ChatTurn } from '../../../src/experts/types.js';
 import { BadRequest } from './openaiErrors.js';
-import { isUserId, USER_ID_MAX_CHARS } from '../userId.js';
+import { isUserId, USER_ID_RULE } from '../userId.js';
 
 export interface ChatRequest {
   /** `moe-router` (the gate decides) or an expert id (validated against the experts by the caller). */
@@ -90,7 +90,7 @@ export function parseChatRequest(body: unknown): ChatRequest {
 
   const user = body.user;
   if (user !== undefined && user !== null && (typeof user !== 'string' || !isUserId(user))) {
-    throw new BadRequest('user', `user must be an id of 1 to ${USER_ID_MAX_CHARS} characters without spaces, control characters, < > or lone surrogates (it is also the userId of POST /feedback)`);
+    throw new BadRequest('user', `user must be ${USER_ID_RULE} (it is also the userId of POST /feedback)`);
   }
   const stream = body.stream === true;
   const streamOptions = body.stream_options;
