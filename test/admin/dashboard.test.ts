@@ -156,6 +156,9 @@ test('the dashboard draws the seeded numbers, retrains, rolls back, and works at
 
   // Retrain now: progress while it runs, then the result in numbers; the new version is listed.
   assert.equal(await page.locator('#gates tbody tr td.empty').count(), 1, 'no versions before the first retraining');
+  const routing = await page.locator('#gate-version').innerText();
+  const empty = await page.locator('#gates td.empty').innerText();
+  assert.ok(routing !== '' && empty.includes(`the bot routes with the shipped gate ${routing} (GATE_PATH)`), empty);
   // Every text the status line shows, recorded in the page, to see the progress shown while the run goes on.
   await page.evaluate(`(() => {
     window.retrainTexts = [];

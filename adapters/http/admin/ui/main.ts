@@ -61,7 +61,7 @@ async function loadSummary(): Promise<void> {
 
 async function loadGates(): Promise<void> {
   const g = await getJson<GatesResponse>('gates');
-  renderGates(byId('gates'), g.versions, (version, button) => void rollback(version, button));
+  renderGates(byId('gates'), g.versions, g.routingVersion, (version, button) => void rollback(version, button));
 }
 
 async function loadDecisions(): Promise<void> {

@@ -94,7 +94,7 @@ export function renderExperts(table: HTMLTableElement, experts: ExpertItem[]): v
   fillTable(table, ['expert', 'state', 'memory', 'answering / queued', 'busy rejections', 'tokens/s (24 h)', 'remote endpoint'], rows, 'No experts.');
 }
 
-export function renderGates(table: HTMLTableElement, versions: GateVersionItem[], onRollback: (version: string, button: HTMLButtonElement) => void): void {
+export function renderGates(table: HTMLTableElement, versions: GateVersionItem[], routingVersion: string, onRollback: (version: string, button: HTMLButtonElement) => void): void {
   const rows = versions.map((g) => {
     let action: Node;
     if (g.active) {
@@ -115,7 +115,8 @@ export function renderGates(table: HTMLTableElement, versions: GateVersionItem[]
     ];
   });
   fillTable(table, ['version', 'created (UTC)', 'held-out accuracy', 'macro-F1', 'calibration (ECE)', 'examples', 'promoted', 'by', 'why', ''],
-    rows, 'No gate versions recorded yet: retrain to create one.');
+    // As `moe gate list` says: before anything is recorded the bot routes with the shipped gate at GATE_PATH.
+    rows, `No gate versions recorded yet: the bot routes with the shipped gate ${routingVersion} (GATE_PATH); the first retraining or moe train records it.`);
   for (const [i, g] of versions.entries()) if (g.active) table.tBodies[0]?.rows[i]?.classList.add('active-row');
 }
 
