@@ -2,7 +2,7 @@
  * Fits the follow-up rule (src/core/routeFollowUp.ts) on the training part of a conversation set, measures it on the
  * held-out part and on the unseen set (never fitted on), and writes src/core/followUpParams.ts. One command; re-run it
  * whenever the gate changes:
- *   node --import tsx scripts/fitFollowUp.ts [--data data/conversations.jsonl] [--unseen FILE] [--model FILE] [--dry-run] [--errors]
+ *   node --import tsx scripts/fitFollowUp.ts [--data data/conversations.jsonl] [--unseen FILE] [--model FILE] [--dry-run] [--errors] [--cv-splits N]
  * Without --model, a gate is trained from data/dataset.csv, as a fresh start does.
  *
  * 1. Examples: every training follow-up, with the previous turn's expected expert as the conversation's and the rule's
@@ -15,7 +15,9 @@
  *    training part: each fold's conversations are replayed turn by turn with weights fitted on the other folds, and
  *    the pooled result is scored as the most right follow-ups with at most 2% false switches and at least 80% of
  *    switches caught (margins under the targets); the shift is the middle of the plateau of equally good values.
- *    The weights are then fitted on the whole training part. `--errors` prints the cross-validated mistakes.
+ *    The weights are then fitted on the whole training part. `--errors` prints the cross-validated mistakes;
+ *    `--cv-splits N` repeats the cross-validation on N-1 other fold assignments and prints the spread (on our set, one
+ *    split's figure moves by about a point: compare rules on the mean).
  */
 import crypto from 'node:crypto';
 import fs from 'node:fs';
@@ -134,9 +136,9 @@ function middleOfLongestRun(values: readonly number[], scores: readonly number[]
   return values[bestStart + Math.floor((bestLength - 1) / 2)]!;
 }
 
-/** The fold (0..FOLDS-1) of a training conversation for cross-validation: fixed, by a hash of its id. */
-function foldOf(id: string): number {
-  return crypto.createHash('sha256').update(`fold:${id}`).digest()[0]! % FOLDS;
+/** The fold (0..FOLDS-1) of a training conversation for cross-validation: fixed, by a hash of its id (and of the split's name). */
+function foldOf(id: string, split: string): number {
+  return crypto.createHash('sha256').update(`${split}:${id}`).digest()[0]! % FOLDS;
 }
 
 export interface Counts {
@@ -175,7 +177,8 @@ function withShift(fitted: Fitted, historyDecay: number, shift: number): FollowU
  * Chooses the history decay, the regularisation and the bias shift by cross-validation on the training part (each
  * fold's conversations replayed with weights fitted on the other folds), then fits the weights on the whole part.
  */
-export function fitFollowUp(routedAll: readonly { id: string; routed: RoutedConversation }[]): FitResult {
+/** `split` names the fold assignment: 'fold' is the one the shipped rule is chosen with; others measure how much CV figures move with it. */
+export function fitFollowUp(routedAll: readonly { id: string; routed: RoutedConversation }[], split = 'fold'): FitResult {
   const trainAll = routedAll.filter((c) => !isHeldOut(c.id));
   const train = trainAll.map((c) => c.routed);
   const heldOut = routedAll.filter((c) => isHeldOut(c.id)).map((c) => c.routed);
@@ -187,8 +190,8 @@ export function fitFollowUp(routedAll: readonly { id: string; routed: RoutedConv
     for (const l2 of L2S) {
       const pooled = BIAS_SHIFTS.map(() => ({ ...zero }));
       for (let fold = 0; fold < FOLDS; fold++) {
-        const fitOn = trainAll.filter((c) => foldOf(c.id) !== fold).map((c) => c.routed);
-        const testOn = trainAll.filter((c) => foldOf(c.id) === fold).map((c) => c.routed);
+        const fitOn = trainAll.filter((c) => foldOf(c.id, split) !== fold).map((c) => c.routed);
+        const testOn = trainAll.filter((c) => foldOf(c.id, split) === fold).map((c) => c.routed);
         if (testOn.length === 0) continue;
         const lr = fitWeights(fitOn, historyDecay, l2);
         BIAS_SHIFTS.forEach((shift, i) => (pooled[i] = addCounts(pooled[i]!, scoreRule(testOn, 'ours', withShift(lr, historyDecay, shift)))));
@@ -204,9 +207,9 @@ export function fitFollowUp(routedAll: readonly { id: string; routed: RoutedConv
   const chosen = best!;
   const crossValidatedErrors: string[] = [];
   for (let fold = 0; fold < FOLDS; fold++) {
-    const testOn = trainAll.filter((c) => foldOf(c.id) === fold);
+    const testOn = trainAll.filter((c) => foldOf(c.id, split) === fold);
     if (testOn.length === 0) continue;
-    const lr = fitWeights(trainAll.filter((c) => foldOf(c.id) !== fold).map((c) => c.routed), chosen.historyDecay, chosen.l2);
+    const lr = fitWeights(trainAll.filter((c) => foldOf(c.id, split) !== fold).map((c) => c.routed), chosen.historyDecay, chosen.l2);
     for (const c of testOn) crossValidatedErrors.push(...describeErrors(c.id, c.routed, withShift(lr, chosen.historyDecay, chosen.shift)));
   }
   const params = withShift(fitWeights(train, chosen.historyDecay, chosen.l2), chosen.historyDecay, chosen.shift);
@@ -267,7 +270,7 @@ ${list(params.runnerUpWeights)}
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { data: { type: 'string' }, unseen: { type: 'string' }, model: { type: 'string' }, 'dry-run': { type: 'boolean' }, errors: { type: 'boolean' } } });
+  const { values } = parseArgs({ options: { data: { type: 'string' }, unseen: { type: 'string' }, model: { type: 'string' }, 'dry-run': { type: 'boolean' }, errors: { type: 'boolean' }, 'cv-splits': { type: 'string' } } });
   const dataPath = values.data ?? path.join(ROOT, 'data/conversations.jsonl');
   const unseenPath = values.unseen ?? path.join(ROOT, 'test/fixtures/conversations_unseen.jsonl');
   const gate: GateModel = values.model ? Gate.load(values.model) : trainGate(readLabelledCsv(path.join(ROOT, 'data/dataset.csv'))).gate;
@@ -277,6 +280,14 @@ async function main(): Promise<void> {
   console.log(`gate ${gate.version}; fitted ${JSON.stringify(fit.params)} (L2 ${fit.l2}, cross-validated objective ${fit.crossValidated.toFixed(3)})`);
   const cv = fit.crossValidatedCounts;
   console.log(`\ntraining part, 5-fold cross-validated: follow-up accuracy ${((cv.right / cv.followUps) * 100).toFixed(1)}% of ${cv.followUps}, switches caught ${cv.caught}/${cv.switches}, false switches ${cv.falseSwitches}/${cv.stays}`);
+  const splits = Number(values['cv-splits'] ?? 1);
+  if (splits > 1) {
+    // The whole procedure (decay, regularisation, bias) again on other fold assignments: differences between rules smaller than this spread are noise.
+    const runs = [cv, ...Array.from({ length: splits - 1 }, (_, i) => fitFollowUp(routed, `fold${i + 2}`).crossValidatedCounts)];
+    const acc = runs.map((c) => (c.right / c.followUps) * 100);
+    const mean = (xs: number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length;
+    console.log(`cross-validated over ${splits} fold splits: follow-up accuracy ${mean(acc).toFixed(2)}% (${Math.min(...acc).toFixed(1)}-${Math.max(...acc).toFixed(1)}), switches caught ${mean(runs.map((c) => c.caught)).toFixed(1)}/${cv.switches}, false switches ${mean(runs.map((c) => c.falseSwitches)).toFixed(1)}/${cv.stays}`);
+  }
   if (values.errors) console.log(`\ntraining part, cross-validated mistakes:\n${fit.crossValidatedErrors.join('\n')}`);
   console.log(`\ntraining part (fitted on)\n${formatConversationEval(fit.train)}`);
   console.log(`\nheld-out part\n${formatConversationEval(fit.heldOut)}`);
