@@ -2,7 +2,8 @@
  * Gate benchmark (not a test): train time and per-decision latency of our gate (complement NB and NB-LR side by side),
  * natural's BayesClassifier and scikit-learn (TF-IDF uni+bigrams + MultinomialNB via /usr/bin/python3) on 1k / 10k /
  * 50k-document corpora; then whole processes: `moe train` and `moe eval` on 50k rows against scikit-learn's fit and
- * predict as processes, and `moe route` as a command. Each target is printed next to the figure of November 2026.
+ * predict as processes, and `moe route` as a command. Each target is printed next to the README's figure before
+ * (December 2026, second session).
  * Targets (issue 14): in-process p50 ≤ 30 µs, p99 ≤ 200 µs, train 50k ≤ 1.0× sklearn; `moe train` 50k ≤ 1.0× sklearn's
  * fit, `moe eval` 50k ≤ 2× sklearn's predict, `moe route` median ≤ 0.35 s.
  * Corpora come from ../shared/data (public_routing + public_offtopic_none); without it, data/dataset.csv resampled.
@@ -19,6 +20,13 @@ const { addNoise, seededRandom } = await import('../src/gate/addNoise.js');
 type Example = { text: string; label: 'healthcare' | 'finance' | 'cybersecurity' | 'none' };
 type ModelKind = 'complement-nb' | 'nb-lr';
 const MODELS: ModelKind[] = ['complement-nb', 'nb-lr'];
+
+/** README figures before (December 2026, second session, quiet machine): 50k in-process train ratio, p50 / p99 µs, and `moe train` / `moe eval` on 50k rows as ratios to sklearn's processes. */
+const BEFORE: Record<ModelKind, { ratio: number; p50: number; p99: number; trainProcess: number; evalProcess: number }> = {
+  'complement-nb': { ratio: 0.83, p50: 7.4, p99: 43.2, trainProcess: 1.11, evalProcess: 1.1 },
+  'nb-lr': { ratio: 0.99, p50: 6.6, p99: 36.9, trainProcess: 1.03, evalProcess: 1.2 },
+};
+const BEFORE_ROUTE_S = 0.292;
 
 const SIZES = [1_000, 10_000, 50_000];
 const QUERY_COUNT = 2_000;
@@ -128,16 +136,25 @@ const fmt = (r: Result | string | null): string =>
       ? r
       : `train ${r.trainS.toFixed(2).padStart(7)} s${r.cpuS === undefined ? '            ' : ` (cpu ${r.cpuS.toFixed(2).padStart(5)} s)`}   p50 ${r.p50.toFixed(1).padStart(7)} µs   p99 ${r.p99.toFixed(1).padStart(7)} µs`;
 
-/** Wall seconds of a child process (the fastest of `runs`); throws with its stderr when it fails. */
-function timeProcess(command: string, args: string[], runs: number, env: Record<string, string> = {}): { seconds: number; stdout: string } {
-  let best = { seconds: Infinity, stdout: '' };
+const TIME = '/usr/bin/time';
+
+/**
+ * Wall seconds of a child process (the fastest of `runs`) and its CPU seconds (user + system, when /usr/bin/time is
+ * there to measure them); throws with its stderr when it fails.
+ */
+function timeProcess(command: string, args: string[], runs: number, env: Record<string, string> = {}): { seconds: number; cpuS: number | null; stdout: string } {
+  let best: { seconds: number; cpuS: number | null; stdout: string } = { seconds: Infinity, cpuS: null, stdout: '' };
+  const usage = fs.existsSync(TIME) ? path.join(os.tmpdir(), `moe-bench-time-${process.pid}`) : null;
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
-    const r = spawnSync(command, args, { encoding: 'utf8', env: { ...process.env, DOTENV_CONFIG_QUIET: 'true', ...env }, maxBuffer: 64 << 20 });
+    const [file, argv] = usage ? [TIME, ['-f', '%U %S', '-o', usage, command, ...args]] : [command, args];
+    const r = spawnSync(file, argv, { encoding: 'utf8', env: { ...process.env, DOTENV_CONFIG_QUIET: 'true', ...env }, maxBuffer: 64 << 20 });
     const seconds = (performance.now() - t) / 1000;
     if (r.status !== 0) throw new Error(`${path.basename(command)} ${args.slice(0, 2).join(' ')} failed: ${(r.stderr || r.stdout).trim().split('\n').at(-1)}`);
-    if (seconds < best.seconds) best = { seconds, stdout: r.stdout };
+    const cpuS = usage ? fs.readFileSync(usage, 'utf8').trim().split('\n').at(-1)!.split(' ').reduce((a, x) => a + Number(x), 0) : null;
+    if (seconds < best.seconds) best = { seconds, cpuS, stdout: r.stdout };
   }
+  if (usage) fs.rmSync(usage, { force: true });
   return best;
 }
 
@@ -165,7 +182,7 @@ const mark = (ok: boolean): string => (ok ? '✓' : '✗');
 
 /** The command-line figures: `moe train` / `moe eval` on 50k rows against sklearn's fit / predict, `moe route`. */
 function wholeProcess(train: Example[], evalRows: Example[], dir: string): void {
-  console.log('\nwhole processes (wall time, fastest of 2; moe from dist/)');
+  console.log('\nwhole processes (wall time, fastest of 2, and that run\'s CPU time; moe from dist/)');
   const cli = ensureBuilt();
   const trainFile = path.join(dir, 'whole-train.csv');
   const evalFile = path.join(dir, 'whole-eval.csv');
@@ -174,15 +191,18 @@ function wholeProcess(train: Example[], evalRows: Example[], dir: string): void 
   const node = process.execPath;
   const hasSklearn = fs.existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import sklearn'], { encoding: 'utf8' }).status === 0;
   const pkl = path.join(dir, 'sk.pkl');
-  const skFit = hasSklearn ? timeProcess(PYTHON, [path.join('bench', 'sklearn_gate.py'), 'fit', trainFile, pkl], 2).seconds : null;
-  const skPredict = hasSklearn ? timeProcess(PYTHON, [path.join('bench', 'sklearn_gate.py'), 'predict', pkl, evalFile], 2).seconds : null;
+  const skFit = hasSklearn ? timeProcess(PYTHON, [path.join('bench', 'sklearn_gate.py'), 'fit', trainFile, pkl], 2) : null;
+  const skPredict = hasSklearn ? timeProcess(PYTHON, [path.join('bench', 'sklearn_gate.py'), 'predict', pkl, evalFile], 2) : null;
+  type Timed = { seconds: number; cpuS: number | null };
+  const cpu = (r: Timed | null): string => (r?.cpuS == null ? '' : `, cpu ${r.cpuS.toFixed(2)} s`);
+  const ratio = (a: Timed, b: Timed | null): string =>
+    b === null ? 'no sklearn' : `${(a.seconds / b.seconds).toFixed(2)}×${a.cpuS != null && b.cpuS != null ? ` (cpu ${(a.cpuS / b.cpuS).toFixed(2)}×)` : ''}`;
   for (const model of MODELS) {
     const gateFile = path.join(dir, `whole-${model}.json`);
-    const trainS = timeProcess(node, [cli, 'train', '--data', trainFile, '--out', gateFile, '--classifier', model], 2).seconds;
-    const evalS = timeProcess(node, [cli, 'eval', '--data', evalFile, '--model', gateFile, '--json'], 2).seconds;
-    const ratio = (a: number, b: number | null): string => (b === null ? 'no sklearn' : `${(a / b).toFixed(2)}×`);
-    console.log(`  ${model.padEnd(14)} moe train 50k ${trainS.toFixed(2)} s (${ratio(trainS, skFit)} sklearn fit ${skFit?.toFixed(2) ?? '–'} s; today 2.6×, target ≤ 1.0× ${skFit === null ? '' : mark(trainS <= skFit)})`);
-    console.log(`  ${''.padEnd(14)} moe eval 50k  ${evalS.toFixed(2)} s (${ratio(evalS, skPredict)} sklearn predict ${skPredict?.toFixed(2) ?? '–'} s; target ≤ 2× ${skPredict === null ? '' : mark(evalS <= 2 * skPredict)})`);
+    const train = timeProcess(node, [cli, 'train', '--data', trainFile, '--out', gateFile, '--classifier', model], 2);
+    const evaluate = timeProcess(node, [cli, 'eval', '--data', evalFile, '--model', gateFile, '--json'], 2);
+    console.log(`  ${model.padEnd(14)} moe train 50k ${train.seconds.toFixed(2)} s${cpu(train)}: ${ratio(train, skFit)} sklearn fit ${skFit?.seconds.toFixed(2) ?? '–'} s${cpu(skFit)}; before ${BEFORE[model].trainProcess.toFixed(2)}×, target ≤ 1.0× ${skFit === null ? '' : mark(train.seconds <= skFit.seconds)}`);
+    console.log(`  ${''.padEnd(14)} moe eval 50k  ${evaluate.seconds.toFixed(2)} s${cpu(evaluate)}: ${ratio(evaluate, skPredict)} sklearn predict ${skPredict?.seconds.toFixed(2) ?? '–'} s${cpu(skPredict)}; before ${BEFORE[model].evalProcess.toFixed(2)}×, target ≤ 2× ${skPredict === null ? '' : mark(evaluate.seconds <= 2 * skPredict.seconds)}`);
   }
   // `moe route` as a user runs it: the active gate (GATE_PATH, trained from our dataset), no database yet.
   const shipped = path.join(dir, 'shipped.json');
@@ -191,15 +211,13 @@ function wholeProcess(train: Example[], evalRows: Example[], dir: string): void 
   const routeTimes = Array.from({ length: 7 }, () => timeProcess(node, [cli, 'route', 'my kid just swallowed a button battery what do i do'], 1, env).seconds);
   const nodeAlone = median(Array.from({ length: 5 }, () => timeProcess(node, ['-e', '0'], 1).seconds));
   const m = median(routeTimes);
-  console.log(`  moe route      median ${m.toFixed(3)} s over 7 runs (node -e 0 alone: ${nodeAlone.toFixed(3)} s; today ~1 s, target ≤ 0.35 s ${mark(m <= 0.35)})`);
+  console.log(`  moe route      median ${m.toFixed(3)} s over 7 runs (node -e 0 alone: ${nodeAlone.toFixed(3)} s; before ${BEFORE_ROUTE_S} s, target ≤ 0.35 s ${mark(m <= 0.35)})`);
 }
 
 const { rows: source, from } = loadSource();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moe-bench-gate-'));
 const queries = corpus(source, QUERY_COUNT, 99).map((r) => r.text);
 console.log(`gate benchmark: corpora from ${from}; ${QUERY_COUNT} single-query decisions timed one by one; node ${process.version}, ${os.cpus().length} cores`);
-/** Figures of November 2026 (README), complement NB: 50k train ratio, p50, p99. */
-const TODAY_50K = { ratio: 0.48, p50: 11.4, p99: 73.3 };
 let naturalPerDocS = 0;
 try {
   for (const n of SIZES) {
@@ -230,7 +248,7 @@ try {
       console.log(`  ${model.padEnd(13)} ${ratios.join('   ') || 'n/a'}`);
       const verdict = [`p50 ${o.p50.toFixed(1)} µs (≤ 30 ${mark(o.p50 <= 30)})`, `p99 ${o.p99.toFixed(1)} µs (≤ 200 ${mark(o.p99 <= 200)})`];
       if (n === 50_000 && typeof sk !== 'string') verdict.push(`train ${(o.trainS / sk.trainS).toFixed(2)}× sklearn (≤ 1.0× ${mark(o.trainS <= sk.trainS)})`);
-      if (n === 50_000) verdict.push(`today: ${TODAY_50K.ratio}×, ${TODAY_50K.p50} / ${TODAY_50K.p99} µs`);
+      if (n === 50_000) verdict.push(`before: ${BEFORE[model].ratio}×, ${BEFORE[model].p50} / ${BEFORE[model].p99} µs`);
       console.log(`    targets     ${verdict.join('   ')}`);
     }
   }
