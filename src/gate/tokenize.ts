@@ -20,7 +20,8 @@ const stemCache = new Map<string, string>();
 function isDigits(word: string): boolean {
   for (let i = 0; i < word.length; i++) {
     const c = word.charCodeAt(i);
-    if (c < 48 || c > 57) return /^\p{N}+$/u.test(word);
+    // An ASCII character other than 0-9 is no \p{N}: only other scripts' digits need the regex.
+    if (c < 48 || c > 57) return c >= 128 && /^\p{N}+$/u.test(word);
   }
   return word.length > 0;
 }

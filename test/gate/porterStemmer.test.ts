@@ -60,5 +60,8 @@ describe('Porter stemmer port', () => {
     assert.equal(isPlainAsciiWord('café'), false);
     for (const w of ['naïve', 'corazón', 'relational', 'caresses']) assert.equal(stem(w), PorterStemmer.stem(w));
     assert.equal(stem('2024'), '#num');
+    assert.equal(stem('\u0662\u0660\u0662\u0664'), '#num', 'Arabic-Indic digits are a number too');
+    assert.equal(stem('1\u00b2'), '#num');
+    assert.equal(stem('12a'), PorterStemmer.stem('12a'));
   });
 });
