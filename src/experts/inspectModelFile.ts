@@ -39,6 +39,11 @@ export async function inspectModelFile(filePath: string): Promise<GgufFileInfo> 
   } catch (err) {
     throw new ModelFileError(filePath, `not a valid GGUF file (${(err as Error).message.split('\n')[0]})`);
   }
+  // The reader fills a short file's missing bytes in, so a file cut inside its header shows as odd metadata, not as cut.
+  const size = (await stat(filePath)).size;
+  if (info.infoEndOffset !== undefined && info.infoEndOffset > size) {
+    throw new ModelFileError(filePath, `truncated GGUF: its header needs ${info.infoEndOffset} bytes but the file has ${size} (an interrupted download or copy?)`);
+  }
   const md = info.metadata as unknown;
   const arch = get(md, 'general.architecture');
   if (typeof arch !== 'string' || arch === '') throw new ModelFileError(filePath, 'GGUF metadata lacks general.architecture');
@@ -54,7 +59,7 @@ export async function inspectModelFile(filePath: string): Promise<GgufFileInfo> 
   if (typeof tokenizer !== 'string') throw new ModelFileError(filePath, 'GGUF metadata lacks tokenizer.ggml.model');
   if (!Array.isArray(tokens) || tokens.length === 0) throw new ModelFileError(filePath, 'GGUF metadata lacks tokenizer.ggml.tokens');
   if (info.tensorInfo !== undefined && info.tensorInfo.length === 0) throw new ModelFileError(filePath, 'GGUF file has no tensors');
-  checkTensorData(filePath, info, (await stat(filePath)).size);
+  checkTensorData(filePath, info, size);
   return info;
 }
 

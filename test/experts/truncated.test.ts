@@ -20,6 +20,12 @@ test('a GGUF cut short is refused by size against its tensor table; an intact on
   const cut = path.join(dir, 'cut.gguf');
   await writeFile(cut, bytes.subarray(0, bytes.length - 4096));
   await assert.rejects(inspectModelFile(cut), /truncated GGUF: its tensor table needs \d+ bytes but the file has \d+/);
+  // Cut inside the header (metadata, tensor table): named as cut, not as metadata that lacks a key.
+  for (const length of [100, 2_000]) {
+    const short = path.join(dir, `short${length}.gguf`);
+    await writeFile(short, bytes.subarray(0, length));
+    await assert.rejects(inspectModelFile(short), new RegExp(`truncated GGUF: its header needs \\d+ bytes but the file has ${length} `));
+  }
 
   const registryPath = await writeDemoRegistry(dir, { models: { finance: 'cut.gguf' } });
   const warnings: string[] = [];
