@@ -9,7 +9,6 @@ import { conversationNotice } from '../shared/format.js';
 import { v7 as uuidv7 } from 'uuid';
 import { abortOnDisconnect } from './abortOnDisconnect.js';
 import { userIdSchema } from './userId.js';
-import { wellFormed } from '../../src/store/wellFormed.js';
 
 interface PredictBody {
   query?: string;
@@ -79,7 +78,7 @@ function conversationIdOf(given: string | undefined): { id: string } | { error: 
   if (given.trim() === '') return { error: 'conversationId is empty: send the id a previous answer returned, or leave it out to start a new conversation' };
   if (given.length > MAX_CONVERSATION_ID_CHARS) return { error: `conversationId is ${given.length} characters long; at most ${MAX_CONVERSATION_ID_CHARS} are allowed` };
   // A lone surrogate would be stored as invalid UTF-8 in the conversation's key; replacing it could merge two ids.
-  if (wellFormed(given) !== given) return { error: 'conversationId is not well-formed Unicode (it has a lone UTF-16 surrogate)' };
+  if (!given.isWellFormed()) return { error: 'conversationId is not well-formed Unicode (it has a lone UTF-16 surrogate)' };
   return { id: given };
 }
 
