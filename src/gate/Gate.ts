@@ -251,14 +251,14 @@ class JsonFileWriter {
   }
 
   /**
-   * A JSON array of `values` rounded to `decimals` places: the text JSON.stringify gives for round(x, decimals). For
-   * k = Math.round(x·10^decimals) that is k's digits with the point put back and trailing zeros dropped (a double
+   * A JSON array of `values` rounded to DIGITS places: the text JSON.stringify gives for round(x, DIGITS). For
+   * k = Math.round(x·10^DIGITS) that is k's digits with the point put back and trailing zeros dropped (a double
    * nearest to k/10^d prints as that decimal), and "0" for ±0; int32 arithmetic, so |k| < 2^31 (others: stringify).
    */
-  numbers(values: Float64Array, decimals: number): void {
-    const f = 10 ** decimals;
+  numbers(values: Float64Array): void {
+    const f = 10 ** DIGITS;
     const { buf, digits } = this;
-    const table = decimals === 5 ? fractionTable() : null;
+    const table = fractionTable();
     this.text('[');
     let at = this.at;
     for (let i = 0; i < values.length; i++) {
@@ -284,9 +284,9 @@ class JsonFileWriter {
         buf[at++] = 45; // -
         u = -u;
       }
-      // u / f is below whole + 1 by at least 10^-decimals, so truncating gives the whole part.
+      // u / f is below whole + 1 by at least 10^-DIGITS, so truncating gives the whole part.
       let whole = (u / f) | 0;
-      let frac = u - whole * f;
+      const frac = u - whole * f;
       let n = 0;
       do {
         digits[n++] = 48 + (whole % 10);
@@ -294,24 +294,10 @@ class JsonFileWriter {
       } while (whole > 0);
       while (n > 0) buf[at++] = digits[--n]!;
       if (frac === 0) continue;
-      if (table !== null) {
-        // Five decimals (every array but the priors): the digits and length of each fraction from a table.
-        buf[at++] = 46; // .
-        const places = table.length[frac]!;
-        for (let p = 0, d = frac * 5; p < places; p++) buf[at++] = table.digits[d + p]!;
-        continue;
-      }
-      let places = decimals;
-      while (frac % 10 === 0) {
-        frac = (frac / 10) | 0;
-        places--;
-      }
+      // The fraction's digits and length without trailing zeros, from a table.
       buf[at++] = 46; // .
-      for (let p = at + places - 1; p >= at; p--) {
-        buf[p] = 48 + (frac % 10);
-        frac = (frac / 10) | 0;
-      }
-      at += places;
+      const places = table.length[frac]!;
+      for (let p = 0, d = frac * DIGITS; p < places; p++) buf[at++] = table.digits[d + p]!;
     }
     this.at = at;
     this.text(']');
@@ -457,11 +443,10 @@ export class Gate implements GateModel {
         // The header without its closing brace, then the arrays in toJSON()'s order.
         out.text(JSON.stringify(this.header()).slice(0, -1));
         out.text(`,"vocabulary":${JSON.stringify(this.vocabulary)},"lexicon":${JSON.stringify(this.lexicon)},"idf":`);
-        out.numbers(this.idf, DIGITS);
-        out.text(',"logPrior":');
-        out.numbers(this.logPrior, PRIOR_DIGITS);
-        out.text(',"logProb":');
-        out.numbers(this.logProb, DIGITS);
+        out.numbers(this.idf);
+        // One prior per label: stringify, as toJSON() does.
+        out.text(`,"logPrior":${JSON.stringify(Array.from(this.logPrior, (x) => round(x, PRIOR_DIGITS)))},"logProb":`);
+        out.numbers(this.logProb);
         out.text('}');
         out.flush();
       } finally {
