@@ -243,12 +243,18 @@ test('maxConcurrent bounds the requests in flight; beyond it the bounded queue, 
   assert.equal(engine.calls.filter((c) => c.path === '/v1/chat/completions').length, 3);
 });
 
-test('an engine still streaming at the expert timeout: the answer stops with expert_timeout and the engine sees the close', async (t) => {
+/** The finance expert on an engine that streams 400 words, one per 25 ms: still streaming at its 0.5 s timeout. */
+async function streamingPastTimeout(t: Parameters<typeof tempDir>[0]): Promise<{ engine: FakeEngine; pool: ExpertPool }> {
   const dir = await tempDir(t);
   const engine = await startFakeEngine({ model: 'm', answer: 'word '.repeat(400), chunkDelayMs: 25 });
   t.after(() => engine.stop());
   const registryPath = await remoteRegistry(dir, 'finance', { baseUrl: engine.baseUrl, model: 'm' }, { timeoutSeconds: 0.5, maxTokens: 1000 });
   const pool = await createExpertPool(testConfig(dir), { registryPath, warn: () => undefined });
+  return { engine, pool };
+}
+
+test('an engine still streaming at the expert timeout: the answer stops with expert_timeout and the engine sees the close', async (t) => {
+  const { engine, pool } = await streamingPastTimeout(t);
   t.after(() => pool.dispose());
   const chunks: string[] = [];
   await assert.rejects(pool.generate('finance', 'talk for ten seconds', { onTextChunk: (c) => chunks.push(c) }), (err: unknown) => {
@@ -263,11 +269,7 @@ test('an engine still streaming at the expert timeout: the answer stops with exp
 });
 
 test('an engine still streaming at the expert timeout, for a caller that waits for the whole answer: the fallback answers, the row keeps the timeout', async (t) => {
-  const dir = await tempDir(t);
-  const engine = await startFakeEngine({ model: 'm', answer: 'word '.repeat(400), chunkDelayMs: 25 });
-  t.after(() => engine.stop());
-  const registryPath = await remoteRegistry(dir, 'finance', { baseUrl: engine.baseUrl, model: 'm' }, { timeoutSeconds: 0.5, maxTokens: 1000 });
-  const pool = await createExpertPool(testConfig(dir), { registryPath, warn: () => undefined });
+  const { pool } = await streamingPastTimeout(t);
   const app = await createTestApp({}, { experts: pool, disposeExperts: true });
   t.after(() => app.dispose());
   const r = await app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null });
