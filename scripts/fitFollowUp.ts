@@ -41,7 +41,6 @@ const DECAYS = [0.3, 0.5, 0.7];
 const L2S = [0.001, 0.003, 0.01, 0.03];
 const FOLDS = 5;
 const BIAS_SHIFTS = Array.from({ length: 81 }, (_, i) => Math.round((-4 + i * 0.1) * 10) / 10);
-const FEATURES = SWITCH_FEATURES;
 
 export interface FitResult {
   params: FollowUpParams;
@@ -82,7 +81,7 @@ function examples(routed: readonly RoutedConversation[], decay: number): Example
       const expected = r.expected[k]!;
       if (expected === labelToExpert(target) || expected === current) {
         const f = switchFeatures(r.texts[k]!, topicCue(r.texts[k]!), p, { expert: current, evidence }, target);
-        out.push({ x: FEATURES.map((name) => f[name]), y: expected === current ? 0 : 1, runnerUp });
+        out.push({ x: SWITCH_FEATURES.map((name) => f[name]), y: expected === current ? 0 : 1, runnerUp });
       }
       evidence = LABELS.map((l, j) => decay * evidence[j]! + (1 - decay) * p[l]);
     }
@@ -98,7 +97,7 @@ function fitWeights(routed: readonly RoutedConversation[], decay: number, l2: nu
 
 /** L2-regularised logistic regression (the bias is not penalised); deterministic full-batch gradient descent. */
 function logisticRegression(data: readonly Example[], l2: number): { bias: number; w: number[] } {
-  const d = FEATURES.length;
+  const d = SWITCH_FEATURES.length;
   let bias = 0;
   const w = new Array<number>(d).fill(0);
   const rate = 0.05;
@@ -167,7 +166,7 @@ function objective(c: Counts): number {
 function withShift(fitted: Fitted, historyDecay: number, shift: number): FollowUpParams {
   const toWeights = (lr: Linear): SwitchWeights => {
     const weights = { bias: round(lr.bias + shift) } as SwitchWeights;
-    FEATURES.forEach((name, j) => (weights[name] = round(lr.w[j]!)));
+    SWITCH_FEATURES.forEach((name, j) => (weights[name] = round(lr.w[j]!)));
     return weights;
   };
   return { historyDecay, weights: toWeights(fitted.top), runnerUpWeights: toWeights(fitted.runnerUp) };
@@ -176,8 +175,9 @@ function withShift(fitted: Fitted, historyDecay: number, shift: number): FollowU
 /**
  * Chooses the history decay, the regularisation and the bias shift by cross-validation on the training part (each
  * fold's conversations replayed with weights fitted on the other folds), then fits the weights on the whole part.
+ * `split` names the fold assignment: 'fold' is the one the shipped rule is chosen with; others measure how much the
+ * cross-validated figures move with it.
  */
-/** `split` names the fold assignment: 'fold' is the one the shipped rule is chosen with; others measure how much CV figures move with it. */
 export function fitFollowUp(routedAll: readonly { id: string; routed: RoutedConversation }[], split = 'fold'): FitResult {
   const trainAll = routedAll.filter((c) => !isHeldOut(c.id));
   const train = trainAll.map((c) => c.routed);
