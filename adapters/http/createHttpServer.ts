@@ -69,6 +69,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     forceCloseConnections: true,
   });
 
+  // Every body here is JSON (admin forms add their own parser): text/plain gets 415 like any other type, not a 400 saying the body must be an object.
+  app.removeContentTypeParser('text/plain');
+
   await app.register(swagger, {
     openapi: {
       info: { title: 'moe-router', description: 'Routes each question to a local expert LLM', version: '0.1.0' },
@@ -88,7 +91,9 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     if (err instanceof RouterError) return sendRouterError(reply, err);
     const status = err.statusCode ?? 500;
     if (status >= 400 && status < 500) {
-      return sendError(reply, codeForStatus(status), err.validation ? `Invalid request: ${err.message}` : err.message);
+      // fastify's 415 text ("Unsupported Media Type") does not say what to send; the catalogue's does.
+      const message = err.validation ? `Invalid request: ${err.message}` : status === 415 ? errorMessage('unsupported_media_type') : err.message;
+      return sendError(reply, codeForStatus(status), message);
     }
     request.log.error({ err }, 'request failed');
     return sendError(reply, 'internal');

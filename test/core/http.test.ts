@@ -98,8 +98,8 @@ const BAD_REQUESTS: [string, string, Record<string, string>, number, string, Reg
   ['bad userId', '{"query": "how do I budget", "userId": "<script>"}', {}, 400, 'bad_request', /userId must be an id of 1 to 256 characters without spaces, control characters, < > or lone surrogates/],
   ['userId with a space', '{"query": "how do I budget", "userId": "alice smith"}', {}, 400, 'bad_request', /userId must be an id of 1 to 256 characters without spaces, control characters, < > or lone surrogates/],
   ['overlong userId', JSON.stringify({ query: 'how do I budget', userId: 'u'.repeat(257) }), {}, 400, 'bad_request', /userId must be an id of 1 to 256 characters/],
-  ['XML', '<query>hi</query>', { 'content-type': 'application/xml' }, 415, 'unsupported_media_type', /Unsupported Media Type/i],
-  ['plain text', 'how do I budget', { 'content-type': 'text/plain' }, 400, 'bad_request', /body must be object/],
+  ['XML', '<query>hi</query>', { 'content-type': 'application/xml' }, 415, 'unsupported_media_type', /Unsupported Media Type.*send application\/json/i],
+  ['plain text', 'how do I budget', { 'content-type': 'text/plain' }, 415, 'unsupported_media_type', /Unsupported Media Type.*send application\/json/i],
 ];
 
 for (const [name, payload, headers, status, error, message] of BAD_REQUESTS) {
