@@ -100,9 +100,9 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
 /** A failed login as one line naming the setting to check, as Slack's start does (discord.js says neither). */
 function loginError(err: unknown, apiUrl: string | null): Error {
   const message = err instanceof Error ? err.message : String(err);
-  if ((err as { code?: unknown }).code === 'TokenInvalid') return new ConfigError('DISCORD_TOKEN', `Discord rejected the bot token (${message})`);
-  const cause = (err as { cause?: { code?: unknown } }).cause;
-  const code = (err as { code?: unknown }).code ?? cause?.code;
+  const own = err as { code?: unknown; cause?: { code?: unknown } };
+  if (own.code === 'TokenInvalid') return new ConfigError('DISCORD_TOKEN', `Discord rejected the bot token (${message})`);
+  const code = own.code ?? own.cause?.code;
   if (typeof code === 'string' && /^(ECONNREFUSED|ENOTFOUND|EAI_AGAIN|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENETUNREACH|UND_ERR_)/.test(code)) {
     return new Error(`discord: cannot reach the Discord API (${message})${apiUrl ? `; check DISCORD_API_URL (${apiUrl})` : ''}`, { cause: err });
   }

@@ -1,9 +1,10 @@
 /**
  * The one tokenizer of the gate, for training and routing alike: text → normalised word tokens (natural's
  * RegexpTokenizer split) and their stems (natural's Porter stemmer, memoised; for ASCII words its exact port in
- * porterStemmer.ts, 8× faster). TokenSpans.scan is the tokenizer; tokenize() is its tokens as strings. ASCII text, nearly all of it, takes a hand-written scan that splits as the
- * RegexpTokenizer does (test/gate/training.test.ts checks it against natural's): the regex path allocated a
- * normalised copy, a split array and a filtered array per text.
+ * porterStemmer.ts, 8× faster). TokenSpans.scan is the tokenizer; tokenize() is its tokens as strings. ASCII text,
+ * nearly all of it, takes a hand-written scan that splits as the RegexpTokenizer does (test/gate/training.test.ts
+ * checks it against natural's): the regex path allocated a normalised copy, a split array and a filtered array per
+ * text.
  */
 import PorterStemmer from 'natural/lib/natural/stemmers/porter_stemmer.js';
 import tokenizers from 'natural/lib/natural/tokenizers/regexp_tokenizer.js';
