@@ -11,6 +11,8 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
+import v8 from 'node:v8';
 import { createApp } from '../src/app.js';
 import { createExpertPool } from '../src/experts/createExpertPool.js';
 import { silentLogger } from '../src/logger.js';
@@ -45,8 +47,19 @@ function percentile(values: number[], p: number): number {
 
 const fmt = (ms: number): string => `${ms.toFixed(2).padStart(7)} ms`;
 
+/** The router process's garbage collections so far: scavenges (young space) and mark-compacts (old space). */
+interface GcTotals {
+  minor: number;
+  minorMs: number;
+  major: number;
+  majorMs: number;
+  majorMaxMs: number;
+  /** Bytes in use in old space now: its growth over a level without a mark-compact is what the level promoted. */
+  oldSpaceBytes: number;
+}
+
 /** What the router process says over IPC. */
-type RouterMessage = { url: string } | { cpuMs: number; systemMs: number; mainMs: number | null } | { profiling: boolean };
+type RouterMessage = { url: string } | { cpuMs: number; systemMs: number; mainMs: number | null; gc: GcTotals } | { profiling: boolean };
 
 interface RunningRouter {
   url: string;
@@ -69,6 +82,11 @@ async function startRouter(dir: string, engineUrl: string, fallbackUrl: string):
   return { url: await app.http.listen({ host: '127.0.0.1', port: 0 }), close: () => app.close() };
 }
 
+/** Bytes in use in V8's old space (objects promoted by scavenges or allocated there). */
+function oldSpaceBytes(): number {
+  return v8.getHeapSpaceStatistics().find((space) => space.space_name === 'old_space')?.space_used_size ?? 0;
+}
+
 /** On-CPU time of this process's main thread (the event loop), without V8's and SQLite's helper threads; Linux only. */
 function mainThreadMs(): number | null {
   try {
@@ -82,6 +100,17 @@ function mainThreadMs(): number | null {
 async function routerProcess(): Promise<void> {
   const router = await startRouter(process.env.BENCH_DIR!, process.env.BENCH_ENGINE_URL!, process.env.BENCH_FALLBACK_URL!);
   const session = new Session();
+  // Pauses of the main thread by kind: old-space collections are what reach the p99 at 16 concurrent.
+  const gc: GcTotals = { minor: 0, minorMs: 0, major: 0, majorMs: 0, majorMaxMs: 0, oldSpaceBytes: 0 };
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      const kind = (e as unknown as { detail?: { kind?: number } }).detail?.kind;
+      if (kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) [gc.minor, gc.minorMs] = [gc.minor + 1, gc.minorMs + e.duration];
+      else if (kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR) {
+        [gc.major, gc.majorMs, gc.majorMaxMs] = [gc.major + 1, gc.majorMs + e.duration, Math.max(gc.majorMaxMs, e.duration)];
+      }
+    }
+  }).observe({ entryTypes: ['gc'] });
   process.on('message', (m: string) => {
     if (m === 'profile:start') {
       // --profile-router FILE: a CPU profile of the measured levels only (not start-up, warm-up or failover).
@@ -91,9 +120,18 @@ async function routerProcess(): Promise<void> {
     } else if (m === 'profile:stop') {
       void session.post('Profiler.stop').then(({ profile }) => writeFileSync(process.env.BENCH_PROFILE!, JSON.stringify(profile)))
         .then(() => process.send!({ profiling: false } satisfies RouterMessage));
+    } else if (m === 'heap:start') {
+      // --heap-profile-router FILE: where the measured levels allocate, collected objects included (sampled every 4 KB).
+      session.connect();
+      void session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true } as never)
+        .then(() => process.send!({ profiling: true } satisfies RouterMessage));
+    } else if (m === 'heap:stop') {
+      void session.post('HeapProfiler.stopSampling').then(({ profile }) => writeFileSync(process.env.BENCH_HEAP_PROFILE!, JSON.stringify(profile)))
+        .then(() => process.send!({ profiling: false } satisfies RouterMessage));
     } else if (m === 'cpu') {
       const used = process.cpuUsage();
-      process.send!({ cpuMs: (used.user + used.system) / 1000, systemMs: used.system / 1000, mainMs: mainThreadMs() } satisfies RouterMessage);
+      process.send!({ cpuMs: (used.user + used.system) / 1000, systemMs: used.system / 1000, mainMs: mainThreadMs(), gc: { ...gc, oldSpaceBytes: oldSpaceBytes() } } satisfies RouterMessage);
+      gc.majorMaxMs = 0; // the longest old-space pause since the last question
     } else if (m === 'close') void router.close().then(() => process.exit(0));
   });
   process.send!({ url: router.url } satisfies RouterMessage);
@@ -120,19 +158,25 @@ async function main(): Promise<void> {
   // --profile-router FILE: the router process's CPU profile of the measured levels (100 µs samples).
   const profileAt = process.argv.indexOf('--profile-router');
   const profilePath = profileAt > 0 ? path.resolve(process.argv[profileAt + 1]!) : null;
-  let profile: ((m: 'profile:start' | 'profile:stop') => Promise<void>) | null = null;
+  // --heap-profile-router FILE: the router process's sampled allocations of the measured levels (.heapprofile).
+  const heapAt = process.argv.indexOf('--heap-profile-router');
+  const heapPath = heapAt > 0 ? path.resolve(process.argv[heapAt + 1]!) : null;
+  // --router-node-options '--trace-gc ...': node flags for the router process only.
+  const flagsAt = process.argv.indexOf('--router-node-options');
+  const routerFlags = flagsAt > 0 ? process.argv[flagsAt + 1]!.split(' ').filter(Boolean) : [];
+  let profile: ((m: 'profile:start' | 'profile:stop' | 'heap:start' | 'heap:stop') => Promise<void>) | null = null;
   let child: ChildProcess | null = null;
   let local: RunningRouter | null = null;
   try {
-    let routerCpuMs: (() => Promise<{ cpuMs: number; systemMs: number; mainMs: number | null }>) | null = null;
+    let routerCpuMs: (() => Promise<{ cpuMs: number; systemMs: number; mainMs: number | null; gc: GcTotals }>) | null = null;
     let url: string;
     if (inProcess) {
       local = await startRouter(dir, engine.baseUrl, fallback.baseUrl);
       url = local.url;
     } else {
       const c = fork(process.argv[1]!, [], {
-        execArgv: process.execArgv,
-        env: { ...process.env, BENCH_PROXY_ROLE: 'router', BENCH_PROFILE: profilePath ?? '', BENCH_DIR: dir, BENCH_ENGINE_URL: engine.baseUrl, BENCH_FALLBACK_URL: fallback.baseUrl },
+        execArgv: [...process.execArgv, ...routerFlags],
+        env: { ...process.env, BENCH_PROXY_ROLE: 'router', BENCH_PROFILE: profilePath ?? '', BENCH_HEAP_PROFILE: heapPath ?? '', BENCH_DIR: dir, BENCH_ENGINE_URL: engine.baseUrl, BENCH_FALLBACK_URL: fallback.baseUrl },
       });
       child = c;
       const started = await nextMessage(c);
@@ -145,7 +189,7 @@ async function main(): Promise<void> {
         if (!('cpuMs' in m)) throw new Error('unexpected message from the router process');
         return m;
       };
-      if (profilePath) {
+      if (profilePath || heapPath) {
         profile = async (m) => {
           const reply = nextMessage(c);
           c.send(m);
@@ -176,7 +220,8 @@ async function main(): Promise<void> {
     const levelsAt = process.argv.indexOf('--levels');
     const levels = levelsAt > 0 ? process.argv[levelsAt + 1]!.split(',').map(Number) : null;
     const plan = ([[1, 400], [16, 40], [64, 12]] as [concurrency: number, rounds: number][]).filter(([c]) => !levels || levels.includes(c));
-    await profile?.('profile:start');
+    if (profilePath) await profile?.('profile:start');
+    if (heapPath) await profile?.('heap:start');
     for (const [concurrency, rounds] of plan) {
       const direct: Sample[] = [];
       const proxied: Sample[] = [];
@@ -203,6 +248,11 @@ async function main(): Promise<void> {
       const routerMs = routerAfter && routerBefore ? {
         cpu: routerAfter.cpuMs - routerBefore.cpuMs, system: routerAfter.systemMs - routerBefore.systemMs,
         main: routerAfter.mainMs !== null && routerBefore.mainMs !== null ? routerAfter.mainMs - routerBefore.mainMs : null,
+        gc: {
+          minor: routerAfter.gc.minor - routerBefore.gc.minor, minorMs: routerAfter.gc.minorMs - routerBefore.gc.minorMs,
+          major: routerAfter.gc.major - routerBefore.gc.major, majorMs: routerAfter.gc.majorMs - routerBefore.gc.majorMs, majorMaxMs: routerAfter.gc.majorMaxMs,
+          oldSpaceBytes: routerAfter.gc.oldSpaceBytes - routerBefore.gc.oldSpaceBytes,
+        },
       } : null;
       const row = (name: string, s: Sample[]): string => {
         const t = s.map((x) => x.total);
@@ -222,11 +272,20 @@ async function main(): Promise<void> {
       console.log(`                       first token p50 ${fmt(f50)}, p99 ${fmt(f99)}`);
       const perRequest = (ms: number): string => `${(ms / direct.length).toFixed(3)} ms`;
       if (routerMs === null) console.log(`  CPU per request: ${perRequest(cpuMs.direct)} straight, ${perRequest(cpuMs.proxied)} through moe-router: moe-router's share ${perRequest(cpuMs.proxied - cpuMs.direct)}`);
-      else console.log(`  CPU per request: moe-router process ${perRequest(routerMs.cpu)} (system ${perRequest(routerMs.system)}${routerMs.main === null ? '' : `, main thread ${perRequest(routerMs.main)}`}); load generator + engine process ${perRequest(cpuMs.direct)} straight, ${perRequest(cpuMs.proxied)} through moe-router`);
+      else {
+        console.log(`  CPU per request: moe-router process ${perRequest(routerMs.cpu)} (system ${perRequest(routerMs.system)}${routerMs.main === null ? '' : `, main thread ${perRequest(routerMs.main)}`}); load generator + engine process ${perRequest(cpuMs.direct)} straight, ${perRequest(cpuMs.proxied)} through moe-router`);
+        const per1000 = (n: number): string => (n * 1000 / proxied.length).toFixed(1);
+        const g = routerMs.gc;
+        // Old space grows by what scavenges promote until a mark-compact empties it: the growth per request says how often one comes.
+        const grown = g.major === 0 ? `; old space +${(g.oldSpaceBytes / proxied.length / 1024).toFixed(2)} KB per request` : '';
+        console.log(`  moe-router GC per 1000 requests: ${per1000(g.minor)} scavenges (${per1000(g.minorMs)} ms), ${per1000(g.major)} mark-compacts (${per1000(g.majorMs)} ms; longest ${g.majorMaxMs.toFixed(1)} ms)${grown}`);
+      }
     }
 
-    await profile?.('profile:stop');
+    if (profilePath) await profile?.('profile:stop');
+    if (heapPath) await profile?.('heap:stop');
     if (profilePath) console.log(`\nmoe-router's CPU profile of the levels above: ${profilePath}`);
+    if (heapPath) console.log(`moe-router's sampled allocations of the levels above: ${heapPath}`);
 
     // Failover: kill the engine and time the next question, which the fallback expert's engine answers.
     await engine.stop();
