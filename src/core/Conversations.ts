@@ -152,7 +152,17 @@ export class Conversations {
    * An answered turn's text, kept in memory: the only copy when the log keeps none; otherwise a cache of what the log
    * now holds (stored as the log stores it), added to a conversation already in memory or starting one.
    */
-  remember(handle: ConversationTurnHandle, question: string, answer: string, askedBy: { decisionId: string; userId: string | null }): void {
+  remember(
+    handle: ConversationTurnHandle, question: string, answer: string, askedBy: { decisionId: string; userId: string | null },
+    options: { callerSendsHistory?: boolean } = {},
+  ): void {
+    if (options.callerSendsHistory && this.fromLog) {
+      // A caller that sends the whole conversation (/v1) never reads it from here, and the log has the turn: keeping
+      // every such answer in memory for CONVERSATION_IDLE cost the old generation ~0.7 KB per question. A cached
+      // copy would now lack this turn, so it goes; any other caller under this key reads the log on its next miss.
+      this.texts.delete(handle.id);
+      return;
+    }
     const cached = this.texts.get(handle.id);
     if (this.fromLog && !cached && handle.turn > 1) return; // its earlier turns are in the log only: read them all back on the next miss
     const turns = (cached?.turns ?? []).filter((t) => t.turn !== handle.turn); // a re-routed turn replaces its answer

@@ -181,7 +181,8 @@ export class Router implements RouterApi {
     const writes = alsoWrite ? [alsoWrite] : [];
     if (this.inFlight.size === 0) this.store.insertDecision(decision, writes);
     else await this.store.insertDecisionBatched(decision, writes);
-    this.recentQueries?.set(decision.id, text);
+    // HTTP answers have no re-route buttons: their text would sit here for an hour for nothing (and reach the old generation).
+    if (options.platform !== 'http') this.recentQueries?.set(decision.id, text);
     return decision;
   }
 
@@ -229,7 +230,7 @@ export class Router implements RouterApi {
           expert, fallbackReason, latencyMs: answered.latencyMs, completedAt: this.now(), answer: generated.text,
           promptTokens: generated.promptTokens, completionTokens: generated.completionTokens, error: fallbackCause,
         }, this.inFlight.size <= 1 ? 'now' : 'batched');
-        if (d.turn) this.conversations.remember(d.turn.handle, d.query, generated.text, { decisionId: d.id, userId: d.userId });
+        if (d.turn) this.conversations.remember(d.turn.handle, d.query, generated.text, { decisionId: d.id, userId: d.userId }, { callerSendsHistory: options.history !== undefined });
         const meta = { platform: options.platform, promptTokens: generated.promptTokens, completionTokens: generated.completionTokens };
         for (const o of this.observers) o.onAnswered?.(answered, meta);
         return answered;

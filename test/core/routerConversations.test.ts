@@ -68,3 +68,19 @@ test('a re-routed follow-up stays in its conversation, and the conversation foll
   assert.equal(next.conversation?.turn, 3);
   assert.equal(next.expert.id, 'general', 'the next follow-up stays with the expert the user picked');
 });
+
+test('turns of a caller that sends the whole conversation (/v1) are read back from the log by a caller under the same key that does not', async () => {
+  const key = 'http:v1-then-predict';
+  const http = (query: string, history?: { question: string; answer: string }[]) =>
+    app.router.ask(query, { platform: 'http', userId: null, conversationKey: key, ...(history ? { history } : {}) });
+  const first = await http('is it ok to take ibuprofen every day for my back pain');
+  const second = await http('how much is too much', [{ question: 'is it ok to take ibuprofen every day for my back pain', answer: first.response }]);
+  assert.equal(second.conversation?.turn, 2);
+  const third = await http('and with coffee?', [
+    { question: 'how much is too much', answer: second.response }, { question: 'is it ok to take ibuprofen every day for my back pain', answer: first.response },
+  ]);
+  // No history sent: the expert gets the three earlier turns (the third one's text was never kept in memory).
+  const fourth = await http('thanks, anything else?');
+  assert.equal(fourth.conversation?.turn, 4);
+  assert.ok(promptTokens.get(fourth.decisionId)! > promptTokens.get(third.decisionId)!, `${promptTokens.get(third.decisionId)} → ${promptTokens.get(fourth.decisionId)} prompt tokens`);
+});
