@@ -118,7 +118,7 @@ export function registerPredict(app: FastifyInstance, router: Router): void {
     const abort = abortOnDisconnect(request, reply);
     if (wantsStream) return streamAnswer(router, query, userId, conversationKey, abort, reply);
     try {
-      const result = await router.ask(query, { platform: 'http', userId, conversationKey, signal: abort.signal });
+      const result = await router.ask(query, { platform: 'http', userId, conversationKey, controller: abort });
       return reply.send(resultBody(result));
     } catch (err) {
       if (err instanceof RouterError) return sendRouterError(reply, err);
@@ -145,7 +145,7 @@ async function streamAnswer(router: Router, query: string, userId: string | null
       platform: 'http',
       userId,
       conversationKey,
-      signal: abort.signal,
+      controller: abort,
       onDecision: (d) => {
         start();
         event('decision', decisionBody(d));

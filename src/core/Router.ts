@@ -188,7 +188,7 @@ export class Router implements RouterApi {
 
   /** The expert answers (the fallback when it is busy or unavailable); the row is completed, or failed with the reason. */
   private answer(d: Decision, options: AskOptions): Promise<AskResult> {
-    return this.inFlight.run(options.signal, async (signal) => {
+    return this.inFlight.run(options.controller ?? options.signal, async (signal) => {
       let expert = d.expert;
       let fallbackReason = d.fallbackReason;
       let result: AskResult | null = null;

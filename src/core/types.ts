@@ -15,6 +15,11 @@ export interface AskOptions {
   userId: string | null;
   channelId?: string | null;
   signal?: AbortSignal;
+  /**
+   * Instead of `signal`, the caller's controller of this question alone: the caller aborts it to cancel, the router at
+   * shutdown. Saves the router a controller of its own per question (HTTP).
+   */
+  controller?: AbortController;
   onTextChunk?: (text: string) => void;
   /**
    * Called once, before the first text chunk, when the decision is recorded and the answering expert is known

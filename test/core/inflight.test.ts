@@ -68,3 +68,19 @@ test('close() mid-answer: the answer is stopped after the grace period, its row 
     await app.dispose();
   }
 });
+
+test('close() mid-answer of a caller that gives its controller (HTTP): the router aborts that controller, the answer fails "shutting_down"', async () => {
+  const app: TestApp = await createTestApp({}, { registry: endless, shutdownGraceSec: 0.2 });
+  const controller = new AbortController();
+  let closing: Promise<void> | null = null;
+  const answer = app.router.ask('how do I spot a phishing email', {
+    platform: 'http', userId: null, controller,
+    onDecision: () => {
+      closing = app.close();
+    },
+  });
+  await assert.rejects(answer, (err: unknown) => err instanceof RouterError && err.code === 'shutting_down');
+  assert.ok(controller.signal.aborted && controller.signal.reason instanceof RouterError, 'the caller\'s controller is aborted with the shutdown');
+  await closing;
+  await app.dispose();
+});

@@ -73,7 +73,7 @@ export async function chatCompletions(router: Pick<RouterApi, 'ask' | 'experts'>
   const options: AskOptions = {
     platform: 'http',
     userId: chat.userId,
-    signal: abort.signal,
+    controller: abort,
     ...(forced ? { expert: forced } : {}),
     // The client sends the whole conversation: route and answer from it, logged under one key per conversation.
     history: chat.history,
