@@ -6,7 +6,7 @@
  */
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import type { Readable } from 'node:stream';
-import { Agent, request } from 'undici';
+import { Agent } from 'undici';
 
 export interface EngineFetch {
   fetch: (input: string | URL | Request, init?: RequestInit) => Promise<Response>;
@@ -76,8 +76,12 @@ export function createEngineFetch(): EngineFetch {
     const body = init.body;
     if (input instanceof Request || (body != null && typeof body !== 'string' && !(body instanceof Uint8Array))) return fetch(input, init);
     // An abort rejects the request, or fails the body being read, with an AbortError as fetch would, and closes the connection.
-    const res = await request(input, {
-      dispatcher, method: (init.method ?? 'GET') as 'GET', headers: requestHeaders(init.headers), body: body ?? null, signal: init.signal ?? null,
+    // Origin and path given to the pool as undici's request(url, options) would: it copies the options with them added
+    // (`{ ...opts }`), which gave every request two new hidden classes in V8's old space.
+    const url = typeof input === 'string' ? new URL(input) : input;
+    const res = await dispatcher.request({
+      origin: url.origin, path: url.search ? `${url.pathname}${url.search}` : url.pathname,
+      method: (init.method ?? 'GET') as 'GET', headers: requestHeaders(init.headers), body: body ?? null, signal: init.signal ?? null,
     });
     // Pairs, not a Headers object: the Response builds its own from them, and copying a Headers object cost ~5 µs more.
     const headers: [string, string][] = [];

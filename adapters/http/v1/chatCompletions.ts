@@ -139,11 +139,10 @@ async function streamCompletion(
     write(`${head}{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}`);
   };
   try {
-    const r = await router.ask(chat.query, {
-      ...options,
-      onDecision: start,
-      onTextChunk: (text) => write(`${head}{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]}`),
-    });
+    // Added to the caller's options, not a copy of them: `{ ...options }` gave every answer new hidden classes (old space).
+    options.onDecision = start;
+    options.onTextChunk = (text) => write(`${head}{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]}`);
+    const r = await router.ask(chat.query, options);
     start(r);
     const usage = usageOf(r);
     write(`${head}{},"logprobs":null,"finish_reason":"${finishReason(chat, r)}"}],"usage":${JSON.stringify(usage)},"moe":${JSON.stringify(moeInfo(r, conversationId))}}`);
