@@ -93,7 +93,9 @@ export class Router implements RouterApi {
     if (!isExpertId(expertId)) throw new RouterError('invalid_expert', { expert: String(expertId) });
     const previous = this.store.getDecision(decisionId);
     if (!previous) throw new RouterError('not_found');
-    const original = this.recentQueries?.get(decisionId) ?? previous.query;
+    // `moe forget` clears a row's user and text (from another process): its cached copy must not bring the text back.
+    const forgotten = previous.userId === null && previous.query === null;
+    const original = forgotten ? null : previous.query ?? this.recentQueries?.get(decisionId) ?? null;
     if (original === null) throw new RouterError('not_found');
     const text = await this.admit(original, options);
     const decision = await this.startDecision(text, options, startedAt, {

@@ -28,6 +28,21 @@ test('LOG_QUERY_TEXT=false stores no question or answer text, yet re-routing sti
   assert.ok(!dump.includes('phishing'), 'the text is nowhere in the decision log');
 });
 
+for (const logText of ['true', 'false']) {
+  test(`moe forget --user: a re-route of the forgotten question within the hour is refused and logs nothing (LOG_QUERY_TEXT=${logText})`, async (t) => {
+    const app = await createTestApp({ LOG_QUERY_TEXT: logText }, { maxTokens: 12 });
+    t.after(() => app.dispose());
+    const r = await app.router.ask(Q, { platform: 'discord', userId: 'u1' });
+    const rows = (): number => (app.store.db.prepare('SELECT COUNT(*) AS n FROM decisions').get() as { n: number }).n;
+    app.store.forgetUser('u1');
+    const before = rows();
+    await assert.rejects(app.router.reroute(r.decisionId, 'finance', { platform: 'discord', userId: 'u1' }), (err: unknown) => err instanceof RouterError && err.code === 'not_found');
+    assert.equal(rows(), before, 'no new decision row');
+    const dump = JSON.stringify(app.store.db.prepare('SELECT * FROM decisions').all());
+    assert.ok(!dump.includes('phishing'), 'the forgotten text is not logged again');
+  });
+}
+
 test('QUERY_RETENTION: text older than the period is deleted at start-up; newer text stays', async (t) => {
   const tmp = makeTempDir();
   t.after(tmp.remove);
