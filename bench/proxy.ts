@@ -149,6 +149,12 @@ function nextMessage(child: ChildProcess): Promise<RouterMessage> {
   });
 }
 
+/** The value after `name` on the command line (`--levels 1,64`), or null without it; taken as is, since values such as `--trace-gc` start with dashes. */
+function argAfter(name: string): string | null {
+  const at = process.argv.indexOf(name);
+  return at > 0 ? process.argv[at + 1]! : null;
+}
+
 async function main(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'moe-bench-proxy-'));
   const engine = await startFakeEngine({ model: 'engine-model', answer: 'Save early, spread your investments and keep costs low.', record: false });
@@ -156,14 +162,13 @@ async function main(): Promise<void> {
   // --in-process: the router in this process too (the arrangement of the figures before December 2026).
   const inProcess = process.argv.includes('--in-process');
   // --profile-router FILE: the router process's CPU profile of the measured levels (100 µs samples).
-  const profileAt = process.argv.indexOf('--profile-router');
-  const profilePath = profileAt > 0 ? path.resolve(process.argv[profileAt + 1]!) : null;
+  const profileArg = argAfter('--profile-router');
+  const profilePath = profileArg === null ? null : path.resolve(profileArg);
   // --heap-profile-router FILE: the router process's sampled allocations of the measured levels (.heapprofile).
-  const heapAt = process.argv.indexOf('--heap-profile-router');
-  const heapPath = heapAt > 0 ? path.resolve(process.argv[heapAt + 1]!) : null;
+  const heapArg = argAfter('--heap-profile-router');
+  const heapPath = heapArg === null ? null : path.resolve(heapArg);
   // --router-node-options '--trace-gc ...': node flags for the router process only.
-  const flagsAt = process.argv.indexOf('--router-node-options');
-  const routerFlags = flagsAt > 0 ? process.argv[flagsAt + 1]!.split(' ').filter(Boolean) : [];
+  const routerFlags = argAfter('--router-node-options')?.split(' ').filter(Boolean) ?? [];
   let profile: ((m: 'profile:start' | 'profile:stop' | 'heap:start' | 'heap:stop') => Promise<void>) | null = null;
   let child: ChildProcess | null = null;
   let local: RunningRouter | null = null;
@@ -217,8 +222,7 @@ async function main(): Promise<void> {
     console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; moe-router ${inProcess ? 'in the same process as the load generator and the engine (--in-process)' : 'in its own process'}`);
     const targets: Record<number, { p50?: number; p99: number }> = { 1: { p50: 1, p99: 4 }, 16: { p99: 13 }, 64: { p99: 13 } };
     // --levels 1,64: only these concurrency levels (profiling one of them).
-    const levelsAt = process.argv.indexOf('--levels');
-    const levels = levelsAt > 0 ? process.argv[levelsAt + 1]!.split(',').map(Number) : null;
+    const levels = argAfter('--levels')?.split(',').map(Number) ?? null;
     const plan = ([[1, 400], [16, 40], [64, 12]] as [concurrency: number, rounds: number][]).filter(([c]) => !levels || levels.includes(c));
     if (profilePath) await profile?.('profile:start');
     if (heapPath) await profile?.('heap:start');

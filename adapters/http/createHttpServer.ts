@@ -69,7 +69,8 @@ export async function createHttpServer(deps: HttpServerDeps): Promise<FastifyIns
     forceCloseConnections: true,
   });
 
-  // Every body here is JSON (admin forms add their own parser): text/plain gets 415 like any other type, not a 400 saying the body must be an object.
+  // Every body here is JSON (admin forms add their own parser): text/plain gets 415 like any other type, not a 400
+  // saying the body must be an object.
   app.removeContentTypeParser('text/plain');
 
   await app.register(swagger, {

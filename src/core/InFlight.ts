@@ -26,8 +26,9 @@ export class InFlight {
 
   /**
    * Runs one answer, tracked until it settles. Its signal aborts on shutdown or on the caller's abort. A caller's
-   * controller is used as is; a caller's signal gets a controller of this answer's own, which the caller's abort is forwarded to (AbortSignal.any() on the
-   * long-lived shutdown signal would leak, and on Node 20 cost ~5 µs more per answer than a listener).
+   * controller is used as is; a caller's signal gets a controller of this answer's own, which the caller's abort is
+   * forwarded to (AbortSignal.any() on the long-lived shutdown signal would leak, and on Node 20 cost ~5 µs more per
+   * answer than a listener).
    */
   run<T>(caller: AbortSignal | AbortController | undefined, work: (signal: AbortSignal) => Promise<T>): Promise<T> {
     if (!caller) return this.track({ abort: null, done: work(this.shutdown.signal) });
