@@ -1,12 +1,16 @@
 /**
  * `npm run bench:proxy`: what moe-router's /v1 adds in front of a serving engine. A loopback engine streams a fixed
  * answer instantly; the same streamed requests go straight to it and through /v1/chat/completions (gate, decision
- * log, remote expert), interleaved, at 1, 16 and 64 concurrent. moe-router runs in a process of its own, as `npm start`
- * does; the load generator and the engine share this one (`-- --in-process`: all three in one, as the bench did before). Prints p50/p99 of total time and time to first token, the
- * overhead against the targets, the CPU time per request of each process, and the failover time when the engine is
- * killed mid-run.
+ * log, remote expert), interleaved, at 1, 16 and 64 concurrent, and through a bare Node pass-through proxy as the
+ * reference for what any proxy costs here. moe-router and the bare proxy run in processes of their own, as `npm start`
+ * does; the load generator and the engine share this one (`-- --in-process`: the router in this one too, no bare
+ * proxy, as the bench did before). Prints p50/p99 of total time and time to first token, the overhead against the
+ * targets, the CPU time per request of each process, and the failover time when the engine is killed mid-run.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Pool } from 'undici';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import os from 'node:os';
@@ -137,6 +141,40 @@ async function routerProcess(): Promise<void> {
   process.send!({ url: router.url } satisfies RouterMessage);
 }
 
+/**
+ * The reference for what any proxy costs here: a bare Node pass-through (node:http in, undici's request() out, the
+ * engine's bytes piped back), with no gate, log, history or translation. Answers `cpu` and `close` as the router does.
+ */
+async function bareProxyProcess(): Promise<void> {
+  const engine = new URL(process.env.BENCH_ENGINE_URL!);
+  const pool = new Pool(engine.origin, { connections: 128 });
+  const upstreamPath = `${engine.pathname}/chat/completions`;
+  const server = http.createServer((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (b: Buffer) => parts.push(b));
+    req.on('end', () => {
+      // The one thing every proxy does with the body: read the JSON and name the engine's model.
+      const body = JSON.stringify({ ...(JSON.parse(Buffer.concat(parts).toString('utf8')) as object), model: 'engine-model' });
+      pool.request({ path: upstreamPath, method: 'POST', headers: { 'content-type': 'application/json' }, body })
+        .then(async (up) => {
+          res.writeHead(up.statusCode, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' });
+          for await (const bytes of up.body) res.write(bytes);
+          res.end();
+        })
+        .catch((err: Error) => res.writableEnded || res.destroy(err));
+    });
+  });
+  server.keepAliveTimeout = 60_000;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  process.on('message', (m: string) => {
+    if (m === 'cpu') {
+      const used = process.cpuUsage();
+      process.send!({ cpuMs: (used.user + used.system) / 1000, systemMs: used.system / 1000, mainMs: mainThreadMs(), gc: { minor: 0, minorMs: 0, major: 0, majorMs: 0, majorMaxMs: 0, oldSpaceBytes: 0 } } satisfies RouterMessage);
+    } else if (m === 'close') server.close(() => void pool.close().then(() => process.exit(0)));
+  });
+  process.send!({ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } satisfies RouterMessage);
+}
+
 /** The next message from the router process. */
 function nextMessage(child: ChildProcess): Promise<RouterMessage> {
   return new Promise((resolve, reject) => {
@@ -147,6 +185,15 @@ function nextMessage(child: ChildProcess): Promise<RouterMessage> {
       resolve(m);
     });
   });
+}
+
+/** A bench process's CPU time (and the router's GC) so far. */
+async function cpuOf(child: ChildProcess): Promise<{ cpuMs: number; systemMs: number; mainMs: number | null; gc: GcTotals }> {
+  const reply = nextMessage(child);
+  child.send('cpu');
+  const m = await reply;
+  if (!('cpuMs' in m)) throw new Error('unexpected message from a bench process');
+  return m;
 }
 
 /** The value after `name` on the command line (`--levels 1,64`), or null without it; taken as is, since values such as `--trace-gc` start with dashes. */
@@ -171,6 +218,7 @@ async function main(): Promise<void> {
   const routerFlags = argAfter('--router-node-options')?.split(' ').filter(Boolean) ?? [];
   let profile: ((m: 'profile:start' | 'profile:stop' | 'heap:start' | 'heap:stop') => Promise<void>) | null = null;
   let child: ChildProcess | null = null;
+  let bare: ChildProcess | null = null;
   let local: RunningRouter | null = null;
   try {
     let routerCpuMs: (() => Promise<{ cpuMs: number; systemMs: number; mainMs: number | null; gc: GcTotals }>) | null = null;
@@ -187,13 +235,7 @@ async function main(): Promise<void> {
       const started = await nextMessage(c);
       if (!('url' in started)) throw new Error('the router process did not start');
       url = started.url;
-      routerCpuMs = async () => {
-        const reply = nextMessage(c);
-        c.send('cpu');
-        const m = await reply;
-        if (!('cpuMs' in m)) throw new Error('unexpected message from the router process');
-        return m;
-      };
+      routerCpuMs = () => cpuOf(c);
       if (profilePath || heapPath) {
         profile = async (m) => {
           const reply = nextMessage(c);
@@ -201,6 +243,14 @@ async function main(): Promise<void> {
           await reply;
         };
       }
+    }
+    let bareUrl: string | null = null;
+    if (!inProcess) {
+      // The reference proxy in a process of its own too, like the router.
+      bare = fork(process.argv[1]!, [], { env: { ...process.env, BENCH_PROXY_ROLE: 'bare', BENCH_ENGINE_URL: engine.baseUrl } });
+      const started = await nextMessage(bare);
+      if (!('url' in started)) throw new Error('the bare proxy process did not start');
+      bareUrl = `${started.url}/v1/chat/completions`;
     }
     const routerUrl = `${url}/v1/chat/completions`;
     const engineUrl = `${engine.baseUrl}/chat/completions`;
@@ -210,11 +260,13 @@ async function main(): Promise<void> {
     for (let i = 0; i < 300; i++) {
       await streamOnce(engineUrl, 'engine-model');
       await streamOnce(routerUrl, 'moe-router');
+      if (bareUrl) await streamOnce(bareUrl, 'moe-router');
     }
     for (let i = 0; i < 40; i++) {
       for (const c of [16, 64]) {
         await Promise.all(Array.from({ length: c }, () => streamOnce(engineUrl, 'engine-model')));
         await Promise.all(Array.from({ length: c }, () => streamOnce(routerUrl, 'moe-router')));
+        if (bareUrl) await Promise.all(Array.from({ length: c }, () => streamOnce(bareUrl!, 'moe-router')));
       }
     }
 
@@ -229,9 +281,10 @@ async function main(): Promise<void> {
     for (const [concurrency, rounds] of plan) {
       const direct: Sample[] = [];
       const proxied: Sample[] = [];
+      const bareProxied: Sample[] = [];
       // CPU time of this process (load generator and engine) during each way's batches; of the router process over
       // the whole level (asked once before and after: a question per batch would cost it more than a request).
-      const cpuMs = { direct: 0, proxied: 0 };
+      const cpuMs = { direct: 0, proxied: 0, bare: 0 };
       const timed = async (way: keyof typeof cpuMs, batch: () => Promise<void>): Promise<void> => {
         const before = process.cpuUsage();
         await batch();
@@ -239,16 +292,20 @@ async function main(): Promise<void> {
         cpuMs[way] += (used.user + used.system) / 1000;
       };
       const routerBefore = (await routerCpuMs?.()) ?? null;
+      const bareBefore = bare ? await cpuOf(bare) : null;
       for (let r = 0; r < rounds; r++) {
         // Interleaved: each round runs one batch each way, alternating which goes first.
         const batches = [
           () => timed('direct', async () => void direct.push(...(await Promise.all(Array.from({ length: concurrency }, () => streamOnce(engineUrl, 'engine-model')))))),
           () => timed('proxied', async () => void proxied.push(...(await Promise.all(Array.from({ length: concurrency }, () => streamOnce(routerUrl, 'moe-router')))))),
         ];
-        if (r % 2) batches.reverse();
+        if (bareUrl) batches.push(() => timed('bare', async () => void bareProxied.push(...(await Promise.all(Array.from({ length: concurrency }, () => streamOnce(bareUrl!, 'moe-router')))))));
+        // Rotated: each way goes first, second and last in turn.
+        for (let k = 0; k < r % batches.length; k++) batches.push(batches.shift()!);
         for (const b of batches) await b();
       }
       const routerAfter = (await routerCpuMs?.()) ?? null;
+      const bareCpuMs = bare && bareBefore ? (await cpuOf(bare)).cpuMs - bareBefore.cpuMs : null;
       const routerMs = routerAfter && routerBefore ? {
         cpu: routerAfter.cpuMs - routerBefore.cpuMs, system: routerAfter.systemMs - routerBefore.systemMs,
         main: routerAfter.mainMs !== null && routerBefore.mainMs !== null ? routerAfter.mainMs - routerBefore.mainMs : null,
@@ -266,6 +323,7 @@ async function main(): Promise<void> {
       console.log(`\n${concurrency} concurrent (${direct.length} requests each way)`);
       console.log(row('engine', direct));
       console.log(row('moe-router', proxied));
+      if (bareProxied.length > 0) console.log(row('bare proxy', bareProxied));
       const d50 = percentile(proxied.map((x) => x.total), 50) - percentile(direct.map((x) => x.total), 50);
       const d99 = percentile(proxied.map((x) => x.total), 99) - percentile(direct.map((x) => x.total), 99);
       const f50 = percentile(proxied.map((x) => x.ttft), 50) - percentile(direct.map((x) => x.ttft), 50);
@@ -274,10 +332,17 @@ async function main(): Promise<void> {
       const verdict = (value: number, target: number | undefined): string => (target === undefined ? '' : value <= target ? ` (target <= ${target} ms: met)` : ` (target <= ${target} ms: MISSED)`);
       console.log(`  added by moe-router: total p50 ${fmt(d50)}${verdict(d50, t.p50)}, p99 ${fmt(d99)}${verdict(d99, t.p99)}`);
       console.log(`                       first token p50 ${fmt(f50)}, p99 ${fmt(f99)}`);
+      if (bareProxied.length > 0) {
+        // The floor: what one more hop through Node costs on this machine, before any work of moe-router's.
+        const b50 = percentile(bareProxied.map((x) => x.total), 50) - percentile(direct.map((x) => x.total), 50);
+        const b99 = percentile(bareProxied.map((x) => x.total), 99) - percentile(direct.map((x) => x.total), 99);
+        console.log(`  added by a bare Node pass-through proxy (reference): total p50 ${fmt(b50)}, p99 ${fmt(b99)}; moe-router's own part of the p50: ${fmt(d50 - b50)}`);
+      }
       const perRequest = (ms: number): string => `${(ms / direct.length).toFixed(3)} ms`;
       if (routerMs === null) console.log(`  CPU per request: ${perRequest(cpuMs.direct)} straight, ${perRequest(cpuMs.proxied)} through moe-router: moe-router's share ${perRequest(cpuMs.proxied - cpuMs.direct)}`);
       else {
         console.log(`  CPU per request: moe-router process ${perRequest(routerMs.cpu)} (system ${perRequest(routerMs.system)}${routerMs.main === null ? '' : `, main thread ${perRequest(routerMs.main)}`}); load generator + engine process ${perRequest(cpuMs.direct)} straight, ${perRequest(cpuMs.proxied)} through moe-router`);
+        if (bareCpuMs !== null) console.log(`  CPU per request of the bare proxy process (reference): ${perRequest(bareCpuMs)}`);
         const per1000 = (n: number): string => (n * 1000 / proxied.length).toFixed(1);
         const g = routerMs.gc;
         // Old space grows by what scavenges promote until a mark-compact empties it: the growth per request says how often one comes.
@@ -300,9 +365,10 @@ async function main(): Promise<void> {
     console.log(`  while the engine is marked down: first token ${fmt(after.ttft)} (goes straight to the fallback)`);
   } finally {
     await local?.close();
-    if (child?.connected) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve));
-      child.send('close');
+    for (const c of [child, bare]) {
+      if (!c?.connected) continue;
+      const exited = new Promise((resolve) => c.once('exit', resolve));
+      c.send('close');
       await exited;
     }
     await engine.stop().catch(() => undefined);
@@ -312,4 +378,5 @@ async function main(): Promise<void> {
 }
 
 if (process.env.BENCH_PROXY_ROLE === 'router') await routerProcess();
+else if (process.env.BENCH_PROXY_ROLE === 'bare') await bareProxyProcess();
 else await main();
