@@ -24,10 +24,12 @@ type ConversationOptions = Pick<AskOptions, 'conversationKey' | 'followUpOf'>;
  * Elsewhere a new one, rooted at the bot's answer message (known once the reply is deferred).
  */
 export async function askConversation(ctx: DiscordContext, interaction: ChatInputCommandInteraction, chain: AnswerChain): Promise<ConversationOptions> {
+  const fromPayload = ctx.threads.take(interaction.id);
   const channel = interaction.channel;
-  if (channel?.isThread()) {
-    const own = discordConversationKey(channel.id, channel.id);
-    const starter = channel.parentId ? ctx.router.findDecisionByMessage('discord', `${channel.parentId}:${channel.id}`) : null;
+  const thread = channel?.isThread() ? { id: channel.id, parentId: channel.parentId } : fromPayload; // the payload's when not cached
+  if (thread) {
+    const own = discordConversationKey(thread.id, thread.id);
+    const starter = thread.parentId ? ctx.router.findDecisionByMessage('discord', `${thread.parentId}:${thread.id}`) : null;
     return starter ? { followUpOf: starter, conversationKey: own } : { conversationKey: own };
   }
   if (!interaction.channelId) return { conversationKey: null };

@@ -14,6 +14,7 @@ import { interactionChain } from './AnswerChain.js';
 import { ASK_COMMAND, QUERY_OPTION, RETRAIN_COMMAND, STATS_COMMAND } from './commands.js';
 import type { DiscordContext } from './context.js';
 import { DeferralQueue } from './DeferralQueue.js';
+import { InteractionThreads } from './InteractionThreads.js';
 import { parseCustomId } from './customIds.js';
 import { handleComponent } from './feedback.js';
 import { askConversation, handleFollowUpModal, handleMessage } from './followUps.js';
@@ -44,6 +45,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
     logger: options.logger ?? createLogger(config).child({ component: 'discord' }),
     editIntervalMs: options.editIntervalMs ?? 1000,
     deferrals: new DeferralQueue(),
+    threads: new InteractionThreads(),
   };
   const client = new Client({
     // Guild Messages (not the privileged Message Content): a reply that mentions the bot arrives with its text.
@@ -55,6 +57,7 @@ export async function startDiscord(options: StartDiscordOptions): Promise<Discor
 
   const active = new Set<Promise<void>>();
   let stopping = false;
+  client.on(Events.Raw, (packet: unknown) => ctx.threads.note(packet)); // before InteractionCreate: a slash command's thread
   client.on(Events.InteractionCreate, (interaction) => {
     const work = (stopping ? refuseWhileStopping(ctx, interaction) : handleInteraction(ctx, interaction)).finally(() => active.delete(work));
     active.add(work);

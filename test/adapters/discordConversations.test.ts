@@ -162,6 +162,16 @@ describe('Discord follow-ups', () => {
     assert.deepEqual(rows.map((r) => r.key), [`discord:${threadId}:${threadId}`, `discord:${threadId}:${threadId}`, `discord:${CHANNEL_ID}:${outsideAnswer!.id}`]);
   });
 
+  test('/ask in a thread Discord never announced to the bot (uncached: a user install elsewhere, a private thread) continues it too', async () => {
+    const threadId = fake.snowflake();
+    const place = { threadId, announced: false };
+    await waitForAnswer(fake, fake.slash('ask', { query: 'how do i set up 2fa on my gmail' }, { id: '310' }, undefined, place), logs);
+    const answer = await waitForAnswer(fake, fake.slash('ask', { query: 'what if i lose my phone' }, { id: '310' }, undefined, place), logs);
+    assert.equal(answer[0]!.channel_id, threadId, 'answered in the thread');
+    const rows = turns(app, '310');
+    assert.deepEqual(rows.map((r) => [r.turn, r.follow_up, r.key]), [[1, 0, `discord:${threadId}:${threadId}`], [2, 1, `discord:${threadId}:${threadId}`]]);
+  });
+
   test('the first /ask in a thread started from one of the bot\'s answers continues that answer\'s conversation', async () => {
     const ask = fake.slash('ask', { query: 'is it ok to take ibuprofen every day for my back pain' }, { id: '304' });
     const [answer] = await waitForAnswer(fake, ask, logs);

@@ -50,6 +50,11 @@ export interface InteractionPlace {
    * message's id (pass the message's id); any other thread has an id of its own (pass fake.snowflake()).
    */
   threadId?: string;
+  /**
+   * False: Discord never announces the thread to the bot (no THREAD_CREATE), as for a user-installed app in a server the
+   * bot is not in, or a private thread it is not a member of; the interaction's payload still says it is a thread.
+   */
+  announced?: boolean;
 }
 
 /** Discord's JSON error answers, e.g. { status: 403, code: 50001, message: 'Missing Access' }. */
@@ -273,7 +278,7 @@ export class FakeDiscord {
         context: 0,
       };
     this.channelByToken.set(token, place.dm ? DM_CHANNEL_ID : place.threadId ?? CHANNEL_ID);
-    if (place.threadId && !this.threads.has(place.threadId)) {
+    if (place.threadId && place.announced !== false && !this.threads.has(place.threadId)) {
       // Discord tells the bot about a thread (THREAD_CREATE, Guilds intent) before anything happens in it.
       this.threads.add(place.threadId);
       this.dispatch('THREAD_CREATE', { ...(where.channel as object), newly_created: true, member_count: 1, message_count: 0 });
