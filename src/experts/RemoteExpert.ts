@@ -34,8 +34,15 @@ function estimateTokens(text: string): number {
   return Math.ceil(text.length / 4) + 4;
 }
 
+/**
+ * The engine answered 200 but not with a whole OpenAI stream or model list: an HTML page (a baseUrl that is not the
+ * engine's /v1), a body that is not an event stream, or a stream that ended without finish_reason or [DONE].
+ */
+class NotAnEngineAnswer extends Error {}
+
 /** Why a request failed, in a few words for the log, /healthz and the decision row. */
 export function describeFailure(err: unknown, baseUrl: string): string {
+  if (err instanceof NotAnEngineAnswer) return `${baseUrl} ${err.message}`;
   if (err instanceof OpenAI.APIConnectionTimeoutError) return `${baseUrl} did not answer in time`;
   if (err instanceof OpenAI.APIConnectionError) {
     const code = causeCode(err);
@@ -64,6 +71,20 @@ function causeCode(err: unknown): string | null {
     node = (node as { cause?: unknown }).cause;
   }
   return null;
+}
+
+/** What a 200 that is not what was asked for was instead, for the message: its content type. */
+function contentTypeOf(res: Response): string {
+  return res.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type';
+}
+
+/** GET /models; an answer that is not a model list (an HTML page, say) throws NotAnEngineAnswer. */
+async function listModels(client: OpenAI, timeoutMs?: number): Promise<OpenAI.Models.Model[]> {
+  const { data: page, response } = await client.models.list(timeoutMs === undefined ? {} : { timeout: timeoutMs }).withResponse();
+  if (!/json/i.test(contentTypeOf(response)) || (page.object !== 'list' && page.data.length === 0)) {
+    throw new NotAnEngineAnswer(`answered GET /models with ${contentTypeOf(response)}, not a model list (is baseUrl the engine's /v1?)`);
+  }
+  return page.data;
 }
 
 /** The engine said the prompt is too long for its context (vLLM, llama-server and Ollama word it differently). */
@@ -234,6 +255,12 @@ export class RemoteExpert {
       for (const data of events.end(decoder.end())) onEvent(data);
       // A timeout or a caller's abort is a failure even if the body ended quietly.
       if (timedOut || options.signal?.aborted) throw new Error('aborted');
+      // A stream that stops without saying it is done is cut off, not finished (an HTML page or JSON body never starts one).
+      if (finish === null && !(done && text !== '')) {
+        const type = contentTypeOf(res);
+        throw new NotAnEngineAnswer(!/event-stream/i.test(type) ? `answered ${type}, not an event stream (is baseUrl the engine's /v1?)`
+          : text === '' ? 'ended the stream without an answer' : 'ended the stream before the answer was complete (no finish_reason or [DONE])');
+      }
       this.markUp();
       const finished = this.now();
       return {
@@ -325,8 +352,8 @@ export class RemoteExpert {
     if (this.disposed || this.probing) return;
     this.probing = true;
     try {
-      const models = await this.client.models.list({ timeout: Math.min(5_000, this.opts.timeoutMs) });
-      const mine = models.data.find((m) => m.id === this.opts.endpoint.model) as (OpenAI.Models.Model & { max_model_len?: unknown }) | undefined;
+      const models = await listModels(this.client, Math.min(5_000, this.opts.timeoutMs));
+      const mine = models.find((m) => m.id === this.opts.endpoint.model) as (OpenAI.Models.Model & { max_model_len?: unknown }) | undefined;
       if (mine && typeof mine.max_model_len === 'number' && mine.max_model_len > 0) this.engineContext = mine.max_model_len;
       this.probing = false;
       this.markUp();
@@ -358,8 +385,8 @@ export type EndpointCheck = { up: true; modelListed: boolean } | { up: false; re
 export async function checkEndpoint(endpoint: EndpointSource, timeoutMs = 3_000): Promise<EndpointCheck> {
   const client = new OpenAI({ baseURL: endpoint.baseUrl, apiKey: endpoint.apiKey ?? 'none', maxRetries: 0, timeout: timeoutMs, logLevel: 'off' });
   try {
-    const models = await client.models.list();
-    return { up: true, modelListed: models.data.some((m) => m.id === endpoint.model) };
+    const models = await listModels(client);
+    return { up: true, modelListed: models.some((m) => m.id === endpoint.model) };
   } catch (err) {
     return { up: false, reason: describeFailure(err, endpoint.baseUrl) };
   }

@@ -119,10 +119,14 @@ test('history beyond the expert\'s context is trimmed, oldest first', async (t) 
 });
 
 /** Each failure before text: the fallback answers, the row says so, the endpoint is marked down. */
-for (const [name, mode, expected] of [
-  ['500', { kind: 'status', status: 500 }, /answered 500/],
-  ['a malformed chunk', { kind: 'malformed' }, /malformed stream chunk/],
-  ['a connection reset', { kind: 'reset' }, /broke mid-answer|cannot reach/],
+/** `probed`: what the endpoint's state says once the background probe (GET /models) has failed too, when it words it otherwise. */
+for (const [name, mode, expected, probed] of [
+  ['500', { kind: 'status', status: 500 }, /answered 500/, null],
+  ['a malformed chunk', { kind: 'malformed' }, /malformed stream chunk/, null],
+  ['a connection reset', { kind: 'reset' }, /broke mid-answer|cannot reach/, null],
+  ['a stream that ends without an answer', { kind: 'truncated' }, /ended the stream without an answer/, /malformed stream chunk|ended the stream/],
+  ['a stream that ends cleanly but unfinished', { kind: 'truncated', goodChunks: 2 }, /ended the stream before the answer was complete/, /malformed stream chunk|ended the stream/],
+  ['an HTML page (a baseUrl that is not the engine\'s /v1)', { kind: 'html' }, /answered text\/html, not an event stream/, /answered (GET \/models with )?text\/html, not (an event stream|a model list)/],
 ] as const) {
   test(`an engine that fails with ${name} before any text: the fallback expert answers, the row says so`, async (t) => {
     const { engine, pool, app, warnings } = await harness(t);
@@ -140,7 +144,7 @@ for (const [name, mode, expected] of [
     assert.match(row.error ?? '', expected, 'the row says what happened to the engine');
     const ep = endpointOf(pool, 'finance');
     assert.equal(ep.health, 'down');
-    assert.match(ep.lastError ?? '', expected);
+    assert.match(ep.lastError ?? '', probed ?? expected);
     assert.ok(warnings.some((w) => /expert finance unavailable/.test(w)), warnings.join('\n'));
     // While it is down, questions skip it at once (no request reaches the engine) ...
     const calls = engine.calls.filter((c) => c.path === '/v1/chat/completions').length;

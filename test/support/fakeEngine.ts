@@ -15,7 +15,11 @@ export type FakeEngineMode =
   /** Sends `goodChunks` content chunks, then a chunk that is not JSON. */
   | { kind: 'malformed'; goodChunks?: number }
   /** Sends `goodChunks` content chunks, then destroys the connection. */
-  | { kind: 'reset'; goodChunks?: number };
+  | { kind: 'reset'; goodChunks?: number }
+  /** Sends `goodChunks` content chunks, then ends the body cleanly, without a finish_reason or [DONE]. */
+  | { kind: 'truncated'; goodChunks?: number }
+  /** Answers every path 200 with an HTML page, as a web UI at a wrong baseUrl does. */
+  | { kind: 'html' };
 
 export interface FakeEngineCall {
   method: string;
@@ -106,7 +110,12 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
     }
     // A broken engine fails its model list (the health probe) the same way it fails answers.
     if (mode.kind === 'hang') return;
-    if (req.method === 'GET' && path === '/v1/models' && mode.kind === 'malformed') {
+    if (mode.kind === 'html') {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.end('<!doctype html><html><body>Welcome to the web UI</body></html>');
+      return;
+    }
+    if (req.method === 'GET' && path === '/v1/models' && (mode.kind === 'malformed' || mode.kind === 'truncated')) {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end('{"object": "list", "data": [');
       return;
@@ -138,7 +147,7 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
     const chunk = (delta: Record<string, unknown>, finish: string | null = null, extra = ''): string =>
       `data: {"id":"${id}","object":"chat.completion.chunk","created":0,"model":"${model}","choices":[{"index":0,"delta":${JSON.stringify(delta)},"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]${extra}}\n\n`;
     const parts: string[] = [chunk({ role: 'assistant', content: '' })];
-    const broken = mode.kind === 'malformed' || mode.kind === 'reset' ? mode.goodChunks ?? 0 : null;
+    const broken = mode.kind === 'malformed' || mode.kind === 'reset' || mode.kind === 'truncated' ? mode.goodChunks ?? 0 : null;
     for (const w of broken === null ? answer : answer.slice(0, broken)) parts.push(chunk({ content: w }));
     if (broken === null) {
       const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
