@@ -69,6 +69,16 @@ export class ExpertPool implements ExpertProvider {
     return used;
   }
 
+  /**
+   * With experts on engines, a failing engine's questions go to the fallback within a second: a local fallback is
+   * loaded now, in the background, not by the first failover (loading a model takes seconds).
+   */
+  loadFallbackForFailover(): void {
+    const fallback = this.experts.get(this.opts.fallback);
+    if (!fallback || this.remote.size === 0) return;
+    this.ensureLoaded(fallback).catch((err: unknown) => this.opts.log(`fallback expert ${fallback.id} not loaded ahead: ${(err as Error).message}`));
+  }
+
   async generate(id: ExpertId, query: string, options: GenerateOptions = {}): Promise<GenerateResult> {
     const startedAt = Date.now();
     if (this.disposed) throw new ExpertError('expert_unavailable', id, 'the expert pool is shutting down');

@@ -133,7 +133,7 @@ export async function createExpertPool(config: Config, options: CreateExpertPool
       }),
     );
   }
-  return new ExpertPool({
+  const pool = new ExpertPool({
     experts,
     remote,
     fallback: registry.fallback,
@@ -141,6 +141,8 @@ export async function createExpertPool(config: Config, options: CreateExpertPool
     memoryBudgetBytes: config.expertMemoryBudgetBytes,
     log,
   });
+  pool.loadFallbackForFailover();
+  return pool;
 }
 
 /** About four characters per token in the languages our experts speak; used only to warn, never to refuse. */

@@ -103,6 +103,14 @@ test('an endpoint expert answers through the engine, streamed; the engine gets t
   assert.equal(endpointOf(pool, 'finance').health, 'up');
 });
 
+test('with an endpoint expert, the local fallback expert is loaded at start, before any failover needs it', async (t) => {
+  const { pool } = await harness(t);
+  const state = (): string | undefined => pool.status().find((e) => e.id === 'general')?.state;
+  for (let i = 0; i < 3_000 && state() !== 'loaded'; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  assert.equal(state(), 'loaded', 'loaded without a question asked');
+  assert.equal(pool.status().find((e) => e.id === 'healthcare')?.state, 'unloaded', 'the other local experts still load on first use');
+});
+
 test('history beyond the expert\'s context is trimmed, oldest first', async (t) => {
   const { engine, pool, app } = await harness(t, { contextSize: 512 });
   await health(pool, 'finance', 'up');
