@@ -2,6 +2,7 @@
  * `moe train [--data data/dataset.csv] [--out models/gate.json] [--classifier complement-nb|nb-lr] [--no-promote]`: trains the
  * gate, prints held-out metrics, saves it, and records it as the active version in DB_PATH when there is one (publishTrainedGate).
  */
+import fs from 'node:fs';
 import { loadConfig } from '../config.js';
 import { DatasetError, GateFileError } from '../gate/errors.js';
 import { formatMetrics } from '../gate/formatMetrics.js';
@@ -23,6 +24,8 @@ export async function run(args: string[]): Promise<number> {
   const outPath = stringFlag(parsed, 'out') ?? config.gatePath;
   const classifier = stringFlag(parsed, 'classifier');
   if (classifier !== undefined && !isGateModelKind(classifier)) throw new CliUsageError(`--classifier must be complement-nb or nb-lr, got "${classifier}"`);
+  if (fs.statSync(outPath, { throwIfNoEntry: false })?.isDirectory()) throw new CliUsageError(`--out ${outPath} is a directory; give the gate file's path, e.g. ${outPath.replace(/\/+$/, '')}/gate.json`);
+  const staged = `${outPath}.${process.pid}.staged`;
   try {
     // Phase lines on a terminal only: a pipe or a log gets the same output as before.
     const progress = process.stderr.isTTY ? (line: string): void => void process.stderr.write(`${line}\n`) : null;
@@ -36,8 +39,11 @@ export async function run(args: string[]): Promise<number> {
       console.log('');
     }
     console.log(`temperature ${metrics.temperature.toFixed(3)}   fallback below ${metrics.fallbackThreshold.toFixed(2)} or none ≥ ${metrics.noneThreshold.toFixed(2)}   features ${metrics.featureCount}   trained in ${metrics.trainSeconds.toFixed(2)} s`);
+    // Written before it is recorded, so a gate that cannot be saved is not made active either; moved to --out after,
+    // since recording may first read the gate at GATE_PATH, which --out may name.
+    gate.save(staged);
     const published = publishTrainedGate(config, gate, { promote: !parsed.flags.has('no-promote'), dataPath });
-    gate.save(outPath);
+    fs.renameSync(staged, outPath);
     console.log(`wrote ${outPath} (gate ${gate.version}, ${rows.length} rows from ${dataPath})`);
     console.log(published.message);
     return 0;
@@ -47,5 +53,7 @@ export async function run(args: string[]): Promise<number> {
       return 1;
     }
     throw err;
+  } finally {
+    fs.rmSync(staged, { force: true }); // left only when something failed before the move
   }
 }

@@ -84,6 +84,24 @@ test('`moe train --no-promote` only writes the file and says which gate keeps ro
   assert.equal(env.versions.list().length, rows);
 });
 
+test('`moe train` that cannot write its --out records nothing: a directory is refused before training, an unwritable place before recording', async (t) => {
+  const env = await retrainedEnv(t);
+  const before = env.versions.active()!.version;
+  const rows = env.versions.list().length;
+  const dir = path.join(env.dir, 'gates-out');
+  fs.mkdirSync(dir);
+  const intoDir = await moe(env, ['train', '--out', dir]);
+  assert.equal(intoDir.code, 2);
+  assert.match(intoDir.stderr, /--out .*gates-out is a directory; give the gate file's path/);
+  const blocked = path.join(env.dir, 'a-file');
+  fs.writeFileSync(blocked, 'not a directory');
+  const under = await moe(env, ['train', '--out', path.join(blocked, 'gate.json')]); // its parent is a file
+  assert.notEqual(under.code, 0);
+  assert.equal(env.versions.active()?.version, before, 'the active gate is unchanged');
+  assert.equal(env.versions.list().length, rows, 'no version recorded');
+  assert.deepEqual(fs.readdirSync(env.dir).filter((f) => f.includes('.staged')), [], 'nothing left behind');
+});
+
 test('`moe train` on a database that recorded nothing yet records the gate it replaces first, so rollback can return to it', async (t) => {
   const env = learningEnv();
   t.after(env.close);
