@@ -141,6 +141,7 @@ test('a streamed completion: chunks in OpenAI format, moe and usage in the last 
   const usageLast = usageChunks.at(-1)!;
   assert.deepEqual(usageLast.choices, []);
   assert.ok(usageLast.usage && usageLast.usage.completion_tokens > 0);
+  assert.deepEqual(usageChunks.slice(0, -1).filter((c) => c.usage), [], 'usage once, as OpenAI sends it: clients add it up over chunks');
   const usageMoe = moeOf(usageLast);
   assert.equal(usageMoe.expert, 'finance');
   assert.equal(row(app, usageMoe.decisionId).status, 'answered');
@@ -242,6 +243,19 @@ test('errors have OpenAI\'s shape and status: 400 bad request, 404 unknown model
     assert.equal(err.param, 'temperature');
     return true;
   });
+  // Wrong types of fields we read are named, never silently taken as something else (a non-streamed answer, say).
+  for (const [extra, param] of [
+    [{ stream: 'yes' }, 'stream'],
+    [{ stream: true, stream_options: 'x' }, 'stream_options'],
+    [{ stream: true, stream_options: { include_usage: 'yes' } }, 'stream_options.include_usage'],
+    [{ messages: [{ role: 'user', content: [{ type: 'text' }] }] }, 'messages[0].content[0].text'],
+  ] as const) {
+    await assert.rejects(client.chat.completions.create({ model: 'moe-router', messages: [{ role: 'user', content: 'hi' }], ...extra } as never), (err: unknown) => {
+      assert.ok(err instanceof OpenAI.BadRequestError, String(err));
+      assert.equal(err.param, param);
+      return true;
+    });
+  }
   await assert.rejects(client.chat.completions.create({ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }), (err: unknown) => {
     assert.ok(err instanceof OpenAI.NotFoundError, String(err));
     assert.equal(err.code, 'model_not_found');

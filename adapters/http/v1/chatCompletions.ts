@@ -145,7 +145,9 @@ async function streamCompletion(
     const r = await router.ask(chat.query, options);
     start(r);
     const usage = usageOf(r);
-    write(`${head}{},"logprobs":null,"finish_reason":"${finishReason(chat, r)}"}],"usage":${JSON.stringify(usage)},"moe":${JSON.stringify(moeInfo(r, conversationId))}}`);
+    // Usage once: in the usage chunk when the client asked for one (clients add usage up over chunks), else here.
+    const usageHere = chat.includeUsageChunk ? '' : `"usage":${JSON.stringify(usage)},`;
+    write(`${head}{},"logprobs":null,"finish_reason":"${finishReason(chat, r)}"}],${usageHere}"moe":${JSON.stringify(moeInfo(r, conversationId))}}`);
     if (chat.includeUsageChunk) {
       // The last chunk before [DONE] carries `moe` too: clients that read only the usage chunk still see the decision.
       write(JSON.stringify({ id: `chatcmpl-${r.decisionId}`, object: 'chat.completion.chunk', created, model: r.expert.id, choices: [], usage, moe: moeInfo(r, conversationId) }));

@@ -36,9 +36,8 @@ function contentText(content: unknown, param: string): string {
   const texts: string[] = [];
   content.forEach((part, i) => {
     if (!isObject(part)) throw new BadRequest(`${param}[${i}]`, `${param}[${i}] must be an object`);
-    if (part.type !== 'text' || typeof part.text !== 'string') {
-      throw new BadRequest(`${param}[${i}]`, `${param}[${i}] is of type "${String(part.type)}"; only text content is supported`);
-    }
+    if (part.type !== 'text') throw new BadRequest(`${param}[${i}]`, `${param}[${i}] is of type "${String(part.type)}"; only text content is supported`);
+    if (typeof part.text !== 'string') throw new BadRequest(`${param}[${i}].text`, `${param}[${i}].text must be a string`);
     texts.push(part.text);
   });
   return texts.join('\n');
@@ -92,8 +91,13 @@ export function parseChatRequest(body: unknown): ChatRequest {
   if (user !== undefined && user !== null && (typeof user !== 'string' || !isUserId(user))) {
     throw new BadRequest('user', `user must be ${USER_ID_RULE} (it is also the userId of POST /feedback)`);
   }
+  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean') throw new BadRequest('stream', 'stream must be true or false');
   const stream = body.stream === true;
   const streamOptions = body.stream_options;
+  if (streamOptions !== undefined && streamOptions !== null && !isObject(streamOptions)) throw new BadRequest('stream_options', 'stream_options must be an object');
+  if (isObject(streamOptions) && streamOptions.include_usage !== undefined && typeof streamOptions.include_usage !== 'boolean') {
+    throw new BadRequest('stream_options.include_usage', 'stream_options.include_usage must be true or false');
+  }
   const maxCompletion = optionalNumber(body, 'max_completion_tokens', 1, 1_000_000, true);
   // Earlier turns as question/answer pairs, newest first (an unanswered question keeps an empty answer).
   const history: ChatTurn[] = [];
