@@ -7,10 +7,21 @@ import { checkRunnable, loadConfig, ConfigError, type Config } from '../config.j
 import { createApp, type App } from '../app.js';
 import { createLogger, type Logger } from '../logger.js';
 import { readLabelledCsv } from '../gate/readLabelledCsv.js';
-import { trainGate } from '../gate/trainGate.js';
+import { trainGate, TrainingDataError } from '../gate/trainGate.js';
 import { parseArgs } from './args.js';
+import { RegistryError } from '../experts/registry.js';
+import { ModelFileError } from '../experts/inspectModelFile.js';
+import { DatasetError, GateFileError } from '../gate/errors.js';
+import { DatabaseError } from '../store/migrate.js';
+import { InstanceRunningError } from '../core/BotInstance.js';
 import { startDiscord } from '../../adapters/discord/index.js';
 import { startSlack } from '../../adapters/slack/index.js';
+
+const SETUP_ERRORS = [RegistryError, ModelFileError, GateFileError, DatasetError, TrainingDataError, DatabaseError, InstanceRunningError, ConfigError];
+
+function isSetupError(err: unknown): boolean {
+  return SETUP_ERRORS.some((kind) => err instanceof kind);
+}
 
 /** Something started alongside the HTTP API (a chat adapter) that must stop before the app closes. */
 interface Surface {
@@ -38,7 +49,8 @@ export async function run(args: string[]): Promise<number> {
     trainGateIfMissing(config, logger);
     app = await createApp(config, { logger, processMetrics: true });
   } catch (err) {
-    logger.fatal({ err }, 'could not start');
+    // A setup problem (registry, gate or dataset file, database, another instance) is its one line; anything else also logs its stack.
+    if (!isSetupError(err)) logger.fatal({ err }, 'could not start');
     console.error(`moe: could not start: ${(err as Error).message}`);
     return 1;
   }

@@ -1,12 +1,13 @@
 /**
  * Crashes and a second instance: a kill -9 leaves pending rows that the next start-up marks failed; a second `npm start`
- * on the same database refuses at once and touches nothing of the running bot's.
+ * on the same database refuses at once and touches nothing of the running bot's; a setup error at start is one line.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import path from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { Store } from '../../src/store/Store.js';
 import { createTestAppAt, REPO_ROOT, testGate, writeTestRegistry } from '../support/testApp.js';
 import { makeTempDir } from '../support/tempDir.js';
@@ -54,6 +55,25 @@ function waitForLine(child: Child, match: (line: string) => boolean): Promise<st
 function exitOf(child: Child): Promise<number | null> {
   return child.exitCode !== null ? Promise.resolve(child.exitCode) : new Promise((resolve) => child.on('exit', (code) => resolve(code)));
 }
+
+test('npm start with an expert that has both model and endpoint exits 1 with one line on stderr, and no stack on stdout', async (t) => {
+  const tmp = makeTempDir();
+  t.after(tmp.remove);
+  testGate().save(path.join(tmp.dir, 'gate.json'));
+  const registry = path.join(tmp.dir, 'experts.json');
+  const expert = (id: string): Record<string, unknown> => ({ id, displayName: id, description: id, emoji: '*', systemPrompt: 'Help.', model: 'demo' });
+  writeFileSync(registry, JSON.stringify({ fallback: 'general', experts: [
+    expert('healthcare'), expert('finance'), expert('cybersecurity'), { ...expert('general'), endpoint: { baseUrl: 'http://127.0.0.1:9/v1', model: 'm' } },
+  ] }));
+  const bot = startBot(tmp.dir, { EXPERTS_PATH: registry });
+  let [stdout, stderr] = ['', ''];
+  bot.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  bot.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  assert.equal(await exitOf(bot), 1);
+  assert.deepEqual(stderr.trim().split('\n').filter((l) => !/^\(node:\d+\)|--trace-warnings/.test(l)).length, 1, stderr);
+  assert.match(stderr, /^moe: could not start: .*experts\.json: experts\[general\]: has both "model" and "endpoint"/m);
+  assert.doesNotMatch(stdout, /could not start|"stack"|at .*\.ts:\d+/, 'no fatal log line with a stack');
+});
 
 test('a second npm start on the same database refuses at once and leaves the running bot\'s rows alone; after kill -9 the next start fails them', async (t) => {
   const tmp = makeTempDir();
