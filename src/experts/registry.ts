@@ -43,11 +43,14 @@ const endpointSchema = z
     baseUrl: z.string().trim().refine((v) => {
       try {
         const u = new URL(v);
-        return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '';
+        // No query, fragment or credentials: the client appends paths (so they would break every request), and a
+        // password would show in /healthz and /metrics; the key goes in apiKeyEnv.
+        return (u.protocol === 'http:' || u.protocol === 'https:') && u.hostname !== '' && !u.search && !u.hash && !u.username && !u.password
+          && !v.includes('?') && !v.includes('#');
       } catch {
         return false;
       }
-    }, (v) => ({ message: `expected an http(s) URL like http://127.0.0.1:8001/v1, got "${v}"` })),
+    }, (v) => ({ message: `expected an http(s) URL like http://127.0.0.1:8001/v1 (no query, #fragment or user:password@; a key goes in apiKeyEnv), got "${v}"` })),
     model: z.string().trim().min(1),
     apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be the name of an environment variable, like VLLM_API_KEY').optional(),
     maxConcurrent: z.number().int().min(1).max(4096).default(8),

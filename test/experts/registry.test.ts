@@ -104,8 +104,11 @@ test('the registry rejects model with endpoint, a bad URL and a missing key vari
   oneLine(withExpert(1, { endpoint }), {}, 'experts[finance]', /has both "model" and "endpoint"; give one/);
   const { model: _m, ...noModel } = shipped.experts[1]!;
   const financeWith = (patch: Record<string, unknown>): unknown => ({ ...shipped, experts: shipped.experts.map((e, i) => (i === 1 ? { ...noModel, ...patch } : e)) });
-  oneLine(financeWith({ endpoint: { ...endpoint, baseUrl: 'localhost:8001' } }), {}, 'experts[finance].endpoint.baseUrl', /expected an http\(s\) URL like http:\/\/127\.0\.0\.1:8001\/v1, got "localhost:8001"/);
+  oneLine(financeWith({ endpoint: { ...endpoint, baseUrl: 'localhost:8001' } }), {}, 'experts[finance].endpoint.baseUrl', /expected an http\(s\) URL like http:\/\/127\.0\.0\.1:8001\/v1 .*, got "localhost:8001"/);
   oneLine(financeWith({ endpoint: { ...endpoint, baseUrl: 'ftp://host/v1' } }), {}, 'experts[finance].endpoint.baseUrl', /expected an http\(s\) URL/);
+  for (const baseUrl of ['http://127.0.0.1:8001/v1?x=1', 'http://127.0.0.1:8001/v1#f', 'http://user:pw@127.0.0.1:8001/v1']) {
+    oneLine(financeWith({ endpoint: { ...endpoint, baseUrl } }), {}, 'experts[finance].endpoint.baseUrl', /no query, #fragment or user:password@; a key goes in apiKeyEnv/);
+  }
   oneLine(financeWith({ endpoint: { ...endpoint, apiKeyEnv: 'FIN_KEY' } }), {}, 'experts[finance].endpoint.apiKeyEnv', /the environment variable FIN_KEY is not set/);
   oneLine(financeWith({ endpoint: { ...endpoint, apiKeyEnv: 'FIN_KEY' } }), { FIN_KEY: '  ' }, 'experts[finance].endpoint.apiKeyEnv', /FIN_KEY is not set/);
   oneLine(financeWith({ endpoint: { ...endpoint, maxConcurrent: 0 } }), {}, 'experts[finance].endpoint.maxConcurrent', /greater than or equal to 1/);
