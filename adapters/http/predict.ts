@@ -76,7 +76,8 @@ const HTTP_KEY = 'http:';
 function conversationIdOf(given: string | undefined): { id: string } | { error: string } {
   if (given === undefined) return { id: uuidv7() };
   if (given.trim() === '') return { error: 'conversationId is empty: send the id a previous answer returned, or leave it out to start a new conversation' };
-  if (given.length > MAX_CONVERSATION_ID_CHARS) return { error: `conversationId is ${given.length} characters long; at most ${MAX_CONVERSATION_ID_CHARS} are allowed` };
+  const chars = given.length > MAX_CONVERSATION_ID_CHARS ? [...given].length : given.length; // characters, not UTF-16 units (an emoji is one)
+  if (chars > MAX_CONVERSATION_ID_CHARS) return { error: `conversationId is ${chars} characters long; at most ${MAX_CONVERSATION_ID_CHARS} are allowed` };
   // A lone surrogate would be stored as invalid UTF-8 in the conversation's key; replacing it could merge two ids.
   if (!given.isWellFormed()) return { error: 'conversationId is not well-formed Unicode (it has a lone UTF-16 surrogate)' };
   return { id: given };

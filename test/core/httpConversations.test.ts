@@ -65,6 +65,10 @@ test('an empty or over-long conversationId is a 400 with a clear message, and no
   assert.equal(wrongType.status, 400);
   const ok = await predict({ query: 'how do i budget', conversationId: 'x'.repeat(200) });
   assert.equal(ok.status, 200);
+  const emoji = await predict({ query: 'how do i budget', conversationId: '😀'.repeat(200) }); // 200 characters, 400 UTF-16 units
+  assert.equal(emoji.status, 200);
+  assert.equal(emoji.body.conversationId, '😀'.repeat(200));
+  assert.match(String((await predict({ query: 'how do i budget', conversationId: '😀'.repeat(201) })).body.message), /conversationId is 201 characters long/);
 });
 
 test('streamed answers carry the conversationId in the decision and done events', async () => {
