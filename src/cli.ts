@@ -11,7 +11,7 @@ interface CommandModule {
 }
 
 const COMMANDS: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
-  train: { summary: 'train the gate: [--data data/dataset.csv] [--out models/gate.json] [--classifier complement-nb|nb-lr]', load: () => import('./cli/train.js') },
+  train: { summary: 'train the gate: [--data data/dataset.csv] [--out models/gate.json] [--classifier complement-nb|nb-lr] [--no-promote]', load: () => import('./cli/train.js') },
   eval: { summary: 'evaluate the gate: --data FILE.csv [--model FILE] [--noise 0.1 --seed 1] [--json] | --conversations FILE.jsonl [--held-out] [--json]', load: () => import('./cli/eval.js') },
   route: { summary: 'route one question and print the decision as JSON: "question" [--model FILE]', load: () => import('./cli/route.js') },
   retrain: { summary: 'retrain the gate from feedback now and promote it if it is not worse', load: () => import('./cli/retrain.js') },

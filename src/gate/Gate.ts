@@ -465,7 +465,7 @@ export class Gate implements GateModel {
       throw new GateFileError('gate_incompatible', file, `not a moe gate file (expected "format": "${GATE_FILE_FORMAT}")`);
     }
     if (head.formatVersion !== GATE_FORMAT_VERSION) {
-      throw new GateFileError('gate_incompatible', file, `format version ${String(head.formatVersion)} is not supported (this build reads version ${GATE_FORMAT_VERSION}); retrain with \`moe train\``);
+      throw new GateFileError('gate_incompatible', file, `format version ${JSON.stringify(head.formatVersion) ?? 'missing'} is not supported (this build reads version ${GATE_FORMAT_VERSION}); retrain with \`moe train\``);
     }
     const parsed = fileSchema.safeParse(data);
     if (!parsed.success) {

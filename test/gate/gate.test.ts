@@ -147,6 +147,10 @@ describe('gate training and routing', () => {
       );
     }
     assert.throws(() => Gate.load(path.join(dir, 'nope.json')), (err: unknown) => err instanceof GateFileError && err.code === 'gate_missing');
+    // A version written as a string is shown as written, not as the very version this build reads.
+    const quoted = path.join(dir, 'quoted.json');
+    fs.writeFileSync(quoted, JSON.stringify({ ...data, formatVersion: String(data.formatVersion) }));
+    assert.throws(() => Gate.load(quoted), /format version "\d+" is not supported \(this build reads version \d+\)/);
   });
 
   it('refuses training data that lacks a label or has empty text', () => {
