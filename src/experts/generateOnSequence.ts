@@ -63,8 +63,10 @@ export async function generateOnSequence(sequence: LlamaContextSequence, o: Sequ
   let prompt = state.contextText.tokenize(model.tokenizer);
   const questionOnly = turns.length > 0 ? build([]).contextText.tokenize(model.tokenizer).length : prompt.length;
   // The estimate above leaves out the chat template's own tokens; the exact check drops the oldest turns until the
-  // history fits its budget and the prompt fits the context. A long thread never fails the question.
-  while (turns.length > 0 && (prompt.length - questionOnly > budget || prompt.length + 8 > sequence.contextSize)) {
+  // history fits its budget and the prompt leaves the answer room (its maxTokens, up to a quarter of the context, as
+  // for engines). A long thread never fails the question.
+  const answerRoom = Math.max(8, Math.min(o.maxTokens, Math.floor(sequence.contextSize / 4)));
+  while (turns.length > 0 && (prompt.length - questionOnly > budget || prompt.length + answerRoom > sequence.contextSize)) {
     turns.shift();
     state = build(turns);
     prompt = state.contextText.tokenize(model.tokenizer);

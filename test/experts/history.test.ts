@@ -32,6 +32,18 @@ test('the expert sees earlier turns within its history budget: the prompt grows 
   assert.ok(long.promptTokens + 4 <= contextSize);
 });
 
+test('a history budget larger than the context still leaves room for the answer', async (t) => {
+  const dir = await tempDir(t);
+  const contextSize = 512;
+  const registryPath = await writeDemoRegistry(dir, { maxTokens: 120, contextSize, historyTokens: 100_000 });
+  const pool = await createExpertPool(testConfig(dir), { registryPath });
+  t.after(() => pool.dispose());
+  const r = await pool.generate('healthcare', 'how much is too much', { maxTokens: 120, history: thread(40) });
+  assert.ok(r.text.length > 0);
+  assert.ok(r.promptTokens > 200, `history fills the context: ${r.promptTokens} tokens`);
+  assert.ok(r.promptTokens + 120 <= contextSize, `the answer's maxTokens still fit: ${r.promptTokens} + 120 of ${contextSize}`);
+});
+
 test('a history budget of 0 keeps the prompt to the question; turns larger than the context are dropped, not fatal', async (t) => {
   const dir = await tempDir(t);
   const registryPath = await writeDemoRegistry(dir, { maxTokens: 16, contextSize: 1024, historyTokens: 0 });
