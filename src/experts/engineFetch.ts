@@ -37,10 +37,31 @@ class StreamedResponse extends Response {
 // On the prototype, once: TypeScript types these members of Response as properties, and per-object definitions cost ~10 µs.
 Object.defineProperties(StreamedResponse.prototype, {
   body: { get(this: StreamedResponse) { return this[STREAM]; } },
-  text: { async value(this: StreamedResponse) { return (await readAll(this[STREAM])).toString('utf8'); } },
+  text: {
+    async value(this: StreamedResponse) {
+      const text = (await readAll(this[STREAM])).toString('utf8');
+      return this.status >= 400 ? asOpenAiError(text) : text; // the client reads an error's body with text()
+    },
+  },
   json: { async value(this: StreamedResponse) { return JSON.parse((await readAll(this[STREAM])).toString('utf8')) as unknown; } },
   arrayBuffer: { async value(this: StreamedResponse) { return new Uint8Array(await readAll(this[STREAM])).buffer; } },
 });
+
+/**
+ * An engine's error body in OpenAI's shape, `{ "error": { "message" } }`, which is all the client reads: vLLM answers
+ * `{ "object": "error", "message" }` and FastAPI `{ "detail" }`, whose text the row and the log would otherwise lose
+ * ("400 status code (no body)").
+ */
+function asOpenAiError(text: string): string {
+  try {
+    const body = JSON.parse(text) as Record<string, unknown> | null;
+    if (!body || typeof body !== 'object' || 'error' in body) return text;
+    const message = typeof body.message === 'string' ? body.message : typeof body.detail === 'string' ? body.detail : null;
+    return message === null ? text : JSON.stringify({ error: { message, type: body.type ?? null, code: body.code ?? null } });
+  } catch {
+    return text;
+  }
+}
 
 /** The bytes of a response's body as they arrive: the Node stream itself for ours, the web stream otherwise. */
 export function bodyOf(res: Response): AsyncIterable<Uint8Array> {

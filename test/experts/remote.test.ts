@@ -187,6 +187,16 @@ test('an engine that hangs past the expert timeout: the fallback answers; /healt
   assert.match(metrics, new RegExp(`moe_expert_endpoint_up\\{expert="finance",base_url="${engine.baseUrl.replace(/[.]/g, '\\.')}"\\} 0`));
 });
 
+test('an engine error in vLLM\'s own shape ({ object: "error", message }) keeps its message in the row', async (t) => {
+  const { engine, pool, app } = await harness(t);
+  await health(pool, 'finance', 'up');
+  engine.setMode({ kind: 'status', status: 400, body: { object: 'error', message: 'best_of must be 1 when using greedy sampling', type: 'BadRequestError', code: 400 } });
+  const r = await app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null });
+  assert.equal(r.expert.id, 'general');
+  assert.match(app.store.getDecision(r.decisionId)!.error ?? '', /answered 400: 400 best_of must be 1 when using greedy sampling/);
+  assert.equal(endpointOf(pool, 'finance').health, 'up', 'a 400 is about the request, not the engine');
+});
+
 test('a wrong key (401) and a refused connection: the fallback answers and the reason is shown', async (t) => {
   const { engine, pool, app } = await harness(t, { apiKey: 'sk-wrong', engineKey: 'sk-right' });
   const first = await app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null });

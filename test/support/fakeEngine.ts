@@ -8,8 +8,8 @@ import type { AddressInfo, Socket } from 'node:net';
 
 export type FakeEngineMode =
   | { kind: 'ok' }
-  /** Answers every request with this status and an OpenAI error body. */
-  | { kind: 'status'; status: number; message?: string }
+  /** Answers every request with this status and an OpenAI error body (or `body`, as vLLM's own shape). */
+  | { kind: 'status'; status: number; message?: string; body?: unknown }
   /** Accepts every request and never answers (the client's timeout must act). The modes below apply to GET /v1/models too. */
   | { kind: 'hang' }
   /** Sends `goodChunks` content chunks, then a chunk that is not JSON. */
@@ -105,7 +105,7 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
       return;
     }
     if (mode.kind === 'status') {
-      sendJson(res, mode.status, { error: { message: mode.message ?? `engine error ${mode.status}`, type: 'server_error', code: null } });
+      sendJson(res, mode.status, mode.body ?? { error: { message: mode.message ?? `engine error ${mode.status}`, type: 'server_error', code: null } });
       return;
     }
     // A broken engine fails its model list (the health probe) the same way it fails answers.
