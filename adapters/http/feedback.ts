@@ -16,6 +16,9 @@ interface FeedbackBody {
   userId?: string;
 }
 
+/** A /v1 completion's id: this prefix and its decisionId. */
+const COMPLETION_ID_PREFIX = 'chatcmpl-';
+
 export function registerFeedback(app: FastifyInstance, router: Router): void {
   app.post<{ Body: FeedbackBody }>('/feedback', {
     // Ajv's anyOf report for a bad vote is three lines of schema; say what a vote is instead.
@@ -51,7 +54,9 @@ export function registerFeedback(app: FastifyInstance, router: Router): void {
       },
     },
   }, async (request, reply) => {
-    const { decisionId, vote, expert, userId } = request.body;
+    const { vote, expert, userId } = request.body;
+    // A /v1 completion's own id is `chatcmpl-<decisionId>`: a client that keeps only that id can vote with it too.
+    const decisionId = request.body.decisionId.startsWith(COMPLETION_ID_PREFIX) ? request.body.decisionId.slice(COMPLETION_ID_PREFIX.length) : request.body.decisionId;
     const corrected = expert === undefined || expert.trim() === '' ? null : parseExpertName(expert);
     if (expert !== undefined && expert.trim() !== '' && corrected === null) {
       return sendError(reply, 'invalid_expert', errorMessage('invalid_expert', { expert }));

@@ -104,6 +104,13 @@ test('a plain completion: OpenAI shape, the answering expert as model, moe heade
     body: JSON.stringify({ decisionId: moe.decisionId, userId: 'alice', vote: 'up' }),
   });
   assert.equal(vote.status, 200, await vote.clone().text());
+  // So does one with the completion's own id (chatcmpl-<decisionId>), which is all some clients keep.
+  const byCompletionId = await fetch(`${baseURL.replace(/\/v1$/, '')}/feedback`, {
+    method: 'POST', headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ decisionId: data.id, userId: 'bob', vote: 'down' }),
+  });
+  assert.equal(byCompletionId.status, 200, await byCompletionId.clone().text());
+  assert.equal(((await byCompletionId.json()) as { decisionId: string }).decisionId, moe.decisionId);
 });
 
 test('a streamed completion: chunks in OpenAI format, moe and usage in the last chunk, [DONE], the same text logged', async () => {
