@@ -24,7 +24,7 @@ export async function run(args: string[]): Promise<number> {
   const outPath = stringFlag(parsed, 'out') ?? config.gatePath;
   const classifier = stringFlag(parsed, 'classifier');
   if (classifier !== undefined && !isGateModelKind(classifier)) throw new CliUsageError(`--classifier must be complement-nb or nb-lr, got "${classifier}"`);
-  if (fs.statSync(outPath, { throwIfNoEntry: false })?.isDirectory()) throw new CliUsageError(`--out ${outPath} is a directory; give the gate file's path, e.g. ${outPath.replace(/\/+$/, '')}/gate.json`);
+  if (isDirectory(outPath)) throw new CliUsageError(`--out ${outPath} is a directory; give the gate file's path, e.g. ${outPath.replace(/\/+$/, '')}/gate.json`);
   const staged = `${outPath}.${process.pid}.staged`;
   try {
     // Phase lines on a terminal only: a pipe or a log gets the same output as before.
@@ -55,5 +55,14 @@ export async function run(args: string[]): Promise<number> {
     throw err;
   } finally {
     fs.rmSync(staged, { force: true }); // left only when something failed before the move
+  }
+}
+
+/** True only for an existing directory; any other problem with the path shows when the gate is written. */
+function isDirectory(file: string): boolean {
+  try {
+    return fs.statSync(file).isDirectory();
+  } catch {
+    return false;
   }
 }

@@ -95,8 +95,10 @@ test('`moe train` that cannot write its --out records nothing: a directory is re
   assert.match(intoDir.stderr, /--out .*gates-out is a directory; give the gate file's path/);
   const blocked = path.join(env.dir, 'a-file');
   fs.writeFileSync(blocked, 'not a directory');
-  const under = await moe(env, ['train', '--out', path.join(blocked, 'gate.json')]); // its parent is a file
-  assert.notEqual(under.code, 0);
+  const under = await moe(env, ['train', '--out', path.join(blocked, 'gate.json')]); // its parent is a file: found when writing
+  assert.equal(under.code, 1);
+  assert.match(under.stderr, /ENOTDIR|not a directory/);
+  assert.doesNotMatch(under.stdout, /Recorded as gate version/);
   assert.equal(env.versions.active()?.version, before, 'the active gate is unchanged');
   assert.equal(env.versions.list().length, rows, 'no version recorded');
   assert.deepEqual(fs.readdirSync(env.dir).filter((f) => f.includes('.staged')), [], 'nothing left behind');
