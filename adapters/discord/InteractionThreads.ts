@@ -5,6 +5,7 @@
  * thread after a restart. Without this, every /ask in such a thread would start a conversation of its own.
  */
 import { ChannelType, InteractionType } from 'discord.js';
+import { ASK_COMMAND } from './commands.js';
 
 export interface ThreadRef {
   id: string;
@@ -14,7 +15,7 @@ export interface ThreadRef {
 
 const THREAD_TYPES: ReadonlySet<unknown> = new Set([ChannelType.PublicThread, ChannelType.PrivateThread, ChannelType.AnnouncementThread]);
 
-/** Interactions that may wait between the payload and their handler (the handler takes its entry at once). */
+/** /ask interactions that may wait between the payload and their handler (which takes its entry, unless it refused the question first). */
 const MAX_WAITING = 1_000;
 
 export class InteractionThreads {
@@ -22,9 +23,9 @@ export class InteractionThreads {
 
   /** Reads a raw gateway packet (discord.js's `raw` event, emitted before the interaction's own event). */
   note(packet: unknown): void {
-    const p = packet as { t?: unknown; d?: { id?: unknown; type?: unknown; channel?: { id?: unknown; type?: unknown; parent_id?: unknown } } } | null;
-    // Slash commands only: buttons and modals carry their answer's message, which says where they are.
-    if (p?.t !== 'INTERACTION_CREATE' || p.d?.type !== InteractionType.ApplicationCommand || typeof p.d.id !== 'string') return;
+    const p = packet as { t?: unknown; d?: { id?: unknown; type?: unknown; data?: { name?: unknown }; channel?: { id?: unknown; type?: unknown; parent_id?: unknown } } } | null;
+    // /ask only, the one command that reads it: buttons and modals carry their answer's message, which says where they are.
+    if (p?.t !== 'INTERACTION_CREATE' || p.d?.type !== InteractionType.ApplicationCommand || p.d.data?.name !== ASK_COMMAND || typeof p.d.id !== 'string') return;
     const channel = p.d.channel;
     if (!channel || !THREAD_TYPES.has(channel.type) || typeof channel.id !== 'string') return;
     if (this.byInteraction.size >= MAX_WAITING) this.byInteraction.delete(this.byInteraction.keys().next().value!); // the oldest
