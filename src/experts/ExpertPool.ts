@@ -18,6 +18,8 @@ export interface ExpertPoolOptions {
   /** Bytes of RAM+VRAM the loaded experts may use; null = from free memory when the first expert loads. */
   memoryBudgetBytes: number | null;
   log: (msg: string) => void;
+  /** Problems an operator should see (default: log). */
+  warn?: (msg: string) => void;
 }
 
 const MiB = 1024 ** 2;
@@ -76,7 +78,10 @@ export class ExpertPool implements ExpertProvider {
   loadFallbackForFailover(): void {
     const fallback = this.experts.get(this.opts.fallback);
     if (!fallback || this.remote.size === 0) return;
-    this.ensureLoaded(fallback).catch((err: unknown) => this.opts.log(`fallback expert ${fallback.id} not loaded ahead: ${(err as Error).message}`));
+    this.ensureLoaded(fallback).then(
+      () => { fallback.lastUsed = Date.now(); }, // not the first one the memory budget unloads
+      (err: unknown) => this.disposed || (this.opts.warn ?? this.opts.log)(`fallback expert ${fallback.id} could not load at start (its first failover will try again): ${(err as Error).message}`),
+    );
   }
 
   async generate(id: ExpertId, query: string, options: GenerateOptions = {}): Promise<GenerateResult> {

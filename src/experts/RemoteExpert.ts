@@ -255,7 +255,8 @@ export class RemoteExpert {
       for (const data of events.end(decoder.end())) onEvent(data);
       // A timeout or a caller's abort is a failure even if the body ended quietly.
       if (timedOut || options.signal?.aborted) throw new Error('aborted');
-      // A stream that stops without saying it is done is cut off, not finished (an HTML page or JSON body never starts one).
+      // Finished means a finish_reason, or [DONE] after some text; anything else was cut off or never was a stream
+      // (an HTML page, a JSON body), and an engine that answers so is treated as down.
       if (finish === null && !(done && text !== '')) {
         const type = contentTypeOf(res);
         throw new NotAnEngineAnswer(!/event-stream/i.test(type) ? `answered ${type}, not an event stream (is baseUrl the engine's /v1?)`

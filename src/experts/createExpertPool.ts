@@ -140,6 +140,7 @@ export async function createExpertPool(config: Config, options: CreateExpertPool
     getLlama: () => getSharedLlama(config),
     memoryBudgetBytes: config.expertMemoryBudgetBytes,
     log,
+    warn,
   });
   pool.loadFallbackForFailover();
   return pool;

@@ -56,7 +56,8 @@ function asOpenAiError(text: string): string {
   try {
     const body = JSON.parse(text) as Record<string, unknown> | null;
     if (!body || typeof body !== 'object' || 'error' in body) return text;
-    const message = typeof body.message === 'string' ? body.message : typeof body.detail === 'string' ? body.detail : null;
+    const detail = body.detail === undefined ? null : typeof body.detail === 'string' ? body.detail : JSON.stringify(body.detail); // FastAPI's 422 lists its problems
+    const message = typeof body.message === 'string' ? body.message : detail;
     return message === null ? text : JSON.stringify({ error: { message, type: body.type ?? null, code: body.code ?? null } });
   } catch {
     return text;

@@ -187,6 +187,18 @@ test('an engine that hangs past the expert timeout: the fallback answers; /healt
   assert.match(metrics, new RegExp(`moe_expert_endpoint_up\\{expert="finance",base_url="${engine.baseUrl.replace(/[.]/g, '\\.')}"\\} 0`));
 });
 
+test('whole answers in the shapes engines send are answers: finish_reason without [DONE], an empty answer; the endpoint stays up', async (t) => {
+  const { engine, pool } = await harness(t);
+  await health(pool, 'finance', 'up');
+  engine.setMode({ kind: 'noDone' });
+  const noDone = await pool.generate('finance', FINANCE_QUESTION);
+  assert.equal(noDone.text, 'Save early, spread your investments and keep costs low.');
+  engine.setMode({ kind: 'noDone', empty: true });
+  const empty = await pool.generate('finance', FINANCE_QUESTION);
+  assert.deepEqual([empty.text, empty.finishReason], ['', 'stop']);
+  assert.equal(endpointOf(pool, 'finance').health, 'up');
+});
+
 test('an engine error in vLLM\'s own shape ({ object: "error", message }) keeps its message in the row', async (t) => {
   const { engine, pool, app } = await harness(t);
   await health(pool, 'finance', 'up');
@@ -195,6 +207,10 @@ test('an engine error in vLLM\'s own shape ({ object: "error", message }) keeps 
   assert.equal(r.expert.id, 'general');
   assert.match(app.store.getDecision(r.decisionId)!.error ?? '', /answered 400: 400 best_of must be 1 when using greedy sampling/);
   assert.equal(endpointOf(pool, 'finance').health, 'up', 'a 400 is about the request, not the engine');
+  // FastAPI's validation error lists its problems under `detail`.
+  engine.setMode({ kind: 'status', status: 422, body: { detail: [{ loc: ['body', 'messages'], msg: 'field required', type: 'missing' }] } });
+  const r2 = await app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null });
+  assert.match(app.store.getDecision(r2.decisionId)!.error ?? '', /answered 422: .*field required/);
 });
 
 test('a wrong key (401) and a refused connection: the fallback answers and the reason is shown', async (t) => {

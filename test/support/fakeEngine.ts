@@ -19,7 +19,9 @@ export type FakeEngineMode =
   /** Sends `goodChunks` content chunks, then ends the body cleanly, without a finish_reason or [DONE]. */
   | { kind: 'truncated'; goodChunks?: number }
   /** Answers every path 200 with an HTML page, as a web UI at a wrong baseUrl does. */
-  | { kind: 'html' };
+  | { kind: 'html' }
+  /** A whole answer that some engines send: its finish_reason but no `data: [DONE]` after it (`empty`: no text either). */
+  | { kind: 'noDone'; empty?: boolean };
 
 export interface FakeEngineCall {
   method: string;
@@ -148,12 +150,13 @@ export async function startFakeEngine(options: FakeEngineOptions = {}): Promise<
       `data: {"id":"${id}","object":"chat.completion.chunk","created":0,"model":"${model}","choices":[{"index":0,"delta":${JSON.stringify(delta)},"finish_reason":${finish === null ? 'null' : `"${finish}"`}}]${extra}}\n\n`;
     const parts: string[] = [chunk({ role: 'assistant', content: '' })];
     const broken = mode.kind === 'malformed' || mode.kind === 'reset' || mode.kind === 'truncated' ? mode.goodChunks ?? 0 : null;
-    for (const w of broken === null ? answer : answer.slice(0, broken)) parts.push(chunk({ content: w }));
+    const sent = mode.kind === 'noDone' && mode.empty ? [] : broken === null ? answer : answer.slice(0, broken);
+    for (const w of sent) parts.push(chunk({ content: w }));
     if (broken === null) {
       const includeUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
       parts.push(chunk({}, answer.length < words.length ? 'length' : 'stop')); // cut at max_tokens, as engines report it
       if (includeUsage) parts.push(`data: {"id":"${id}","object":"chat.completion.chunk","created":0,"model":"${model}","choices":[],"usage":{"prompt_tokens":10,"completion_tokens":${answer.length},"total_tokens":${10 + answer.length}}}\n\n`);
-      parts.push('data: [DONE]\n\n');
+      if (mode.kind !== 'noDone') parts.push('data: [DONE]\n\n');
     } else if (mode.kind === 'malformed') parts.push('data: {"id": "broken", "choices": [\n\n');
     const finish = (): void => {
       if (mode.kind === 'reset') req.socket.destroy();
