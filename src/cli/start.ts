@@ -49,8 +49,9 @@ export async function run(args: string[]): Promise<number> {
     trainGateIfMissing(config, logger);
     app = await createApp(config, { logger, processMetrics: true });
   } catch (err) {
-    // A setup problem (registry, gate or dataset file, database, another instance) is its one line; anything else also logs its stack.
-    if (!isSetupError(err)) logger.fatal({ err }, 'could not start');
+    // A setup problem (registry, gate or dataset file, database, another instance) is one line in the log too; anything else logs its stack.
+    if (isSetupError(err)) logger.fatal({ reason: (err as Error).message }, 'could not start');
+    else logger.fatal({ err }, 'could not start');
     console.error(`moe: could not start: ${(err as Error).message}`);
     return 1;
   }
