@@ -40,6 +40,13 @@ function estimateTokens(text: string): number {
  */
 class NotAnEngineAnswer extends Error {}
 
+/** A turn cut to about `chars` characters: the question up to half (and what the answer leaves), the answer the rest. */
+function cutTurn(turn: ChatTurn, chars: number): ChatTurn {
+  const cut = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, Math.max(0, max - 4)).toWellFormed()} […]`);
+  const question = cut(turn.question, Math.max(Math.floor(chars / 2), chars - turn.answer.length));
+  return { question, answer: cut(turn.answer, chars - question.length) };
+}
+
 /** Why a request failed, in a few words for the log, /healthz and the decision row. */
 export function describeFailure(err: unknown, baseUrl: string): string {
   if (err instanceof NotAnEngineAnswer) return `${baseUrl} ${err.message}`;
@@ -304,11 +311,17 @@ export class RemoteExpert {
     const room = context - Math.min(maxTokens, Math.floor(context / 4)) - estimateTokens(systemPrompt) - estimateTokens(query);
     let budget = Math.min(gen.historyTokens ?? Math.floor(gen.contextSize / 4), room);
     const kept: ChatCompletionMessageParam[] = [];
-    for (const turn of newestFirst) {
-      budget -= estimateTokens(turn.question) + estimateTokens(turn.answer);
-      if (budget < 0) break;
+    for (let turn of newestFirst) {
+      const cost = estimateTokens(turn.question) + estimateTokens(turn.answer);
+      if (cost > budget) {
+        // Even the newest does not fit (a pasted log): its beginning goes in, so a follow-up about it still has it.
+        if (kept.length > 0 || budget < 24) break;
+        turn = cutTurn(turn, (budget - 8) * 4);
+      }
+      budget -= cost;
       if (turn.answer) kept.unshift({ role: 'user', content: turn.question }, { role: 'assistant', content: turn.answer });
       else kept.unshift({ role: 'user', content: turn.question });
+      if (budget < 0) break;
     }
     return [{ role: 'system', content: systemPrompt }, ...kept, { role: 'user', content: query }];
   }

@@ -149,7 +149,11 @@ function tokensUpTo(model: LlamaModel, text: string, room: number): number {
   return head > room ? head : model.tokenize(text).length;
 }
 
-/** The newest turns whose tokens fit `budget`, oldest first (as the prompt lists them); stops at the first that does not fit. */
+/**
+ * The newest turns whose tokens fit `budget`, oldest first (as the prompt lists them); stops at the first that does not
+ * fit. When even the newest does not fit (a pasted log), its beginning is kept, cut to the budget, so a follow-up about
+ * it still has it.
+ */
 export function historyWithinBudget(model: LlamaModel, newestFirst: readonly ChatTurn[], budget: number): ChatTurn[] {
   const kept: ChatTurn[] = [];
   let used = 0;
@@ -157,8 +161,28 @@ export function historyWithinBudget(model: LlamaModel, newestFirst: readonly Cha
     used += TURN_OVERHEAD_TOKENS;
     used += tokensUpTo(model, turn.question, budget - used);
     if (used <= budget) used += tokensUpTo(model, turn.answer, budget - used);
-    if (used > budget) break;
+    if (used > budget) {
+      // 10% to spare: the chat template's own tokens, and text that tokenizes otherwise once cut.
+      if (kept.length === 0) return cutToBudget(model, turn, Math.floor((budget - TURN_OVERHEAD_TOKENS - CUT_MARK_TOKENS) * 0.9));
+      break;
+    }
     kept.push(turn);
   }
   return kept.reverse();
+}
+
+const CUT_MARK = ' […]';
+const CUT_MARK_TOKENS = 4;
+
+/** One turn cut to `room` tokens: the question gets up to half (and what the answer leaves), the answer the rest. */
+function cutToBudget(model: LlamaModel, turn: ChatTurn, room: number): ChatTurn[] {
+  if (room < 16) return [];
+  const head = (text: string, tokens: number): string => {
+    const all = model.tokenize(text.slice(0, Math.max(0, tokens) * MAX_CHARS_PER_TOKEN));
+    return all.length <= tokens && text.length <= tokens * MAX_CHARS_PER_TOKEN ? text : `${model.detokenize(all.slice(0, Math.max(0, tokens)))}${CUT_MARK}`;
+  };
+  const answerTokens = tokensUpTo(model, turn.answer, room);
+  const question = head(turn.question, Math.max(Math.floor(room / 2), room - answerTokens));
+  const answer = head(turn.answer, room - tokensUpTo(model, question, room));
+  return [{ question, answer }];
 }

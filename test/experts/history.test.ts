@@ -70,3 +70,18 @@ test('a pasted turn of megabytes is dropped like any turn over budget; the newer
   // The history stops at the first turn that does not fit: the newest is in, the pasted one and all older are out.
   assert.equal(r.promptTokens, withNewest.promptTokens);
 });
+
+test('a newest turn larger than the budget (a pasted log) is cut to fit, not dropped with everything', async (t) => {
+  const dir = await tempDir(t);
+  const contextSize = 1024;
+  const registryPath = await writeDemoRegistry(dir, { maxTokens: 16, contextSize });
+  const pool = await createExpertPool(testConfig(dir), { registryPath });
+  t.after(() => pool.dispose());
+  const alone = await pool.generate('cybersecurity', 'what does the third line mean', { maxTokens: 4 });
+  const pasted = { question: `here is my firewall log: ${'DENY tcp 10.0.0.5:443 -> 203.0.113.9:51234 flags S '.repeat(2_000)}`, answer: 'It shows blocked connections.' };
+  const r = await pool.generate('cybersecurity', 'what does the third line mean', { maxTokens: 4, history: [pasted, ...thread(3)] });
+  const budget = contextSize / 4;
+  assert.ok(r.promptTokens > alone.promptTokens + budget / 2, `the start of the pasted turn is kept: ${alone.promptTokens} → ${r.promptTokens} tokens`);
+  assert.ok(r.promptTokens <= alone.promptTokens + budget, `within the history budget: ${r.promptTokens} tokens, budget ${budget}`);
+});
+

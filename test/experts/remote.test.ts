@@ -126,6 +126,18 @@ test('history beyond the expert\'s context is trimmed, oldest first', async (t) 
   assert.ok(chars / 4 < 512, `about ${chars / 4} tokens`);
 });
 
+test('a newest turn larger than the history budget (a pasted log) goes to the engine cut to fit, not dropped with the rest', async (t) => {
+  const { engine, pool, app } = await harness(t, { contextSize: 2048 });
+  await health(pool, 'finance', 'up');
+  const pasted = { question: `my statement says: ${'interest charged on the balance 19.99% '.repeat(5_000)}`, answer: 'That is your purchase APR.' };
+  await app.router.ask(FINANCE_QUESTION, { platform: 'http', userId: null, history: [pasted, { question: 'hi', answer: 'hello' }] });
+  const messages = engine.calls.find((c) => c.path === '/v1/chat/completions')!.body?.messages as { role: string; content: string }[];
+  assert.deepEqual(messages.map((m) => m.role), ['system', 'user', 'assistant', 'user'], 'the newest turn only');
+  assert.match(messages[1]!.content, /^my statement says: interest charged on the balance 19\.99% .* \[…\]$/s);
+  assert.equal(messages[2]!.content, 'That is your purchase APR.');
+  assert.ok(messages[1]!.content.length / 4 <= 2048 / 4, `within the history budget: ${messages[1]!.content.length} characters`);
+});
+
 /** Each failure before text: the fallback answers, the row says so, the endpoint is marked down. */
 /** `probed`: what the endpoint's state says once the background probe (GET /models) has failed too, when it words it otherwise. */
 for (const [name, mode, expected, probed] of [
