@@ -80,6 +80,18 @@ function causeCode(err: unknown): string | null {
   return null;
 }
 
+/** `: "<message>"` when `body` is JSON with an error message (OpenAI's, vLLM's or FastAPI's shape), else nothing. */
+function engineMessage(body: string): string {
+  try {
+    const json = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown; detail?: unknown } | null;
+    const error = json?.error;
+    const message = typeof error === 'string' ? error : error?.message ?? json?.message ?? json?.detail;
+    return typeof message === 'string' ? `: "${firstLine(message)}"` : '';
+  } catch {
+    return '';
+  }
+}
+
 /** What a 200 that is not what was asked for was instead, for the message: its content type. */
 function contentTypeOf(res: Response): string {
   return res.headers.get('content-type')?.split(';')[0]?.trim() || 'no content type';
@@ -258,7 +270,13 @@ export class RemoteExpert {
         text += piece;
         options.onTextChunk?.(piece);
       };
-      for await (const bytes of bodyOf(res)) for (const data of events.push(decoder.write(bytes as Buffer))) onEvent(data);
+      const streamed = /event-stream/i.test(contentTypeOf(res));
+      let notStream = ''; // the start of a body that is no stream, for the engine's own words (a 200 JSON error)
+      for await (const bytes of bodyOf(res)) {
+        const chunk = decoder.write(bytes as Buffer);
+        if (!streamed && notStream.length < 4096) notStream += chunk;
+        for (const data of events.push(chunk)) onEvent(data);
+      }
       for (const data of events.end(decoder.end())) onEvent(data);
       // A timeout or a caller's abort is a failure even if the body ended quietly.
       if (timedOut || options.signal?.aborted) throw new Error('aborted');
@@ -266,7 +284,7 @@ export class RemoteExpert {
       // (an HTML page, a JSON body), and an engine that answers so is treated as down.
       if (finish === null && !(done && text !== '')) {
         const type = contentTypeOf(res);
-        throw new NotAnEngineAnswer(!/event-stream/i.test(type) ? `answered ${type}, not an event stream (is baseUrl the engine's /v1?)`
+        throw new NotAnEngineAnswer(!streamed ? `answered ${type}${engineMessage(notStream)}, not an event stream (is baseUrl the engine's /v1?)`
           : text === '' ? 'ended the stream without an answer' : 'ended the stream before the answer was complete (no finish_reason or [DONE])');
       }
       this.markUp();

@@ -146,6 +146,7 @@ for (const [name, mode, expected, probed] of [
   ['a connection reset', { kind: 'reset' }, /broke mid-answer|cannot reach/, null],
   ['a stream that ends without an answer', { kind: 'truncated' }, /ended the stream without an answer/, /malformed stream chunk|ended the stream/],
   ['a stream that ends cleanly but unfinished', { kind: 'truncated', goodChunks: 2 }, /ended the stream before the answer was complete/, /malformed stream chunk|ended the stream/],
+  ['a 200 JSON error instead of a stream', { kind: 'status', status: 200, body: { error: { message: 'model is loading, retry' } } }, /answered application\/json: "model is loading, retry", not an event stream/, /not a model list/],
   ['an HTML page (a baseUrl that is not the engine\'s /v1)', { kind: 'html' }, /answered text\/html, not an event stream/, /answered (GET \/models with )?text\/html, not (an event stream|a model list)/],
 ] as const) {
   test(`an engine that fails with ${name} before any text: the fallback expert answers, the row says so`, async (t) => {
