@@ -9,10 +9,10 @@ import PQueue from 'p-queue';
 import type { ChatCompletionChunk, ChatCompletionMessageParam } from 'openai/resources/chat/completions';
 import { StringDecoder } from 'node:string_decoder';
 import { generationSettings } from './generationSettings.js';
-import { bodyOf, createEngineFetch, destroyBody, type EngineFetch } from './engineFetch.js';
+import { bodyOf, createEngineFetch, destroyBody, engineErrorMessage, type EngineFetch } from './engineFetch.js';
 import { SseData } from './SseData.js';
 import type { EndpointSource, ExpertEntry } from './registry.js';
-import { ExpertError, type ChatTurn, type EndpointStatus, type ExpertInfo, type ExpertStatus, type GenerateOptions, type GenerateResult } from './types.js';
+import { CUT_MARK, ExpertError, type ChatTurn, type EndpointStatus, type ExpertInfo, type ExpertStatus, type GenerateOptions, type GenerateResult } from './types.js';
 
 export interface RemoteExpertOptions {
   entry: ExpertEntry;
@@ -42,7 +42,7 @@ class NotAnEngineAnswer extends Error {}
 
 /** A turn cut to about `chars` characters: the question up to half (and what the answer leaves), the answer the rest. */
 function cutTurn(turn: ChatTurn, chars: number): ChatTurn {
-  const cut = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, Math.max(0, max - 4)).toWellFormed()} […]`);
+  const cut = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, Math.max(0, max - CUT_MARK.length)).toWellFormed()}${CUT_MARK}`);
   const question = cut(turn.question, Math.max(Math.floor(chars / 2), chars - turn.answer.length));
   return { question, answer: cut(turn.answer, chars - question.length) };
 }
@@ -80,13 +80,11 @@ function causeCode(err: unknown): string | null {
   return null;
 }
 
-/** `: "<message>"` when `body` is JSON with an error message (OpenAI's, vLLM's or FastAPI's shape), else nothing. */
+/** `: "<message>"` when `body` is JSON with an engine's error message, else nothing. */
 function engineMessage(body: string): string {
   try {
-    const json = JSON.parse(body) as { error?: { message?: unknown } | string; message?: unknown; detail?: unknown } | null;
-    const error = json?.error;
-    const message = typeof error === 'string' ? error : error?.message ?? json?.message ?? json?.detail;
-    return typeof message === 'string' ? `: "${firstLine(message)}"` : '';
+    const message = engineErrorMessage(JSON.parse(body));
+    return message === null ? '' : `: "${firstLine(message)}"`;
   } catch {
     return '';
   }

@@ -56,12 +56,23 @@ function asOpenAiError(text: string): string {
   try {
     const body = JSON.parse(text) as Record<string, unknown> | null;
     if (!body || typeof body !== 'object' || 'error' in body) return text;
-    const detail = body.detail === undefined ? null : typeof body.detail === 'string' ? body.detail : JSON.stringify(body.detail); // FastAPI's 422 lists its problems
-    const message = typeof body.message === 'string' ? body.message : detail;
+    const message = engineErrorMessage(body);
     return message === null ? text : JSON.stringify({ error: { message, type: body.type ?? null, code: body.code ?? null } });
   } catch {
     return text;
   }
+}
+
+/** The message of an engine's error body in OpenAI's (`error.message`), vLLM's (`message`) or FastAPI's (`detail`) shape. */
+export function engineErrorMessage(body: unknown): string | null {
+  if (!body || typeof body !== 'object') return null;
+  const b = body as { error?: unknown; message?: unknown; detail?: unknown };
+  if (typeof b.error === 'string') return b.error;
+  const nested = (b.error as { message?: unknown } | null | undefined)?.message;
+  if (typeof nested === 'string') return nested;
+  if (typeof b.message === 'string') return b.message;
+  if (b.detail === undefined || b.detail === null) return null;
+  return typeof b.detail === 'string' ? b.detail : JSON.stringify(b.detail); // FastAPI's 422 lists its problems
 }
 
 /** The bytes of a response's body as they arrive: the Node stream itself for ours, the web stream otherwise. */

@@ -4,7 +4,7 @@
  * of the time on the demo models (130 vs 1,600+ tokens/s on the same sequence).
  */
 import { resolveChatWrapper, type ChatHistoryItem, type ChatWrapper, type LlamaContextSequence, type LlamaModel, type Token } from 'node-llama-cpp';
-import type { ChatTurn } from './types.js';
+import { CUT_MARK, type ChatTurn } from './types.js';
 
 export interface SequenceGenerateOptions {
   systemPrompt: string;
@@ -171,7 +171,6 @@ export function historyWithinBudget(model: LlamaModel, newestFirst: readonly Cha
   return kept.reverse();
 }
 
-const CUT_MARK = ' […]';
 const CUT_MARK_TOKENS = 4;
 
 /** One turn cut to `room` tokens: the question gets up to half (and what the answer leaves), the answer the rest. */

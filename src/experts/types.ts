@@ -1,6 +1,9 @@
 import type { ErrorCode } from '../core/errors.js';
 import type { ExpertId } from '../gate/types.js';
 
+/** Ends a history turn cut to fit the expert's history budget (local and endpoint experts alike). */
+export const CUT_MARK = ' […]';
+
 /** An earlier question and its answer in the same conversation. */
 export interface ChatTurn {
   question: string;
