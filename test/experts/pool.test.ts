@@ -70,7 +70,7 @@ test('abort stops a generation mid-way', async (t) => {
 
 test('a generation longer than the expert timeout is stopped with expert_timeout', async (t) => {
   const dir = await tempDir(t);
-  const registryPath = await writeDemoRegistry(dir, { endless: ['general'], maxTokens: 1_000_000, contextSize: 4096, timeoutSeconds: 1.5 });
+  const registryPath = await writeDemoRegistry(dir, { endless: ['general'], maxTokens: 1_000_000, contextSize: 4096, timeoutSeconds: 3 });
   const pool = await createExpertPool(testConfig(dir), { registryPath });
   t.after(() => pool.dispose());
   await pool.generate('general', 'warm up', { maxTokens: 2 });

@@ -211,11 +211,11 @@ test('the schedule retrains only once RETRAIN_MIN_FEEDBACK new votes with text h
   const stop = scheduleRetraining(env.retrainer, env.store, env.config, logger);
   t.after(stop);
   PHRASES.slice(0, 2).forEach((text, i) => env.vote(env.logQuestion(text), `user${i}`, -1, 'cybersecurity'));
-  await waitFor(() => ticksWith(2) >= 2, 5000, 'two ticks that saw the two votes');
+  await waitFor(() => ticksWith(2) >= 2, 30_000, 'two ticks that saw the two votes');
   assert.equal(env.versions.list().length, 0, 'two votes are not enough');
   env.vote(env.logQuestion(PHRASES[2]!), 'user2', -1, 'cybersecurity');
-  await waitFor(() => env.versions.list().length === 2, 5000, 'the scheduled run (the initial gate and one candidate)');
-  await waitFor(() => ticksWith(0) >= 2, 5000, 'two ticks after the run that saw no new votes');
+  await waitFor(() => env.versions.list().length === 2, 30_000, 'the scheduled run (the initial gate and one candidate)');
+  await waitFor(() => ticksWith(0) >= 2, 30_000, 'two ticks after the run that saw no new votes');
   assert.equal(env.versions.list().length, 2, 'no new votes since, so no second run');
 });
 
