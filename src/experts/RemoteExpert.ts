@@ -329,15 +329,16 @@ export class RemoteExpert {
     const kept: ChatCompletionMessageParam[] = [];
     for (let turn of newestFirst) {
       const cost = estimateTokens(turn.question) + estimateTokens(turn.answer);
-      if (cost > budget) {
+      const fits = cost <= budget;
+      if (!fits) {
         // Even the newest does not fit (a pasted log): its beginning goes in, so a follow-up about it still has it.
         if (kept.length > 0 || budget < 24) break;
         turn = cutTurn(turn, (budget - 8) * 4);
       }
-      budget -= cost;
       if (turn.answer) kept.unshift({ role: 'user', content: turn.question }, { role: 'assistant', content: turn.answer });
       else kept.unshift({ role: 'user', content: turn.question });
-      if (budget < 0) break;
+      if (!fits) break;
+      budget -= cost;
     }
     return [{ role: 'system', content: systemPrompt }, ...kept, { role: 'user', content: query }];
   }

@@ -163,15 +163,13 @@ export function historyWithinBudget(model: LlamaModel, newestFirst: readonly Cha
     if (used <= budget) used += tokensUpTo(model, turn.answer, budget - used);
     if (used > budget) {
       // 10% to spare: the chat template's own tokens, and text that tokenizes otherwise once cut.
-      if (kept.length === 0) return cutToBudget(model, turn, Math.floor((budget - TURN_OVERHEAD_TOKENS - CUT_MARK_TOKENS) * 0.9));
+      if (kept.length === 0) return cutToBudget(model, turn, Math.floor((budget - TURN_OVERHEAD_TOKENS - model.tokenize(CUT_MARK).length) * 0.9));
       break;
     }
     kept.push(turn);
   }
   return kept.reverse();
 }
-
-const CUT_MARK_TOKENS = 4;
 
 /** One turn cut to `room` tokens: the question gets up to half (and what the answer leaves), the answer the rest. */
 function cutToBudget(model: LlamaModel, turn: ChatTurn, room: number): ChatTurn[] {

@@ -1,9 +1,17 @@
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { createExpertPool } from '../../src/experts/createExpertPool.js';
 import type { ChatTurn } from '../../src/experts/types.js';
-import { writeDemoRegistry } from '../support/writeDemoRegistry.js';
+import { writeDemoRegistry, type DemoRegistryOptions } from '../support/writeDemoRegistry.js';
 import { tempDir, testConfig } from './helpers.js';
+
+/** A pool of the demo experts in a temp dir, disposed after the test. */
+async function demoPool(t: TestContext, options: DemoRegistryOptions) {
+  const dir = await tempDir(t);
+  const pool = await createExpertPool(testConfig(dir), { registryPath: await writeDemoRegistry(dir, options) });
+  t.after(() => pool.dispose());
+  return pool;
+}
 
 /** `n` earlier turns, newest first, each a question and a paragraph-long answer. */
 function thread(n: number): ChatTurn[] {
@@ -14,11 +22,8 @@ function thread(n: number): ChatTurn[] {
 }
 
 test('the expert sees earlier turns within its history budget: the prompt grows with them, a 60-turn thread fits the context', async (t) => {
-  const dir = await tempDir(t);
   const contextSize = 1024;
-  const registryPath = await writeDemoRegistry(dir, { maxTokens: 16, contextSize });
-  const pool = await createExpertPool(testConfig(dir), { registryPath });
-  t.after(() => pool.dispose());
+  const pool = await demoPool(t, { maxTokens: 16, contextSize });
 
   const alone = await pool.generate('healthcare', 'how much is too much', { maxTokens: 4 });
   const withOne = await pool.generate('healthcare', 'how much is too much', { maxTokens: 4, history: thread(1) });
@@ -33,11 +38,8 @@ test('the expert sees earlier turns within its history budget: the prompt grows 
 });
 
 test('a history budget larger than the context still leaves room for the answer', async (t) => {
-  const dir = await tempDir(t);
   const contextSize = 512;
-  const registryPath = await writeDemoRegistry(dir, { maxTokens: 120, contextSize, historyTokens: 100_000 });
-  const pool = await createExpertPool(testConfig(dir), { registryPath });
-  t.after(() => pool.dispose());
+  const pool = await demoPool(t, { maxTokens: 120, contextSize, historyTokens: 100_000 });
   const r = await pool.generate('healthcare', 'how much is too much', { maxTokens: 120, history: thread(40) });
   assert.ok(r.text.length > 0);
   assert.ok(r.promptTokens > 200, `history fills the context: ${r.promptTokens} tokens`);
@@ -45,10 +47,7 @@ test('a history budget larger than the context still leaves room for the answer'
 });
 
 test('a history budget of 0 keeps the prompt to the question; turns larger than the context are dropped, not fatal', async (t) => {
-  const dir = await tempDir(t);
-  const registryPath = await writeDemoRegistry(dir, { maxTokens: 16, contextSize: 1024, historyTokens: 0 });
-  const pool = await createExpertPool(testConfig(dir), { registryPath });
-  t.after(() => pool.dispose());
+  const pool = await demoPool(t, { maxTokens: 16, contextSize: 1024, historyTokens: 0 });
   const alone = await pool.generate('finance', 'the rate is 6.9%', { maxTokens: 4 });
   const withHistory = await pool.generate('finance', 'the rate is 6.9%', { maxTokens: 4, history: thread(5) });
   assert.equal(withHistory.promptTokens, alone.promptTokens);
@@ -58,10 +57,7 @@ test('a history budget of 0 keeps the prompt to the question; turns larger than 
 });
 
 test('a pasted turn of megabytes is dropped like any turn over budget; the newer turns before it are kept', async (t) => {
-  const dir = await tempDir(t);
-  const registryPath = await writeDemoRegistry(dir, { maxTokens: 16, contextSize: 1024 });
-  const pool = await createExpertPool(testConfig(dir), { registryPath });
-  t.after(() => pool.dispose());
+  const pool = await demoPool(t, { maxTokens: 16, contextSize: 1024 });
   const [newest] = thread(1);
   const withNewest = await pool.generate('finance', 'the rate is 6.9%', { maxTokens: 4, history: [newest!] });
   const pasted = { question: 'my statement says: interest charged on the balance '.repeat(60_000), answer: 'ok' };
@@ -72,11 +68,8 @@ test('a pasted turn of megabytes is dropped like any turn over budget; the newer
 });
 
 test('a newest turn larger than the budget (a pasted log) is cut to fit, not dropped with everything', async (t) => {
-  const dir = await tempDir(t);
   const contextSize = 1024;
-  const registryPath = await writeDemoRegistry(dir, { maxTokens: 16, contextSize });
-  const pool = await createExpertPool(testConfig(dir), { registryPath });
-  t.after(() => pool.dispose());
+  const pool = await demoPool(t, { maxTokens: 16, contextSize });
   const alone = await pool.generate('cybersecurity', 'what does the third line mean', { maxTokens: 4 });
   const pasted = { question: `here is my firewall log: ${'DENY tcp 10.0.0.5:443 -> 203.0.113.9:51234 flags S '.repeat(2_000)}`, answer: 'It shows blocked connections.' };
   const r = await pool.generate('cybersecurity', 'what does the third line mean', { maxTokens: 4, history: [pasted, ...thread(3)] });
