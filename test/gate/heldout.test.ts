@@ -1,5 +1,5 @@
 /**
- * The gate trained as shipped (data/dataset.csv) on the held-out parts of our urgent-health and mixed-domain sets,
+ * The gate trained as shipped (data/dataset.csv) on the held-out parts of our urgent-health, mixed-domain and crisis sets,
  * which it never trains on. Thresholds sit a little under issue 14's targets (99%, 92%), so a regression fails CI.
  */
 import assert from 'node:assert/strict';
@@ -14,6 +14,7 @@ import { REPO } from './helpers.js';
 const dataset = readLabelledCsv(path.join(REPO, 'data', 'dataset.csv'));
 const urgent = readLabelledCsv(path.join(REPO, 'data', 'heldout', 'urgent_health.csv'));
 const mixed = readLabelledCsv(path.join(REPO, 'data', 'heldout', 'mixed_domain.csv'));
+const crisis = readLabelledCsv(path.join(REPO, 'data', 'heldout', 'crisis.csv'));
 let gate: Gate;
 
 describe('held-out sets of our own', () => {
@@ -23,8 +24,8 @@ describe('held-out sets of our own', () => {
 
   it('are held out: no row of either set is in the training data', () => {
     const trained = new Set(dataset.map((r) => normalizeForDuplicates(r.text)));
-    for (const r of [...urgent, ...mixed]) assert.ok(!trained.has(normalizeForDuplicates(r.text)), r.text);
-    assert.ok(urgent.length >= 50 && mixed.length >= 100, `${urgent.length} urgent, ${mixed.length} mixed rows`);
+    for (const r of [...urgent, ...mixed, ...crisis]) assert.ok(!trained.has(normalizeForDuplicates(r.text)), r.text);
+    assert.ok(urgent.length >= 140 && mixed.length >= 100 && crisis.length >= 80, `${urgent.length} urgent, ${mixed.length} mixed, ${crisis.length} crisis rows`);
   });
 
   it('routes urgent health questions to healthcare, never to the fallback (≥ 97%; target 99%)', () => {
@@ -35,7 +36,14 @@ describe('held-out sets of our own', () => {
     assert.deepEqual(fellBack, [], 'an urgent health question never goes to the general assistant');
   });
 
-  // The shipped NB-LR gate reaches 92.9% (104 of 112): three rows of margin.
+  // Suicide and self-harm, often said with the money or hacking trouble behind it ("i can't pay my mortgage and i want
+  // to end my life"): not one of issue 14's categories, and the hardest for a bag of words. 85.1% (74 of 87) today.
+  it('routes suicide and self-harm messages to healthcare (≥ 80%)', () => {
+    const m = gate.evaluate(crisis);
+    assert.ok(m.accuracy >= 0.8, `${(m.accuracy * 100).toFixed(1)}%: ${JSON.stringify(m.confusion)}`);
+  });
+
+  // The shipped NB-LR gate reaches 93.8% (105 of 112): four rows of margin.
   it('routes mixed-domain questions by what the person needs (≥ 90%; target 92%)', () => {
     const m = gate.evaluate(mixed);
     assert.ok(m.accuracy >= 0.9, `${(m.accuracy * 100).toFixed(1)}%: ${JSON.stringify(m.confusion)}`);
