@@ -338,6 +338,10 @@ test('one user id rule for /v1 `user`, /predict and /feedback: an id /v1 took ca
   assert.equal(refused.status, 400);
   assert.deepEqual([(refused.body.error as Json).param, (refused.body.error as Json).type], ['user', 'invalid_request_error']);
   assert.match(String((refused.body.error as Json).message), /user must be an id of 1 to 256 characters/);
+  // A blank user is an anonymous caller, as OpenAI takes it, not an error.
+  const blank = await post('/v1/chat/completions', { model: 'moe-router', user: '  ', messages: [{ role: 'user', content: 'how do I budget' }] });
+  assert.equal(blank.status, 200, JSON.stringify(blank.body));
+  assert.equal(app.store.getDecision((blank.body.moe as { decisionId: string }).decisionId)!.userId, null);
   // /predict and /feedback say the same rule in words, not as the schema's regular expression.
   for (const [url, body] of [['/predict', { query: 'how do I budget', userId: 'alice smith' }], ['/feedback', { decisionId, vote: 'up', userId: '' }],
     ['/predict', { query: 'how do I budget', userId: 'x'.repeat(257) }]] as const) {

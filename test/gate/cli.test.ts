@@ -52,6 +52,11 @@ describe('moe train / eval / route', () => {
     const b = moe(args);
     assert.equal(a.code, 0, a.stderr);
     assert.equal(lastLine(a.stdout), lastLine(b.stdout));
+    const m = JSON.parse(lastLine(a.stdout)) as { accuracy: number; noise: { p: number; seed: number; cleanAccuracy: number; accuracyLost: number } };
+    const clean = JSON.parse(lastLine(moe(['eval', '--data', path.join(FIXTURES, 'small.csv'), '--model', model, '--json']).stdout)) as { accuracy: number };
+    assert.deepEqual(m.noise, { p: 0.1, seed: 3, cleanAccuracy: clean.accuracy, accuracyLost: clean.accuracy - m.accuracy });
+    const text = moe(args.filter((x) => x !== '--json'));
+    assert.match(text.stdout, new RegExp(`clean ${(clean.accuracy * 100).toFixed(1)}% → noisy ${(m.accuracy * 100).toFixed(1)}%: ${((clean.accuracy - m.accuracy) * 100).toFixed(1)} points lost to the noise`));
     const old = moe(['eval', '--data', path.join(FIXTURES, 'old_service.csv'), '--model', model]);
     assert.equal(old.code, 0, old.stderr);
     assert.match(old.stdout, /accuracy/);

@@ -11,6 +11,7 @@ import { writeDemoRegistry, writeLongAnswerModel } from '../support/writeDemoReg
 import { makeTempDir } from '../support/tempDir.js';
 import { createExpertPool } from '../../src/experts/createExpertPool.js';
 import type { DecisionRow } from '../../src/store/Store.js';
+import { isLoopbackHost } from '../../adapters/http/v1/registerV1.js';
 
 let app: TestApp;
 let client: OpenAI;
@@ -351,6 +352,11 @@ test('a HOST open to the network without API_KEYS gives one clear warning at sta
   const keyed = await createTestApp({ HOST: '0.0.0.0', API_KEYS: 'k' }, { logger: keyedLogger });
   t.after(() => keyed.dispose());
   assert.equal(quiet.filter((w) => /API_KEYS/.test(w)).length, 0);
+});
+
+test('every spelling of a loopback HOST counts as loopback; any other address does not', () => {
+  for (const host of ['localhost', 'LOCALHOST', '127.0.0.1', '127.1.2.3', '::1', '[::1]', '0:0:0:0:0:0:0:1', '::ffff:127.0.0.1']) assert.ok(isLoopbackHost(host), host);
+  for (const host of ['0.0.0.0', '::', '192.168.1.10', '::ffff:10.0.0.1', 'example.com', '128.0.0.1', '0:0:0:0:0:0:0:0']) assert.ok(!isLoopbackHost(host), host);
 });
 
 test('503 when the expert is busy; a client that disconnects mid-stream cancels the generation and its row', async (t) => {

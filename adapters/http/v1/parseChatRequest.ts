@@ -87,7 +87,8 @@ export function parseChatRequest(body: unknown): ChatRequest {
   while (last >= 0 && turns[last]!.role !== 'user') last--;
   if (last < 0) throw new BadRequest('messages', 'messages must contain a user message');
 
-  const user = body.user;
+  // A blank `user` is an anonymous caller, as OpenAI takes it; anything else must be an id /feedback also takes.
+  const user = typeof body.user === 'string' ? body.user.trim() || null : body.user;
   if (user !== undefined && user !== null && (typeof user !== 'string' || !isUserId(user))) {
     throw new BadRequest('user', `user must be ${USER_ID_RULE} (it is also the userId of POST /feedback)`);
   }
@@ -115,6 +116,6 @@ export function parseChatRequest(body: unknown): ChatRequest {
     maxTokens: maxCompletion ?? optionalNumber(body, 'max_tokens', 1, 1_000_000, true),
     temperature: optionalNumber(body, 'temperature', 0, 2),
     topP: optionalNumber(body, 'top_p', 0, 1),
-    userId: typeof user === 'string' && user.trim() !== '' ? user.trim() : null,
+    userId: typeof user === 'string' ? user : null,
   };
 }

@@ -24,7 +24,9 @@ const digest = (s: string): Buffer => createHash('sha256').update(s).digest();
 
 /** True when `host` only accepts connections from this machine. */
 export function isLoopbackHost(host: string): boolean {
-  return host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
+  const h = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  if (h === 'localhost' || h === '::1' || /^(0{1,4}:){7}0{0,3}1$/.test(h)) return true;
+  return /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(h);
 }
 
 export async function registerV1(app: FastifyInstance, opts: V1Options): Promise<void> {
