@@ -26,6 +26,17 @@ describe('labelled CSV reading', () => {
     assert.deepEqual(rows[0], { text: 'my head hurts and i have a high fever', label: 'healthcare', kind: 'plain', line: 2 });
   });
 
+  it('lets a row leave off kind and weight: the dataset weighs a few rows without a column on every row', () => {
+    const rows = parseLabelledCsv('text,label,kind,weight\nhow do i budget,finance\ni want to die,healthcare,crisis,3\n"is it, safe",healthcare,plain\n', 'x.csv');
+    assert.deepEqual(rows, [
+      { text: 'how do i budget', label: 'finance', line: 2 },
+      { text: 'i want to die', label: 'healthcare', kind: 'crisis', weight: 3, line: 3 },
+      { text: 'is it, safe', label: 'healthcare', kind: 'plain', line: 4 },
+    ]);
+    // The same through csv-parse (a CR sends the file there).
+    assert.deepEqual(parseLabelledCsv('text,label,kind,weight\r\nhow do i budget,finance\r\ni want to die,healthcare,crisis,3\r\n', 'x.csv').map((r) => r.weight), [undefined, 3]);
+  });
+
   it("maps the old service's query,expert header and expert names", () => {
     const rows = readLabelledCsv(path.join(FIXTURES, 'old_service.csv'));
     assert.deepEqual(
@@ -44,6 +55,7 @@ describe('labelled CSV reading', () => {
       ['text,label\nfine row,finance\nsecond,finance\nthird,banking\n', 4, /unknown label "banking"/],
       ['text,label\nfine row,finance\n"never closed,finance\nmore,none\n', 3, /never closed/],
       ['text,label\n"multi\nline row",finance\nbad,,extra\n', 4, /bad CSV/],
+      ['text,label,kind,weight\nfine row,finance\nonly text\n', 3, /1 field where the header has 4 \(text,label,kind,weight\); only kind and weight may be left off/],
       ['text,label\n', 2, /no rows/],
       ['', 1, /empty/],
     ];
@@ -124,7 +136,7 @@ describe('labelled CSV reading', () => {
     /** csv-parse's records and the line each starts on (its line count at the record's end, less the line breaks in it). */
     const reference = (text: string): { record: string[]; line: number }[] | 'error' => {
       try {
-        const parsed = parse(text, { bom: true, info: true, raw: true, skip_empty_lines: true }) as unknown as { record: string[]; raw: string; info: { lines: number } }[];
+        const parsed = parse(text, { bom: true, info: true, raw: true, skip_empty_lines: true, relax_column_count_less: true }) as unknown as { record: string[]; raw: string; info: { lines: number } }[];
         return parsed.map((r) => ({ record: r.record, line: r.info.lines - (r.raw.replace(/^[\r\n]+|[\r\n]+$/g, '').match(/\n/g)?.length ?? 0) }));
       } catch {
         return 'error';
