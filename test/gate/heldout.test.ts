@@ -25,7 +25,7 @@ describe('held-out sets of our own', () => {
   it('are held out: no row of either set is in the training data', () => {
     const trained = new Set(dataset.map((r) => normalizeForDuplicates(r.text)));
     for (const r of [...urgent, ...mixed, ...crisis]) assert.ok(!trained.has(normalizeForDuplicates(r.text)), r.text);
-    assert.ok(urgent.length >= 140 && mixed.length >= 100 && crisis.length >= 80, `${urgent.length} urgent, ${mixed.length} mixed, ${crisis.length} crisis rows`);
+    assert.ok(urgent.length >= 140 && mixed.length >= 100 && crisis.length >= 100, `${urgent.length} urgent, ${mixed.length} mixed, ${crisis.length} crisis rows`);
   });
 
   it('routes urgent health questions to healthcare, never to the fallback (≥ 97%; target 99%)', () => {
@@ -37,10 +37,11 @@ describe('held-out sets of our own', () => {
   });
 
   // Suicide and self-harm, often said with the money or hacking trouble behind it ("i can't pay my mortgage and i want
-  // to end my life"): not one of issue 14's categories, and the hardest for a bag of words. 85.1% (74 of 87) today.
-  it('routes suicide and self-harm messages to healthcare (≥ 80%)', () => {
+  // to end my life"): not one of issue 14's categories, and the hardest for a bag of words. The dataset weighs its
+  // crisis rows 3 (84% → 97%, 97 of 100, with the same rows at weight 1).
+  it('routes suicide and self-harm messages to healthcare (≥ 93%)', () => {
     const m = gate.evaluate(crisis);
-    assert.ok(m.accuracy >= 0.8, `${(m.accuracy * 100).toFixed(1)}%: ${JSON.stringify(m.confusion)}`);
+    assert.ok(m.accuracy >= 0.93, `${(m.accuracy * 100).toFixed(1)}%: ${JSON.stringify(m.confusion)}`);
   });
 
   // The shipped NB-LR gate reaches 93.8% (105 of 112): four rows of margin.

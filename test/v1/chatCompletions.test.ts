@@ -186,20 +186,21 @@ test('multi-turn: routed on the last user message, the earlier turns reach the e
 });
 
 test('multi-turn routing follows the conversation rule: a terse follow-up stays with the conversation\'s expert', async () => {
-  const alone = await client.chat.completions.create({ model: 'moe-router', messages: [{ role: 'user', content: 'what about for kids' }] });
-  assert.equal(alone.model, 'general', 'on its own the follow-up is off-topic');
+  // Alone, "how much is too much" reads as a money question; after one about ibuprofen it is about the dose.
+  const alone = await client.chat.completions.create({ model: 'moe-router', messages: [{ role: 'user', content: 'how much is too much' }] });
+  assert.equal(alone.model, 'finance', 'on its own the follow-up reads as finance');
   const followUp = await client.chat.completions.create({
     model: 'moe-router',
     messages: [
       { role: 'user', content: 'what is a safe dose of ibuprofen for a headache' },
       { role: 'assistant', content: 'For adults, 200 to 400 mg every 4 to 6 hours.' },
-      { role: 'user', content: 'what about for kids' },
+      { role: 'user', content: 'how much is too much' },
     ],
   });
   assert.equal(followUp.model, 'healthcare');
   const r = row(app, moeOf(followUp).decisionId);
   assert.equal(r.expert, 'healthcare');
-  assert.equal(r.gateExpert, 'general', 'the log keeps what the gate said about the message alone');
+  assert.equal(r.gateExpert, 'finance', 'the log keeps what the gate said about the message alone');
   assert.equal(r.fallbackReason, null);
 });
 
