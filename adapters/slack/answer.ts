@@ -43,7 +43,8 @@ export async function deliverAnswer(ctx: SlackContext, client: webApi.WebClient,
       });
     } catch (err) {
       ctx.logger.warn({ channel: target.channel, userId: target.userId, ...errorFields(err) }, 'slack: no answer');
-      await writer.fail(userErrorMessage(err, ctx.config.maxQueryChars));
+      const notice = userErrorMessage(err, ctx.config.maxQueryChars);
+      await (isRefusal(err) ? writer.refuse(notice) : writer.fail(notice));
       return null;
     }
     const refs = await writer.complete(result);
@@ -63,6 +64,12 @@ export async function deliverAnswer(ctx: SlackContext, client: webApi.WebClient,
   } finally {
     await status.clear();
   }
+}
+
+/** The asker's own request was refused (too fast, empty, too long): theirs to hear, not the thread's. */
+const REFUSALS: ReadonlySet<string> = new Set(['rate_limited', 'empty_query', 'query_too_long', 'prompt_too_long']);
+function isRefusal(err: unknown): boolean {
+  return typeof err === 'object' && err !== null && REFUSALS.has(String((err as { code?: unknown }).code));
 }
 
 /**
@@ -156,6 +163,26 @@ class AnswerWriter {
     // Text already shown stays, ending with the error line.
     const shown = this.edited.stream.shownText;
     await this.update(this.edited.ts, shown.trim() !== '' ? cutShortMessage(this.header, shown, notice) : noticeMessage(notice));
+  }
+
+  /**
+   * A refusal, said to the asker alone (ephemeral) as long as none of the answer is in the thread: a placeholder
+   * (workspaces that cannot stream) is deleted, or, when Slack will not delete it, shows the notice.
+   */
+  async refuse(notice: string): Promise<void> {
+    if (this.native?.sentAny || (this.edited !== null && this.edited.stream.shownText !== '')) return this.fail(notice);
+    await this.native?.finish();
+    await this.switching;
+    const placeholder = this.edited;
+    if (placeholder) {
+      await placeholder.stream.finish();
+      const deleted = await this.client.chat.delete({ channel: this.target.channel, ts: placeholder.ts }).then(() => true, (err: unknown) => {
+        this.ctx.logger.warn({ channel: this.target.channel, ts: placeholder.ts, ...errorFields(err) }, 'slack: could not delete the placeholder');
+        return false;
+      });
+      if (!deleted) return this.update(placeholder.ts, noticeMessage(notice));
+    }
+    await this.client.chat.postEphemeral({ channel: this.target.channel, user: this.target.userId, thread_ts: this.target.threadTs, text: notice });
   }
 
   /** Finishes the native stream; null when the workspace turned out unable to stream (nothing was shown). */

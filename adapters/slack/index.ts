@@ -112,6 +112,7 @@ export async function startSlack(options: StartSlackOptions): Promise<SlackBot> 
       botId: str(e.bot_id),
       botUserId: args.context.botUserId ?? null,
       teamId: str(e.user_team) ?? str(e.team) ?? str(body.team_id) ?? args.context.teamId ?? null,
+      addressed: kind !== 'message' || e.channel_type === 'im',
     };
     await run('question', { eventId: m.eventId, channel: m.channel, ts: m.ts }, () => handleQuestion(ctx, args.client, m), async (err) => {
       if (!m.user || !m.channel) return;

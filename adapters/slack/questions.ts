@@ -28,6 +28,8 @@ export interface IncomingMessage {
   botUserId: string | null;
   /** The asker's workspace (event `user_team`, else the delivery's team). */
   teamId: string | null;
+  /** Said to the bot (a mention or a DM), not a plain message in a thread it answered in. */
+  addressed: boolean;
 }
 
 /** Why a message is not answered, or null when it is a question. */
@@ -47,6 +49,9 @@ export function slackConversationKey(channel: string, threadTs: string): string 
 export async function handleQuestion(ctx: SlackContext, client: webApi.WebClient, m: IncomingMessage): Promise<void> {
   const ignored = ignoreReason(m);
   if (ignored !== null) return void ctx.logger.debug({ channel: m.channel, ts: m.ts, reason: ignored }, 'slack: message ignored');
+  const question = questionFromSlack(m.text, m.botUserId ?? undefined);
+  // A file or an emoji posted in the thread without a word is not a question to the bot; said to it, it gets a hint.
+  if (question === '' && !m.addressed) return void ctx.logger.debug({ channel: m.channel, ts: m.ts, reason: 'no text' }, 'slack: message ignored');
   const user = m.user!;
   const keys = [`msg:${m.channel}:${m.ts}`];
   if (m.eventId) keys.unshift(`event:${m.eventId}`);
@@ -55,7 +60,6 @@ export async function handleQuestion(ctx: SlackContext, client: webApi.WebClient
     return;
   }
   const threadTs = m.threadTs ?? m.ts;
-  const question = questionFromSlack(m.text, m.botUserId ?? undefined);
   if (question === '' || question.length > ctx.config.maxQueryChars) {
     const code = question === '' ? 'empty_query' : 'query_too_long';
     await client.chat.postEphemeral({

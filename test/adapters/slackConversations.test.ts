@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BOT_USER_ID, blockTexts } from '../support/fakeSlack.js';
-import { dmEvent, mention, query, startHarness, waitForAnswer, waitForLogs, type Harness } from './slackHarness.js';
+import { dmEvent, mention, NO_STREAM_TEAM, query, startHarness, waitForAnswer, waitForEphemeral, waitForLogs, type Harness } from './slackHarness.js';
 
 /** A plain channel message event (no mention), as Slack sends it for message.channels. */
 function channelMessage(m: { channel: string; user: string; text: string; ts: string; threadTs: string | null }, extra: Record<string, unknown> = {}): Record<string, unknown> {
@@ -107,5 +107,42 @@ describe('Slack conversations past CONVERSATION_MAX_TURNS', () => {
     const turns = turnsOf(h, 'U0CONV06');
     assert.deepEqual(turns.map((t) => [t.turn, t.follow_up]), [[1, 0], [2, 1], [1, 0]]);
     assert.notEqual(turns[2]!.conversation_id, turns[0]!.conversation_id);
+  });
+});
+
+describe('Slack refusals are told to the asker alone', () => {
+  let h: Harness;
+  before(async () => {
+    h = await startHarness({ env: { RATE_LIMIT_PER_USER: '1/min' } });
+  });
+  after(async () => {
+    await h?.close();
+  });
+
+  test('asking too fast gets a private notice, never a message in the thread, where Slack streams and where it cannot', async () => {
+    for (const [user, team] of [['U0FAST01', undefined], ['U0FAST02', NO_STREAM_TEAM]] as const) {
+      const { q } = await mention(h, 'How do I set a strong password for my bank?', user, 'C0FAST', team);
+      await waitForAnswer(h, q.channel, q.ts);
+      const { q: again } = await mention(h, 'And how often should I change it?', user, 'C0FAST', team);
+      const notice = await waitForEphemeral(h, user, /Slow down, you are asking too fast/);
+      assert.equal(notice.threadTs, again.ts, 'the notice is in the refused question\'s thread');
+      assert.deepEqual(h.fake.thread(again.channel, again.ts).filter((m) => m.user === BOT_USER_ID && m.ephemeralFor === null), [], `nothing public in the thread (${team ?? 'streaming'})`);
+    }
+    // Where Slack cannot stream, the answer's placeholder was posted before the refusal, then deleted.
+    assert.ok(h.fake.callsOf('chat.delete').some((c) => c.response.ok === true), 'the placeholder was deleted');
+  });
+
+  test('a file or emoji posted in an answered thread without words is not a question: no reply at all', async () => {
+    const { q } = await mention(h, 'Is it ok to take ibuprofen every day for my back pain?', 'U0FILE01');
+    await waitForAnswer(h, q.channel, q.ts);
+    const before = h.fake.calls.length;
+    const file = h.fake.userMessage(q.channel, 'U0FILE02', '', q.ts);
+    await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(channelMessage(file, { subtype: 'file_share', files: [{ id: 'F01', name: 'xray.png' }] })));
+    await waitForLogs(h, 1, (l) => l.message === 'slack: message ignored' && l.fields.ts === file.ts && l.fields.reason === 'no text', 'the file post to be ignored');
+    assert.deepEqual(h.fake.calls.slice(before).map((c) => c.method), [], 'no Web API call: no reply, no private hint');
+    // Said to the bot, an empty message still gets the hint.
+    const { q: bare } = await mention(h, '', 'U0FILE03');
+    await waitForEphemeral(h, 'U0FILE03', /Please type a question/);
+    assert.deepEqual(h.fake.thread(bare.channel, bare.ts).filter((m) => m.user === BOT_USER_ID && m.ephemeralFor === null), []);
   });
 });

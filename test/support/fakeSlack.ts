@@ -492,6 +492,14 @@ export class FakeSlack {
           ? { ok: true, message_ts: msg.ts }
           : { ok: true, channel, ts: msg.ts, message: { type: 'message', user: BOT_USER_ID, bot_id: BOT_ID, text: msg.text, ts: msg.ts } };
       }
+      case 'chat.delete': {
+        const key = `${channel}:${String(p.ts)}`;
+        const msg = this.messages.get(key);
+        if (!msg) return { ok: false, error: 'message_not_found' };
+        if (msg.user !== BOT_USER_ID || msg.ephemeralFor !== null) return { ok: false, error: 'cant_delete_message' };
+        this.messages.delete(key);
+        return { ok: true, channel, ts: msg.ts };
+      }
       case 'chat.update': {
         const msg = this.messages.get(`${channel}:${String(p.ts)}`);
         if (!msg) return { ok: false, error: 'message_not_found' };
