@@ -82,6 +82,11 @@ export function isPermissionError(err: unknown): boolean {
     && (err.code === RESTJSONErrorCodes.MissingAccess || err.code === RESTJSONErrorCodes.MissingPermissions);
 }
 
+/** The message is gone (a moderator or the asker deleted the answer while it was written). */
+export function isUnknownMessage(err: unknown): boolean {
+  return err instanceof DiscordAPIError && err.code === RESTJSONErrorCodes.UnknownMessage;
+}
+
 /** Removes a public reply that will not carry an answer (edited first: a follow-up to an unresolved deferral would inherit its public flag). */
 export async function discardReply(interaction: RepliableInteraction): Promise<void> {
   await interaction.editReply({ content: '⚠️ No answer.', allowedMentions: NO_MENTIONS, components: [] }).catch(() => undefined);

@@ -2,6 +2,7 @@
  * Discord answers whose expert breaks mid-answer: the real discord.js Client against the fake Discord, the real Router,
  * and two experts served by loopback engines (test/support/fakeEngine.ts) that fail the way serving engines do.
  * Before any of the expert's text was on screen the fallback expert answers; after, the message ends with an error line.
+ * An answer still being written can be replied to, and deleted.
  */
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -85,6 +86,38 @@ describe('Discord answers whose expert breaks', () => {
     const decisionId = components(answer).find((c) => c.emoji?.name === '👍')!.custom_id!.split(':')[2]!;
     const row = app.store.getDecision(decisionId)!;
     assert.deepEqual([row.status, row.gateExpert, row.expert, row.fallbackReason], ['answered', 'finance', 'general', 'expert_unavailable']);
+  });
+
+  test('a reply with a mention to an answer still being written is a follow-up of its conversation', async () => {
+    await endpointUp('cybersecurity');
+    const ask = fake.slash('ask', { query: 'how do i recognise a phishing email' }, { id: '702' });
+    const first = await fake.waitFor(() => fake.messagesFor(ask.token).find((m) => m.content.includes('step2')), 60_000, 'the answer streaming');
+    assert.ok(!hasVotes(first), 'still being written');
+    const before = fake.channelMessages().length;
+    fake.userMessage('<@900000000000000003> and what about sms phishing', { id: '702' }, { replyTo: first, mentionsBot: true });
+    const reply = await fake.waitFor(() => fake.channelMessages().slice(before).find((m) => hasVotes(m)), 60_000, 'the follow-up\'s answer');
+    assert.match(reply.content, /^🔐 Cybersecurity Expert · /);
+    const rows = app.store.db.prepare("SELECT turn, follow_up, conversation_id FROM decisions WHERE user_id = '702' ORDER BY created_at").all() as { turn: number; follow_up: number; conversation_id: string }[];
+    assert.deepEqual(rows.map((r) => [r.turn, r.follow_up]), [[1, 0], [2, 1]]);
+    assert.equal(rows[0]!.conversation_id, rows[1]!.conversation_id);
+  });
+
+  test('an answer deleted while it is written stops its generation: the row is cancelled, nobody is told of an error', async () => {
+    await endpointUp('cybersecurity');
+    const ask = fake.slash('ask', { query: 'how do i secure my home wifi router' }, { id: '703' });
+    const first = await fake.waitFor(() => fake.messagesFor(ask.token).find((m) => m.content.includes('step2')), 60_000, 'the answer streaming');
+    first.deleted = true; // a moderator deletes it
+    // Polled: once generation stops, the fakes see no more calls to wake a waitFor.
+    let row: { status: string; error: string | null } | undefined;
+    for (const deadline = Date.now() + 30_000; Date.now() < deadline; await new Promise((resolve) => setTimeout(resolve, 20))) {
+      row = app.store.db.prepare("SELECT status, error FROM decisions WHERE user_id = '703'").get() as typeof row;
+      if (row && row.status !== 'pending') break;
+    }
+    assert.ok(row && row.status !== 'pending', 'the row ended');
+    assert.equal(row.status, 'cancelled', `${row.status}: ${String(row.error)}`);
+    assert.deepEqual(ephemeralTexts(fake, ask), [], 'no error told to anyone');
+    const edits = fake.callsFor(ask.token).filter((c) => c.method === 'PATCH' && c.status === 404);
+    assert.equal(edits.length, 1, 'one edit found the message gone; none after it');
   });
 
   test('broken after some of its text was shown: the message keeps that text and ends with an error line', async () => {
