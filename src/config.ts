@@ -23,7 +23,8 @@ export interface RateLimit {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-const OFF = ['off', 'never', 'none', '0', 'false'];
+// Not '0': QUERY_RETENTION=0 read as "keep forever" where 0s deletes at once; a duration of 0 is a number, off is a word.
+const OFF = ['off', 'never', 'none', 'false'];
 
 /** Thrown by the unit parsers below; the schema turns it into a zod issue on the setting being read. */
 class Invalid extends Error {}
@@ -125,8 +126,13 @@ function duration(def: string, minMs = 0): Schema<number> {
   });
 }
 
-const durationOrOff = (def: number | null): Schema<number | null> =>
-  parsed(def, (raw) => (OFF.includes(raw.toLowerCase()) ? null : durationMs(raw)));
+const durationOrOff = (def: number | null, minMs = 0): Schema<number | null> =>
+  parsed(def, (raw) => {
+    if (OFF.includes(raw.trim().toLowerCase())) return null;
+    const ms = durationMs(raw);
+    if (ms < minMs) throw new Invalid(`must be at least ${describeMs(minMs)} (or off), got "${raw}"`);
+    return ms;
+  });
 
 const host = parsed('127.0.0.1', (raw) => {
   if (!/^[A-Za-z0-9.:_-]+$/.test(raw)) throw new Invalid(`"${raw}" is not a host name or address`);
@@ -198,14 +204,19 @@ const SETTINGS = {
   expertQueueLimit: setting('EXPERT_QUEUE_LIMIT', wholeNumber(32, 0, 100_000)),
   expertTimeoutMs: setting('EXPERT_TIMEOUT', duration('120s', 1_000)),
   expertMemoryBudgetBytes: setting('EXPERT_MEMORY_BUDGET', memoryBudget),
-  retrainIntervalMs: setting('RETRAIN_INTERVAL', durationOrOff(6 * 3_600_000)),
+  retrainIntervalMs: setting('RETRAIN_INTERVAL', durationOrOff(6 * 3_600_000, 100)), // 0 would be a busy loop of database reads
   retrainMinFeedback: setting('RETRAIN_MIN_FEEDBACK', wholeNumber(20, 0, 10_000_000)),
   retrainMargin: setting('RETRAIN_MARGIN', number(0.005, 0, 1)),
   gateReloadIntervalMs: setting('GATE_RELOAD_INTERVAL', duration('2s', 50)),
   gateKeepVersions: setting('GATE_KEEP_VERSIONS', wholeNumber(10, 0, 100_000)), // promoted gate versions kept besides the active one and its rollback target
   adminToken: setting('ADMIN_TOKEN', optionalString), // the dashboard at /admin; empty = off (404)
   /** Bearer keys /v1 accepts, comma-separated; empty = /v1 is open (with a warning at start when HOST is not loopback). */
-  apiKeys: setting('API_KEYS', parsed<string[]>([], (raw) => raw.split(',').map((k) => k.trim()).filter(Boolean))),
+  apiKeys: setting('API_KEYS', parsed<string[]>([], (raw) => {
+    const keys = raw.split(',').map((k) => k.trim()).filter(Boolean);
+    // Set but holding no key (" , "): /v1 would be silently open, the opposite of what setting it asks for.
+    if (keys.length === 0 && raw.trim() !== '') throw new Invalid(`holds no key ("${raw}"); give comma-separated keys, or leave it unset for an open /v1`);
+    return keys;
+  })),
   discord: {
     token: setting('DISCORD_TOKEN', optionalString),
     appId: setting('DISCORD_APP_ID', optionalString),

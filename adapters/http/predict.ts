@@ -71,6 +71,7 @@ function resultBody(r: AskResult): Record<string, unknown> {
 
 /** HTTP conversations are keyed `http:<conversationId>`. */
 const HTTP_KEY = 'http:';
+const V1_PREFIX = 'v1:';
 
 /** The caller's conversationId, checked (an unknown one starts a conversation under it), or a new one; a string is a 400 message. */
 function conversationIdOf(given: string | undefined): { id: string } | { error: string } {
@@ -80,6 +81,9 @@ function conversationIdOf(given: string | undefined): { id: string } | { error: 
   if (chars > MAX_CONVERSATION_ID_CHARS) return { error: `conversationId is ${chars} characters long; at most ${MAX_CONVERSATION_ID_CHARS} are allowed` };
   // A lone surrogate would be stored as invalid UTF-8 in the conversation's key; replacing it could merge two ids.
   if (!given.isWellFormed()) return { error: 'conversationId is not well-formed Unicode (it has a lone UTF-16 surrogate)' };
+  // /v1 derives its ids from the caller and the chat's first message: /predict must not reach into those chats with one.
+  if (given.startsWith(V1_PREFIX)) return { error: `conversationId starting with "${V1_PREFIX}" belongs to /v1/chat/completions conversations; use an id /predict returned` };
+  if (/\p{Cc}/u.test(given)) return { error: 'conversationId has a control character' };
   return { id: given };
 }
 

@@ -20,6 +20,8 @@ for (const [setting, value] of [
   ['LOG_QUERY_TEXT', 'maybe'],
   ['RATE_LIMIT_PER_USER', '5 per minute'],
   ['RETRAIN_INTERVAL', 'often'],
+  ['RETRAIN_INTERVAL', '0'],
+  ['API_KEYS', ' , '],
   ['LLAMA_THREADS', '0'],
   ['LLAMA_GPU', 'tpu'],
   ['EXPERT_MEMORY_BUDGET', 'lots'],
@@ -43,6 +45,9 @@ test('rates, durations and lists parse as documented', () => {
   const c = loadConfig({ RETRAIN_INTERVAL: '6h', QUERY_RETENTION: 'off', ADMIN_USER_IDS: '1, 2', EXPERT_MEMORY_BUDGET: '2GiB' });
   assert.equal(c.retrainIntervalMs, 6 * 3_600_000);
   assert.equal(c.queryRetentionMs, null);
+  // A bare 0 is no time at all, as 0s is: text is kept for no time, not forever.
+  assert.equal(loadConfig({ QUERY_RETENTION: '0' }).queryRetentionMs, 0);
+  assert.deepEqual(loadConfig({ API_KEYS: ' k1 , ,k2' }).apiKeys, ['k1', 'k2']);
   assert.deepEqual(c.discord.adminUserIds, ['1', '2']);
   assert.equal(c.expertMemoryBudgetBytes, 2 * 1024 ** 3);
 });
@@ -53,6 +58,8 @@ test('settings that would break every answer are refused by the schema', () => {
     ['EXPERT_TIMEOUT', '10ms', /must be at least 1s/],
     ['RATE_LIMIT_PER_USER', '5/0min', /window must be longer than 0/],
     ['RATE_LIMIT_PER_USER', '0/min', /expected a rate/],
+    ['RETRAIN_INTERVAL', '0s', /must be at least 100ms \(or off\)/],
+    ['API_KEYS', ',', /holds no key/],
   ] as const) {
     assert.throws(() => loadConfig({ [setting]: value }), (err: unknown) => {
       assert.ok(err instanceof ConfigError, `${setting}=${value}`);

@@ -69,6 +69,20 @@ test('an empty or over-long conversationId is a 400 with a clear message, and no
   assert.equal(emoji.status, 200);
   assert.equal(emoji.body.conversationId, '😀'.repeat(200));
   assert.match(String((await predict({ query: 'how do i budget', conversationId: '😀'.repeat(201) })).body.message), /conversationId is 201 characters long/);
+  assert.match(String((await predict({ query: 'how do i budget', conversationId: 'a\u0000b' })).body.message), /control character/);
+});
+
+test('/predict cannot continue a /v1 chat, whose id anyone could compute from its user and first question', async () => {
+  const res = await app.http.inject({
+    method: 'POST', url: '/v1/chat/completions', headers: { 'content-type': 'application/json' },
+    payload: JSON.stringify({ model: 'moe-router', user: 'zed', messages: [{ role: 'user', content: 'I have had a fever for three days' }] }),
+  });
+  const v1Id = (res.json() as { moe: { conversationId: string } }).moe.conversationId;
+  assert.match(v1Id, /^v1:/);
+  const r = await predict({ query: 'what did I tell you earlier?', userId: 'mallory', conversationId: v1Id });
+  assert.equal(r.status, 400);
+  assert.match(String(r.body.message), /belongs to \/v1\/chat\/completions conversations/);
+  assert.deepEqual(app.store.db.prepare("SELECT COUNT(*) AS n FROM decisions WHERE user_id = 'mallory'").get(), { n: 0 }, 'nothing was asked');
 });
 
 test('streamed answers carry the conversationId in the decision and done events', async () => {
