@@ -212,7 +212,7 @@ export async function loadRegistry(file: string): Promise<ExpertRegistry> {
   }
   let raw: unknown;
   try {
-    raw = JSON.parse(text);
+    raw = JSON.parse(text.replace(/^\uFEFF/, '')); // editors on Windows save a BOM, which JSON.parse refuses
   } catch (err) {
     throw new RegistryError(file, '(file)', `not valid JSON: ${(err as Error).message}`);
   }

@@ -75,6 +75,10 @@ test('an unreadable or non-JSON registry file is a clear error', async (t) => {
   await assert.rejects(loadRegistry(path.join(dir, 'nope.json')), /nope\.json: \(file\): file not found/);
   await writeFile(path.join(dir, 'bad.json'), '{ "fallback": ');
   await assert.rejects(loadRegistry(path.join(dir, 'bad.json')), /bad\.json: \(file\): not valid JSON/);
+  // Saved with a BOM (Notepad does): read as the same registry.
+  await writeFile(path.join(dir, 'bom.json'), `\uFEFF${await readFile('models/experts.json', 'utf8')}`);
+  const withBom = await loadRegistry(path.join(dir, 'bom.json'));
+  assert.deepEqual(withBom.experts.map((e) => [e.id, e.systemPrompt]), shipped.experts.map((e) => [e.id, e.systemPrompt]));
 });
 
 test('an expert on a serving engine: endpoint instead of model, with its key from the environment', () => {

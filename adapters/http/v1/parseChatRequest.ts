@@ -80,7 +80,7 @@ export function parseChatRequest(body: unknown): ChatRequest {
       case 'function':
         break; // tool results belong to function calling, which the experts do not do
       default:
-        throw new BadRequest(`${param}.role`, `${param}.role must be system, developer, user or assistant`);
+        throw new BadRequest(`${param}.role`, `${param}.role must be system, developer, user, assistant, tool or function`);
     }
   });
   let last = turns.length - 1;
