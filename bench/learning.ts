@@ -131,7 +131,7 @@ async function timeRetrainOn100k(data: TrainingExample[], publicRows: TrainingEx
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'moe-bench-learning-'));
   try {
     const datasetPath = path.join(dir, 'dataset.csv');
-    fs.writeFileSync(datasetPath, 'text,label\n' + data.map((r) => `"${r.text.replace(/"/g, '""')}",${r.label}`).join('\n'));
+    fs.writeFileSync(datasetPath, 'text,label,weight\n' + data.map((r) => `"${r.text.replace(/"/g, '""')}",${r.label},${r.weight ?? ''}`).join('\n'));
     const config = loadConfig({ DB_PATH: path.join(dir, 'moe.sqlite'), GATE_PATH: path.join(dir, 'gate.json'), DATASET_PATH: datasetPath, LOG_LEVEL: 'silent' });
     const store = Store.open(config.dbPath, { keepText: true });
     const active = trainGate(data).gate;
@@ -176,7 +176,8 @@ export interface BenchData {
 
 /** Our data and its held-out split; the public rows split 40/60 into evaluation rows and questions users ask (disjoint). */
 export function loadBenchData(): BenchData {
-  const data = readLabelledCsv(path.join(ROOT, 'data/dataset.csv')).map(({ text, label }) => ({ text, label }));
+  // Weights kept: the dataset weighs its crisis rows, and the shipped gate trains with them.
+  const data = readLabelledCsv(path.join(ROOT, 'data/dataset.csv')).map(({ text, label, weight }) => (weight === undefined ? { text, label } : { text, label, weight }));
   const publicRows: TrainingExample[] = [
     ...readLabelledCsv(BALANCED).map(({ text, label }) => ({ text, label })),
     ...(fs.existsSync(OFFTOPIC) ? readLabelledCsv(OFFTOPIC).map(({ text, label }) => ({ text, label })) : []),

@@ -23,7 +23,7 @@ export interface RateLimit {
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 const UNITS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, min: 60_000, h: 3_600_000, d: 86_400_000 };
 const SIZE_UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, kib: 1024, mib: 1024 ** 2, gib: 1024 ** 3 };
-// Not '0': QUERY_RETENTION=0 read as "keep forever" where 0s deletes at once; a duration of 0 is a number, off is a word.
+// Not '0': QUERY_RETENTION=0 read as "keep forever" where 0s deletes at once (durationOrOff refuses a bare 0).
 const OFF = ['off', 'never', 'none', 'false'];
 
 /** Thrown by the unit parsers below; the schema turns it into a zod issue on the setting being read. */
@@ -129,6 +129,8 @@ function duration(def: string, minMs = 0): Schema<number> {
 const durationOrOff = (def: number | null, minMs = 0): Schema<number | null> =>
   parsed(def, (raw) => {
     if (OFF.includes(raw.trim().toLowerCase())) return null;
+    // A bare 0 meant "off" until December 2026: refused rather than silently read the other way.
+    if (raw.trim() === '0') throw new Invalid('"0" is ambiguous: write off to turn it off, or a duration with its unit (e.g. 0s, 30d)');
     const ms = durationMs(raw);
     if (ms < minMs) throw new Invalid(`must be at least ${describeMs(minMs)} (or off), got "${raw}"`);
     return ms;

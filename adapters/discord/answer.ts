@@ -48,7 +48,11 @@ export async function deliverAnswer(ctx: DiscordContext, chain: AnswerChain, cal
       await chain.tellPrivately(PERMISSION_MESSAGE);
       return null;
     }
-    if (isUnknownMessage(reason)) return null; // deleted on purpose: nothing to show, nobody to tell
+    if (isUnknownMessage(reason)) {
+      // Deleted on purpose: nothing to show, nobody to tell.
+      ctx.logger.info({ interactionId: chain.id, userId: chain.userId }, 'discord: the answer was deleted while it was written; generation stopped');
+      return null;
+    }
     const notice = userErrorMessage(err, ctx.config.maxQueryChars);
     // Text already shown stays, ending with the error line; otherwise the placeholder goes and only the asker is told.
     if (stream.shownText !== null && (await endWith(ctx, chain, cutShort(stream.shownText, notice)))) return null;

@@ -66,6 +66,9 @@ export async function deliverAnswer(ctx: SlackContext, client: webApi.WebClient,
   }
 }
 
+/** What a placeholder Slack would not delete says after a refusal (the reason goes to the asker alone). */
+const NO_ANSWER = '⚠️ No answer.';
+
 /** The asker's own request was refused (too fast, empty, too long): theirs to hear, not the thread's. */
 const REFUSALS: ReadonlySet<string> = new Set(['rate_limited', 'empty_query', 'query_too_long', 'prompt_too_long']);
 function isRefusal(err: unknown): boolean {
@@ -167,7 +170,7 @@ class AnswerWriter {
 
   /**
    * A refusal, said to the asker alone (ephemeral) as long as none of the answer is in the thread: a placeholder
-   * (workspaces that cannot stream) is deleted, or, when Slack will not delete it, shows the notice.
+   * (workspaces that cannot stream) is deleted, or, when Slack will not delete it, left saying "No answer."
    */
   async refuse(notice: string): Promise<void> {
     if (this.native?.sentAny || (this.edited !== null && this.edited.stream.shownText !== '')) return this.fail(notice);
@@ -180,7 +183,7 @@ class AnswerWriter {
         this.ctx.logger.warn({ channel: this.target.channel, ts: placeholder.ts, ...errorFields(err) }, 'slack: could not delete the placeholder');
         return false;
       });
-      if (!deleted) return this.update(placeholder.ts, noticeMessage(notice));
+      if (!deleted) await this.update(placeholder.ts, noticeMessage(NO_ANSWER));
     }
     await this.client.chat.postEphemeral({ channel: this.target.channel, user: this.target.userId, thread_ts: this.target.threadTs, text: notice });
   }

@@ -41,6 +41,11 @@ export function ignoreReason(m: IncomingMessage): string | null {
   return null;
 }
 
+/** Whether `text` has a letter or digit outside :shortcodes: ("👍", ":joy:" and "!!" have none). */
+export function hasWords(text: string): boolean {
+  return /[\p{L}\p{N}]/u.test(text.replace(/:[a-z0-9_+'-]+:/gi, ''));
+}
+
 /** A Slack thread is one conversation: `slack:<channel>:<thread_ts>` (a top-level message's own ts starts its thread). */
 export function slackConversationKey(channel: string, threadTs: string): string {
   return `slack:${channel}:${threadTs}`;
@@ -50,8 +55,9 @@ export async function handleQuestion(ctx: SlackContext, client: webApi.WebClient
   const ignored = ignoreReason(m);
   if (ignored !== null) return void ctx.logger.debug({ channel: m.channel, ts: m.ts, reason: ignored }, 'slack: message ignored');
   const question = questionFromSlack(m.text, m.botUserId ?? undefined);
-  // A file or an emoji posted in the thread without a word is not a question to the bot; said to it, it gets a hint.
-  if (question === '' && !m.addressed) return void ctx.logger.debug({ channel: m.channel, ts: m.ts, reason: 'no text' }, 'slack: message ignored');
+  // A file, an emoji or a :shortcode: posted in the thread without a word is not a question to the bot; said to it, an
+  // empty message gets a hint.
+  if (!m.addressed && !hasWords(question)) return void ctx.logger.debug({ channel: m.channel, ts: m.ts, reason: 'no text' }, 'slack: message ignored');
   const user = m.user!;
   const keys = [`msg:${m.channel}:${m.ts}`];
   if (m.eventId) keys.unshift(`event:${m.eventId}`);

@@ -135,11 +135,22 @@ describe('Slack refusals are told to the asker alone', () => {
   test('a file or emoji posted in an answered thread without words is not a question: no reply at all', async () => {
     const { q } = await mention(h, 'Is it ok to take ibuprofen every day for my back pain?', 'U0FILE01');
     await waitForAnswer(h, q.channel, q.ts);
-    const before = h.fake.calls.length;
+    // An ignored message is ignored before any call: once its log line is there, nothing more comes of it.
+    const nothingCameOf = (m: { ts: string }[]): void => {
+      for (const message of m) {
+        assert.deepEqual(h.fake.callsOf('reactions.add').filter((c) => c.params.timestamp === message.ts), [], `no ⏳ on ${message.ts}`);
+      }
+      assert.equal(h.fake.thread(q.channel, q.ts).filter((x) => x.user === BOT_USER_ID && x.ephemeralFor === null).length, 1, 'one answer in the thread, the first');
+    };
     const file = h.fake.userMessage(q.channel, 'U0FILE02', '', q.ts);
+    const emoji = h.fake.userMessage(q.channel, 'U0FILE02', ':joy: 👍', q.ts);
     await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(channelMessage(file, { subtype: 'file_share', files: [{ id: 'F01', name: 'xray.png' }] })));
-    await waitForLogs(h, 1, (l) => l.message === 'slack: message ignored' && l.fields.ts === file.ts && l.fields.reason === 'no text', 'the file post to be ignored');
-    assert.deepEqual(h.fake.calls.slice(before).map((c) => c.method), [], 'no Web API call: no reply, no private hint');
+    await h.fake.deliverEvent(h.eventsUrl, h.fake.eventCallback(channelMessage(emoji)));
+    for (const m of [file, emoji]) {
+      await waitForLogs(h, 1, (l) => l.message === 'slack: message ignored' && l.fields.ts === m.ts && l.fields.reason === 'no text', `${m.ts} to be ignored`);
+    }
+    nothingCameOf([file, emoji]);
+    assert.deepEqual(h.fake.ephemerals('U0FILE02'), []);
     // Said to the bot, an empty message still gets the hint.
     const { q: bare } = await mention(h, '', 'U0FILE03');
     await waitForEphemeral(h, 'U0FILE03', /Please type a question/);

@@ -45,8 +45,7 @@ test('rates, durations and lists parse as documented', () => {
   const c = loadConfig({ RETRAIN_INTERVAL: '6h', QUERY_RETENTION: 'off', ADMIN_USER_IDS: '1, 2', EXPERT_MEMORY_BUDGET: '2GiB' });
   assert.equal(c.retrainIntervalMs, 6 * 3_600_000);
   assert.equal(c.queryRetentionMs, null);
-  // A bare 0 is no time at all, as 0s is: text is kept for no time, not forever.
-  assert.equal(loadConfig({ QUERY_RETENTION: '0' }).queryRetentionMs, 0);
+  assert.equal(loadConfig({ QUERY_RETENTION: '0s' }).queryRetentionMs, 0);
   assert.deepEqual(loadConfig({ API_KEYS: ' k1 , ,k2' }).apiKeys, ['k1', 'k2']);
   assert.deepEqual(c.discord.adminUserIds, ['1', '2']);
   assert.equal(c.expertMemoryBudgetBytes, 2 * 1024 ** 3);
@@ -60,6 +59,8 @@ test('settings that would break every answer are refused by the schema', () => {
     ['RATE_LIMIT_PER_USER', '0/min', /expected a rate/],
     ['RETRAIN_INTERVAL', '0s', /must be at least 100ms \(or off\)/],
     ['API_KEYS', ',', /holds no key/],
+    // A bare 0 meant "off" once: ambiguous, so refused with the two ways to say it.
+    ['QUERY_RETENTION', '0', /"0" is ambiguous: write off to turn it off, or a duration with its unit/],
   ] as const) {
     assert.throws(() => loadConfig({ [setting]: value }), (err: unknown) => {
       assert.ok(err instanceof ConfigError, `${setting}=${value}`);
