@@ -6,8 +6,9 @@
  * expert; after text was shown, the message ends with the error line. When Discord refuses the bot in the channel
  * (Missing Access / Missing Permissions), generation stops (its row is marked failed, not left pending) and the user is
  * told privately what to grant. When the answer's message is deleted while it is written, generation stops too (its row
- * is marked cancelled) and nobody is told anything. The first message is linked to its decision as soon as the expert
- * is chosen, so a reply to an answer still being written continues its conversation.
+ * is marked cancelled) and nobody is told anything. The first message is linked to its decision with the answer's
+ * first words (the router announces the decision with them), so a reply to an answer still being written continues
+ * its conversation.
  */
 import type { AskResult } from '../../src/core/types.js';
 import { askInto, type AnswerCall } from '../shared/askInto.js';

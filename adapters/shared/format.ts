@@ -107,6 +107,12 @@ function isCoded(err: unknown): err is CodedError {
   return typeof err === 'object' && err !== null && typeof (err as { code?: unknown }).code === 'string';
 }
 
+/** The asker's own request was refused (too fast, empty, too long): theirs to hear, not a channel's. */
+const REFUSALS: ReadonlySet<string> = new Set(['rate_limited', 'empty_query', 'query_too_long', 'prompt_too_long']);
+export function isRefusal(err: unknown): boolean {
+  return isCoded(err) && REFUSALS.has(err.code);
+}
+
 /** True for failures a user caused or should expect (log as warnings); false for bugs and outages of ours. */
 export function isExpectedError(err: unknown): boolean {
   return isCoded(err) && isErrorCode(err.code) && err.code !== 'internal';

@@ -9,7 +9,7 @@
 import type { webApi } from '@slack/bolt';
 import type { AskResult } from '../../src/core/types.js';
 import { askInto, type AnswerCall } from '../shared/askInto.js';
-import { answerHeader, userErrorMessage } from '../shared/format.js';
+import { answerHeader, isRefusal, userErrorMessage } from '../shared/format.js';
 import { errorFields } from '../../src/logger.js';
 import { answerFooter, answerMessages, cutShortMessage, noticeMessage, plainTextMessages, streamingMessage, type SlackMessage } from './blocks.js';
 import type { SlackContext } from './context.js';
@@ -68,12 +68,6 @@ export async function deliverAnswer(ctx: SlackContext, client: webApi.WebClient,
 
 /** What a placeholder Slack would not delete says after a refusal (the reason goes to the asker alone). */
 const NO_ANSWER = '⚠️ No answer.';
-
-/** The asker's own request was refused (too fast, empty, too long): theirs to hear, not the thread's. */
-const REFUSALS: ReadonlySet<string> = new Set(['rate_limited', 'empty_query', 'query_too_long', 'prompt_too_long']);
-function isRefusal(err: unknown): boolean {
-  return typeof err === 'object' && err !== null && REFUSALS.has(String((err as { code?: unknown }).code));
-}
 
 /**
  * Shows one answer as it is written: natively streamed, or (when the workspace cannot stream) in a placeholder

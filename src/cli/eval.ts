@@ -36,9 +36,10 @@ export async function run(args: string[]): Promise<number> {
     const random = seededRandom(seed);
     const examples = noise > 0 ? rows.map((r) => ({ ...r, text: addNoise(r.text, noise, random) })) : rows;
     const json = parsed.flags.has('json');
-    const m = evaluateWithProgress(gate, examples, !json && process.stderr.isTTY === true);
+    const progress = !json && process.stderr.isTTY === true;
+    const m = evaluateWithProgress(gate, examples, progress);
     // With --noise, the same rows clean: what the noise costs is the figure issue 14 sets a target on.
-    const clean = noise > 0 ? evaluateWithProgress(gate, rows, !json && process.stderr.isTTY === true) : m;
+    const clean = noise > 0 ? evaluateWithProgress(gate, rows, progress) : m;
     if (json) {
       const { n, accuracy, macroF1, ece, fallbackRate, byLabel, byKind, confusion } = m;
       const noiseReport = noise > 0 ? { noise: { p: noise, seed, cleanAccuracy: clean.accuracy, accuracyLost: clean.accuracy - accuracy } } : {};
